@@ -1,0 +1,155 @@
+# Shared helpers of the shell tests: TAP output, a private temporary
+# directory, and teardown that runs even when a test fails.
+#
+# A test script sources this file, calls `plan N`, then asserts with ok/is/
+# like. The pp-* tools under test come first in PATH (AM_TESTS_ENVIRONMENT).
+
+set -u
+
+TEST_NAME=$(basename "$0" .sh)
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pp-$TEST_NAME.XXXXXX")
+_test_n=0
+_test_failed=0
+_test_cleanups=()
+_test_pids=()
+
+# at_exit CMD: runs CMD (with eval) at exit, last registered first.
+at_exit() { _test_cleanups+=("$1"); }
+
+# track_pid PID: sent SIGTERM, then SIGKILL, at exit if still running.
+track_pid() { _test_pids+=("$1"); }
+
+_test_teardown() {
+	local rc=$? i pid
+	set +e
+	for ((i = ${#_test_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_test_cleanups[$i]}"
+	done
+	for pid in "${_test_pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${_test_pids[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [ -n "${PP_KEEP_TMP:-}" ]; then
+		echo "# kept $TEST_TMP" >&2
+	else
+		rm -rf "$TEST_TMP"
+	fi
+	[ "$_test_failed" -eq 0 ] || rc=1
+	exit "$rc"
+}
+trap _test_teardown EXIT
+trap 'exit 130' INT TERM
+
+plan() { echo "1..$1"; }
+diag() { printf '# %s\n' "$*"; }
+
+# bail REASON: stops the whole test as failed (TAP "Bail out!").
+bail() { echo "Bail out! $*"; _test_failed=1; exit 1; }
+
+_test_result() {
+	_test_n=$((_test_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_test_n - $2"
+	else
+		echo "not ok $_test_n - $2"
+		_test_failed=1
+	fi
+}
+
+# ok "DESCRIPTION" CMD ARGS...: passes when CMD succeeds.
+ok() {
+	local desc=$1
+	shift
+	"$@"
+	_test_result $? "$desc"
+}
+
+# is GOT EXPECTED DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then
+		_test_result 0 "$3"
+	else
+		_test_result 1 "$3"
+		diag "got:      '$1'"
+		diag "expected: '$2'"
+	fi
+}
+
+# like GOT EXTENDED-REGEX DESCRIPTION
+like() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		_test_result 0 "$3"
+	else
+		_test_result 1 "$3"
+		diag "got:      '$1'"
+		diag "expected to match: /$2/"
+	fi
+}
+
+# unlike GOT EXTENDED-REGEX DESCRIPTION
+unlike() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		_test_result 1 "$3"
+		diag "got:      '$1'"
+		diag "expected not to match: /$2/"
+	else
+		_test_result 0 "$3"
+	fi
+}
+
+# need CMD...: every CMD must be installed. CI installs them all, so a
+# missing one fails the test; PP_ALLOW_SKIP=1 (a developer's machine) skips.
+need() {
+	local c missing=
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+	done
+	[ -z "$missing" ] && return 0
+	if [ -n "${PP_ALLOW_SKIP:-}" ]; then
+		echo "1..0 # SKIP missing:$missing"
+		exit 0
+	fi
+	bail "missing:$missing (tools/install-deps.sh installs them)"
+}
+
+# need_root: for tests that make network namespaces.
+need_root() {
+	[ "$(id -u)" -eq 0 ] && return 0
+	if [ -n "${PP_ALLOW_SKIP:-}" ]; then
+		echo "1..0 # SKIP needs root (network namespaces)"
+		exit 0
+	fi
+	bail "needs root (network namespaces)"
+}
+
+# wait_for SECONDS CMD ARGS...: polls CMD every 0.1 s until it succeeds.
+wait_for() {
+	local tries=$(($1 * 10))
+	shift
+	while [ "$tries" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
+# A private D-Bus session and XDG directories, for tests that start
+# desktop services; nothing of the caller's session is touched.
+private_xdg() {
+	export HOME="$TEST_TMP/home"
+	export XDG_RUNTIME_DIR="$TEST_TMP/run"
+	export XDG_CONFIG_HOME="$HOME/.config"
+	export XDG_DATA_HOME="$HOME/.local/share"
+	export XDG_STATE_HOME="$HOME/.local/state"
+	export XDG_CACHE_HOME="$HOME/.cache"
+	mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME"
+	mkdir -m 0700 -p "$XDG_RUNTIME_DIR"
+}
