@@ -80,3 +80,29 @@ start_xvfb() {
 	read -r -t 10 n <"$fifo" || bail "Xvfb did not start: $(cat "$TEST_TMP/xvfb.log")"
 	export DISPLAY=":$n"
 }
+
+# keyframes FILE: the presentation times of its video keyframes, one a line.
+keyframes() {
+	ffprobe -v error -select_streams v:0 -show_entries frame=key_frame,pts_time \
+	    -of csv=p=0 "$1" | awk -F, '$1 == 1 { print $2 }'
+}
+
+# nal_counts FILE: "SPS IDR" — how many sequence parameter sets and IDR
+# slices (first slice of each picture) its H.264 stream holds.
+nal_counts() {
+	ffmpeg -nostdin -v error -i "$1" -map 0:v:0 -c copy -f h264 - |
+	python3 -c '
+import re, sys
+data = sys.stdin.buffer.read()
+sps = idr = 0
+for m in re.finditer(b"\x00\x00\x01", data):
+    i = m.end()
+    if i + 1 >= len(data):
+        break
+    t = data[i] & 0x1f
+    if t == 7:
+        sps += 1
+    elif t == 5 and data[i + 1] & 0x80:  # first_mb_in_slice == 0
+        idr += 1
+print(sps, idr)'
+}
