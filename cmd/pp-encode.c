@@ -451,6 +451,83 @@ audio_server_reachable(void)
 	return ret != GST_STATE_CHANGE_FAILURE;
 }
 
+/* The audio server's recording sources by name, and the monitor of its
+ * default sink. "@DEFAULT_MONITOR@" is not used: pipewire-pulse takes it
+ * for the default source, which is the microphone on most desktops. */
+static void
+audio_sources(GPtrArray *names, char **default_monitor)
+{
+	/* The PulseAudio provider alone: pulsesrc is what records, and
+	 * the PipeWire provider of this era double-frees when stopped. */
+	GstDeviceProvider *prov =
+	    gst_device_provider_factory_get_by_name("pulsedeviceprovider");
+	GList *devices;
+
+	if (prov == NULL)
+		return;
+	/* Started, it also learns which sink is the default one. */
+	if (!gst_device_provider_start(prov)) {
+		gst_object_unref(prov);
+		return;
+	}
+	devices = gst_device_provider_get_devices(prov);
+	for (GList *l = devices; l != NULL; l = l->next) {
+		GstDevice *dev = l->data;
+		g_autoptr(GstStructure) props = gst_device_get_properties(dev);
+		g_autofree char *name = NULL;
+		gboolean is_default = FALSE;
+
+		if (g_object_class_find_property(G_OBJECT_GET_CLASS(dev),
+		    "internal-name") == NULL)
+			continue;
+		g_object_get(dev, "internal-name", &name, NULL);
+		if (name == NULL)
+			continue;
+		if (props != NULL)
+			gst_structure_get_boolean(props, "is-default",
+			    &is_default);
+		if (gst_device_has_classes(dev, "Audio/Source"))
+			g_ptr_array_add(names, g_strdup(name));
+		else if (is_default && gst_device_has_classes(dev, "Audio/Sink")
+		    && *default_monitor == NULL)
+			*default_monitor = g_strdup_printf("%s.monitor", name);
+	}
+	g_list_free_full(devices, gst_object_unref);
+	gst_device_provider_stop(prov);
+	gst_object_unref(prov);
+}
+
+/* What to record: the device asked for when it exists, else the default
+ * sink's monitor. NULL (after saying why) when there is nothing to
+ * record; exits when the device asked for does not exist. */
+static char *
+audio_pick_device(void)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	char *monitor = NULL;
+
+	if (!audio_server_reachable()) {
+		log_info("no audio server (PulseAudio or PipeWire) answers; streaming video only");
+		pp.audio = g_strdup("none (no audio server)");
+		return NULL;
+	}
+	audio_sources(names, &monitor);
+	if (audio_device != NULL) {
+		g_free(monitor);
+		for (guint i = 0; i < names->len; i++)
+			if (strcmp(names->pdata[i], audio_device) == 0)
+				return g_strdup(audio_device);
+		g_ptr_array_add(names, NULL);
+		g_autofree char *list = g_strjoinv(", ", (char **)names->pdata);
+		errx(EX_UNAVAILABLE, "audio device %s does not exist; sources here: %s (or pass --no-audio)", audio_device, *list != '\0' ? list : "none");
+	}
+	if (monitor == NULL) {
+		log_info("the audio server has no output device to record; streaming video only");
+		pp.audio = g_strdup("none (no output device)");
+	}
+	return monitor;
+}
+
 static GstElement *
 audio_branch(GstElement *src)
 {
@@ -462,7 +539,7 @@ audio_branch(GstElement *src)
 }
 
 static void
-build_audio(GstElement *mux)
+build_audio(GstElement *mux, const char *device)
 {
 	GstElement *last, *src, *enc, *queue;
 
@@ -474,12 +551,10 @@ build_audio(GstElement *mux)
 		pp.audio = g_strdup_printf("test tone %u Hz", tone);
 	} else {
 		src = make("pulsesrc", "audio-source");
-		g_object_set(src, "client-name", "pp-encode", "device",
-		    audio_device != NULL ? audio_device : "@DEFAULT_MONITOR@",
+		g_object_set(src, "client-name", "pp-encode", "device", device,
 		    NULL);
 		last = audio_branch(src);
-		pp.audio = g_strdup(audio_device != NULL ? audio_device :
-		    "@DEFAULT_MONITOR@");
+		pp.audio = g_strdup(device);
 		if (mic) {
 			GstElement *mix = make("audiomixer", NULL);
 			GstElement *msrc = make("pulsesrc", "mic-source");
@@ -493,9 +568,7 @@ build_audio(GstElement *mux)
 			link_pair(mlast, mix);
 			last = mix;
 			g_free(pp.audio);
-			pp.audio = g_strdup_printf("%s + microphone",
-			    audio_device != NULL ? audio_device :
-			    "@DEFAULT_MONITOR@");
+			pp.audio = g_strdup_printf("%s + microphone", device);
 		}
 	}
 	if ((enc = gst_element_factory_make("avenc_aac", NULL)) != NULL)
@@ -514,6 +587,7 @@ static void
 build_pipeline(GstElement *enc)
 {
 	GstElement *mux, *sink;
+	g_autofree char *device = NULL;
 	gboolean audio = !no_audio;
 
 	pp.pipe = gst_pipeline_new("pp-encode");
@@ -525,14 +599,13 @@ build_pipeline(GstElement *enc)
 
 	if (no_audio) {
 		pp.audio = g_strdup("none (--no-audio)");
-	} else if (source != SRC_TEST && !audio_server_reachable()) {
-		log_info("no audio server (PulseAudio or PipeWire) answers; streaming video only");
-		pp.audio = g_strdup("none (no audio server)");
+	} else if (source != SRC_TEST &&
+	    (device = audio_pick_device()) == NULL) {
 		audio = FALSE;
 	}
 	build_video(mux, enc);
 	if (audio)
-		build_audio(mux);
+		build_audio(mux, device);
 }
 
 static gboolean
