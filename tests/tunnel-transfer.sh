@@ -1,0 +1,50 @@
+#!/bin/bash
+# pp-tunnel on loopback: a 100 MB file each way, identical by SHA-256;
+# half-close (the viewer's stdin is empty); the ticket file; what both
+# sides print.
+. "$top_srcdir/tests/libtest.sh"
+. "$top_srcdir/tests/tunnel-lib.sh"
+need pp-tunnel sha256sum head timeout
+plan 16
+
+head -c 100000000 /dev/urandom > "$TEST_TMP/big"
+want=$(sha "$TEST_TMP/big")
+
+# Host to viewer: `listen -- cat FILE`, the viewer's stdin at EOF at once.
+tunnel_listen host1 --rendezvous none --ticket-file "$TEST_TMP/t1" -- cat "$TEST_TMP/big"
+like "$tunnel_ticket" '^pp1[a-z2-7]+$' "the ticket is pp1 and lowercase base32"
+is "$(cat "$TEST_TMP/t1")" "$tunnel_ticket" "--ticket-file holds the same ticket"
+is "$(stat -c %a "$TEST_TMP/t1")" 600 "the ticket file is mode 0600"
+like "$(test-ticket addrs "$tunnel_ticket")" '^127\.0\.0\.1:[0-9]+$|
+127\.0\.0\.1:' "the ticket has loopback among its addresses"
+
+start=$(date +%s.%N)
+tunnel_connect v1 "$tunnel_ticket" < /dev/null
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+diag "100 MB host to viewer in $secs s"
+is "$tunnel_rc" 0 "connect exits 0 after the whole stream"
+is "$(sha "$TEST_TMP/v1.out")" "$want" "the viewer got the 100 MB file, identical"
+is "$(wc -l < "$TEST_TMP/v1.err")" 1 "connect prints one line on stderr"
+like "$(cat "$TEST_TMP/v1.err")" '^pp-tunnel: connected to .* \(path direct, IPv[46], RTT [0-9.]+ ms\)$' \
+	"it says the path, the address family and the RTT"
+wait_for 5 grep -q 'left after' "$tunnel_log"
+like "$(cat "$tunnel_log")" 'viewer .* arrived \(IPv[46], RTT [0-9.]+ ms\)' "the host logs the arrival"
+like "$(cat "$tunnel_log")" 'viewer .* left after .*sent 100\.0 MB' "the host logs the departure"
+
+# Viewer to host: the viewer's stdin reaches CMD's stdin, EOF included.
+tunnel_listen host2 -- sh -c "cat > '$TEST_TMP/up'; echo eof > '$TEST_TMP/up.eof'"
+start=$(date +%s.%N)
+tunnel_connect v2 "$tunnel_ticket" < "$TEST_TMP/big"
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+diag "100 MB viewer to host in $secs s"
+is "$tunnel_rc" 0 "connect exits 0 after sending its stdin"
+ok "the host's command saw EOF" wait_for 10 test -s "$TEST_TMP/up.eof"
+is "$(sha "$TEST_TMP/up")" "$want" "the host's command got the 100 MB, identical"
+is "$(wc -c < "$TEST_TMP/v2.out")" 0 "the viewer got nothing back (CMD wrote nothing)"
+
+# Both ways at once through `cat`: what goes in comes back.
+head -c 5000000 "$TEST_TMP/big" > "$TEST_TMP/small"
+tunnel_listen host3 -- cat
+tunnel_connect v3 "$tunnel_ticket" < "$TEST_TMP/small"
+is "$tunnel_rc" 0 "connect through an echoing host exits 0"
+is "$(sha "$TEST_TMP/v3.out")" "$(sha "$TEST_TMP/small")" "5 MB echoed back, identical"
