@@ -191,7 +191,9 @@ on_viewer_ended(QuicConn *qc, const QuicEnd *end, void *ud)
 		n_admitted--;
 	v->admitted = FALSE;
 	v->gone = TRUE;
-	g_idle_add(viewer_remove, v);
+	/* Kept a second, so that a refused viewer's late packets get the
+	 * close again. */
+	g_timeout_add(1000, viewer_remove, v);
 	if (v->arrived) {
 		uint64_t sent, received;
 		g_autofree char *s = NULL, *r = NULL;
@@ -254,8 +256,7 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 		ls = udp_addr_string((struct sockaddr *)&local);
 		key = g_strconcat(rs, "|", ls, NULL);
 		if ((v = g_hash_table_lookup(viewers, key)) != NULL) {
-			if (!v->gone)
-				quic_conn_recv(v->qc, buf, n);
+			quic_conn_recv(v->qc, buf, n);
 			continue;
 		}
 		/* Bound the half-open connections a flood could make. */

@@ -80,7 +80,7 @@ struct QuicConn {
 	uint64_t pending_code;
 	QuicEndKind pending_kind;
 	char pending_reason[128];
-	gboolean closing, end_set, ended, drain_wait, lingering;
+	gboolean closing, end_set, ended, drain_wait;
 	uint8_t close_pkt[MAX_PKT];
 	size_t close_len;
 	int close_resends;
@@ -153,7 +153,7 @@ timer_update(QuicConn *c)
 {
 	ngtcp2_tstamp exp;
 
-	if (c->timer == NULL || c->lingering)
+	if (c->timer == NULL)
 		return;
 	if (c->ended || c->closing) {
 		g_source_set_ready_time(c->timer, -1);
@@ -498,7 +498,8 @@ cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 
 	if (c->sid < 0 && c->cfg.server && ngtcp2_is_bidi_stream(sid))
 		c->sid = sid;
-	if (sid != c->sid || c->proof_bad || c->closing || c->end_set) {
+	if (sid != c->sid || c->proof_bad || c->closing || c->end_set ||
+	    c->pending_close) {
 		ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
 		ngtcp2_conn_extend_max_offset(conn, len);
 		return 0;
@@ -638,15 +639,6 @@ on_timer(gpointer ud)
 	int rv;
 
 	g_source_set_ready_time(c->timer, -1);
-	if (c->lingering) {
-		c->lingering = FALSE;
-		if (!c->ended) {
-			c->ended = TRUE;
-			if (c->cfg.ev.ended != NULL)
-				c->cfg.ev.ended(c, &c->end, c->cfg.ud);
-		}
-		return G_SOURCE_CONTINUE;
-	}
 	if (c->ended || c->closing)
 		return G_SOURCE_CONTINUE;
 	c->in_cb++;
@@ -844,7 +836,7 @@ quic_conn_new_server(const QuicConfig *cfg, const uint8_t *pkt, size_t len,
 }
 
 /* The end, once: fds closed (after a clean end, once what the peer sent is
- * written out), then the ended event (after lingering, if we refused). */
+ * written out), then the ended event. */
 static void
 conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 {
@@ -862,17 +854,6 @@ conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 	out_finish(c);
 	if (c->timer != NULL)
 		g_source_set_ready_time(c->timer, -1);
-	if (c->closing && code != QUIC_APP_OK && c->close_len > 0) {
-		ngtcp2_conn_stat st;
-
-		/* Stay a moment to repeat the close if the peer did not
-		 * hear it, so a refused viewer learns why. */
-		ngtcp2_conn_get_conn_stat(c->conn, &st);
-		c->lingering = TRUE;
-		g_source_set_ready_time(c->timer, g_get_monotonic_time() +
-		    CLAMP(3 * (gint64)st.smoothed_rtt / 1000, 200000, 1000000));
-		return;
-	}
 	c->ended = TRUE;
 	if (c->cfg.ev.ended != NULL)
 		c->cfg.ev.ended(c, &c->end, c->cfg.ud);
@@ -974,14 +955,15 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 	ngtcp2_pkt_info pi = { 0 };
 	int rv;
 
-	if (c->ended || c->drain_wait)
-		return;
 	if (c->closing) {
-		/* Lingering after a refusal: say it again, a few times. */
+		/* Until the owner frees it: the peer may not have heard our
+		 * close (a refused viewer must learn why); say it again. */
 		if (c->close_len > 0 && c->close_resends++ < 8)
 			c->cfg.io.send(c->cfg.io.ctx, c->close_pkt, c->close_len);
 		return;
 	}
+	if (c->ended || c->drain_wait)
+		return;
 	c->in_cb++;
 	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now_ts());
 	c->in_cb--;

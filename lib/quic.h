@@ -91,7 +91,9 @@ void quic_conn_recv(QuicConn *qc, const uint8_t *pkt, size_t len);
 void quic_conn_attach(QuicConn *qc, int in_fd, int out_fd);
 
 /* Sends CONNECTION_CLOSE with an application code and reason; ended
- * follows (at once, or after a short while to answer late packets). */
+ * follows at once. Until freed, the connection answers the peer's late
+ * packets by repeating the close: keep it a moment (about a second) to
+ * make sure a refused peer learns why. */
 void quic_conn_close(QuicConn *qc, uint64_t app_code, const char *reason);
 
 /* Smoothed RTT in milliseconds. */
