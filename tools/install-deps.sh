@@ -20,3 +20,6 @@ apt-get install -y --no-install-recommends \
 	dbus-daemon dbus \
 	mosquitto coturn iproute2 iptables nftables \
 	python3 sox bc procps psmisc
+# pp-encode: xsetroot paints the screen its X11 test captures; a font for
+# the test pattern's clock.
+apt-get install -y --no-install-recommends x11-xserver-utils fonts-dejavu-core
