@@ -4,15 +4,15 @@
 # unsupported rendezvous 64.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
-need pp-tunnel test-ticket timeout
+need pp-tunnel ticket-test timeout
 plan 20
 
 tunnel_listen host -- echo secret stream
 good=$tunnel_ticket
 
 # A valid ticket (good checksum) with another secret.
-wrong=$(test-ticket resecret "$good")
-like "$wrong" '^pp1' "test-ticket made a ticket with another secret"
+wrong=$(ticket-test resecret "$good")
+like "$wrong" '^pp1' "ticket-test made a ticket with another secret"
 tunnel_connect wrong "$wrong" < /dev/null
 is "$tunnel_rc" 77 "a wrong secret exits 77"
 is "$(wc -c < "$TEST_TMP/wrong.out")" 0 "a wrong secret gets not one byte"
@@ -47,7 +47,7 @@ is "$tunnel_rc" 69 "no answer within --timeout exits 69"
 msg=$(cat "$TEST_TMP/nohost.err")
 like "$msg" '^pp-tunnel: no answer within 2 s' "it says nothing answered"
 missing=
-for a in $(test-ticket addrs "$good"); do
+for a in $(ticket-test addrs "$good"); do
 	case $msg in *"$a"*) ;; *) missing="$missing $a" ;; esac
 done
 is "$missing" "" "it names every address it tried"

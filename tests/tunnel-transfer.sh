@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
 need pp-tunnel sha256sum head timeout
-plan 16
+plan 25
 
 head -c 100000000 /dev/urandom > "$TEST_TMP/big"
 want=$(sha "$TEST_TMP/big")
@@ -15,7 +15,7 @@ tunnel_listen host1 --rendezvous none --ticket-file "$TEST_TMP/t1" -- cat "$TEST
 like "$tunnel_ticket" '^pp1[a-z2-7]+$' "the ticket is pp1 and lowercase base32"
 is "$(cat "$TEST_TMP/t1")" "$tunnel_ticket" "--ticket-file holds the same ticket"
 is "$(stat -c %a "$TEST_TMP/t1")" 600 "the ticket file is mode 0600"
-like "$(test-ticket addrs "$tunnel_ticket")" '^127\.0\.0\.1:[0-9]+$|
+like "$(ticket-test addrs "$tunnel_ticket")" '^127\.0\.0\.1:[0-9]+$|
 127\.0\.0\.1:' "the ticket has loopback among its addresses"
 
 start=$(date +%s.%N)
@@ -48,3 +48,27 @@ tunnel_listen host3 -- cat
 tunnel_connect v3 "$tunnel_ticket" < "$TEST_TMP/small"
 is "$tunnel_rc" 0 "connect through an echoing host exits 0"
 is "$(sha "$TEST_TMP/v3.out")" "$(sha "$TEST_TMP/small")" "5 MB echoed back, identical"
+
+# The man page's shell example.
+tunnel_listen shell --max-viewers 1 -- sh -c 'exec sh 2>&1'
+echo 'echo "hello from $(basename /bin/sh)"; ls /nonexistent-pp' | tunnel_connect sh "$tunnel_ticket"
+is "$tunnel_rc" 0 "a shell through the tunnel exits 0"
+like "$(head -n 1 "$TEST_TMP/sh.out")" '^hello from sh$' "runs the viewer's commands"
+like "$(cat "$TEST_TMP/sh.out")" 'nonexistent-pp' "and sends back their stderr"
+
+# A reader that goes away (head) ends the viewer quietly; the host goes on.
+tunnel_listen zero -- cat /dev/zero
+timeout 60 pp-tunnel connect "$tunnel_ticket" < /dev/null 2> "$TEST_TMP/z.err" | head -c 1000000 > "$TEST_TMP/z.out"
+is "${PIPESTATUS[0]} $(wc -c < "$TEST_TMP/z.out")" "0 1000000" "a viewer whose reader quit exits 0"
+tunnel_connect z2 "$tunnel_ticket" < /dev/null &
+z2=$!
+track_pid "$z2"
+ok "the host serves the next viewer" wait_for 10 test -s "$TEST_TMP/z2.out"
+kill -TERM "$tunnel_pid"
+wait "$z2"
+is "$?" 0 "the viewer of a host that stops exits 0"
+like "$(cat "$TEST_TMP/z2.err")" 'the host stopped sharing' "saying the host stopped"
+wait "$tunnel_pid"
+is "$?" 0 "the host exits 0 on SIGTERM"
+pp-tunnel > /dev/null 2>&1
+is "$?" 64 "no arguments: usage, 64"

@@ -1,8 +1,8 @@
 /* Unit tests of lib/ticket and lib/keys, printing TAP.
  *
  * Also a helper for the shell tests:
- *	test-ticket resecret TICKET	the same ticket with another secret
- *	test-ticket addrs TICKET	its addresses, one a line
+ *	ticket-test resecret TICKET	the same ticket with another secret
+ *	ticket-test addrs TICKET	its addresses, one a line
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -227,7 +227,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: test-ticket [resecret | addrs TICKET]\n");
+		fprintf(stderr, "usage: ticket-test [resecret | addrs TICKET]\n");
 		return 64;
 	}
 	test_ticket();
