@@ -177,6 +177,18 @@ on_viewer_ready(QuicConn *qc, void *ud)
 	g_child_watch_add(pid, on_child, NULL);
 	v->arrived = TRUE;
 	v->t0 = g_get_monotonic_time();
+	if (log_verbose()) {
+		uint8_t fp[32];
+		g_autofree char *hex = NULL;
+
+		if (quic_conn_peer_fingerprint(qc, fp)) {
+			hex = g_strnfill(64, '0');
+			for (int i = 0; i < 32; i++)
+				snprintf(hex + 2 * i, 3, "%02x", fp[i]);
+			log_debug("viewer %s certificate sha256 %s", v->name, hex);
+		} else
+			log_debug("viewer %s sent no certificate", v->name);
+	}
 	log_info("viewer %s arrived (%s, RTT %.1f ms)", v->name,
 	    family_name((struct sockaddr *)&v->remote), quic_conn_rtt_ms(qc));
 	quic_conn_attach(qc, from_cmd[0], to_cmd[1]);

@@ -51,6 +51,7 @@ struct QuicConn {
 	gnutls_session_t tls;
 	ngtcp2_crypto_conn_ref ref;
 	GSource *timer;
+	guint proof_timer;	/* the peer must prove the secret by then */
 	int in_cb;		/* inside an ngtcp2 call: defer closing */
 
 	int64_t sid;		/* the one stream, -1 before it exists */
@@ -88,6 +89,7 @@ struct QuicConn {
 };
 
 static gnutls_certificate_credentials_t cred;
+static uint8_t cert_sha256[32];
 
 static ngtcp2_tstamp
 now_ts(void)
@@ -123,6 +125,8 @@ quic_init(GError **error)
 	    0, "pixelpass", strlen("pixelpass"))) < 0 ||
 	    (rv = gnutls_x509_crt_set_key(crt, key)) < 0 ||
 	    (rv = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0)) < 0 ||
+	    (rv = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256,
+	    cert_sha256, &(size_t){ sizeof(cert_sha256) })) < 0 ||
 	    (rv = gnutls_certificate_allocate_credentials(&cred)) < 0 ||
 	    (rv = gnutls_certificate_set_x509_key(cred, &crt, 1, key)) < 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -136,6 +140,28 @@ quic_init(GError **error)
 	if (key != NULL)
 		gnutls_x509_privkey_deinit(key);
 	return cred != NULL;
+}
+
+gboolean
+quic_cert_fingerprint(uint8_t out[32])
+{
+	if (cred == NULL)
+		return FALSE;
+	memcpy(out, cert_sha256, sizeof(cert_sha256));
+	return TRUE;
+}
+
+gboolean
+quic_conn_peer_fingerprint(QuicConn *c, uint8_t out[32])
+{
+	const gnutls_datum_t *der;
+	unsigned n = 0;
+
+	if (c->tls == NULL ||
+	    (der = gnutls_certificate_get_peers(c->tls, &n)) == NULL || n == 0)
+		return FALSE;
+	return gnutls_hash_fast(GNUTLS_DIG_SHA256, der[0].data, der[0].size,
+	    out) == 0;
 }
 
 /* --- small helpers ------------------------------------------------------ */
@@ -473,10 +499,29 @@ cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen,
 	return 0;
 }
 
+static gboolean
+on_proof_deadline(gpointer ud)
+{
+	QuicConn *c = ud;
+
+	/* A peer that finished TLS but never proves the secret would hold a
+	 * place (and a viewer slot) until the idle timeout. */
+	c->proof_timer = 0;
+	if (!c->proof_ok && !c->closing && !c->end_set) {
+		c->proof_bad = TRUE;
+		do_close(c, QUIC_APP_REFUSED, "the secret was not proved in time",
+		    QUIC_END_PROOF);
+	}
+	return G_SOURCE_REMOVE;
+}
+
 static int
 cb_handshake_completed(ngtcp2_conn *conn, void *ud)
 {
 	QuicConn *c = ud;
+
+	c->proof_timer = g_timeout_add(c->cfg.handshake_timeout_ms ?
+	    c->cfg.handshake_timeout_ms : 10000, on_proof_deadline, c);
 
 	if (!c->cfg.server) {
 		/* The viewer opens the stream and proves first; the host
@@ -1163,6 +1208,8 @@ quic_conn_free(QuicConn *c)
 	out_stop(c);
 	if (c->out_fd >= 0)
 		close(c->out_fd);
+	if (c->proof_timer != 0)
+		g_source_remove(c->proof_timer);
 	if (c->timer != NULL) {
 		g_source_destroy(c->timer);
 		g_source_unref(c->timer);

@@ -96,6 +96,11 @@ void quic_conn_attach(QuicConn *qc, int in_fd, int out_fd);
  * make sure a refused peer learns why. */
 void quic_conn_close(QuicConn *qc, uint64_t app_code, const char *reason);
 
+/* SHA-256 of this process's certificate (DER), and of the peer's (FALSE
+ * when it sent none): for pinning through authenticated signaling. */
+gboolean quic_cert_fingerprint(uint8_t out[32]);
+gboolean quic_conn_peer_fingerprint(QuicConn *qc, uint8_t out[32]);
+
 /* Smoothed RTT in milliseconds. */
 double quic_conn_rtt_ms(QuicConn *qc);
 /* Stream bytes sent to and received from the peer. */
