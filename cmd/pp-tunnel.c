@@ -547,6 +547,8 @@ on_connect_ready(QuicConn *qc, void *ud)
 	saved_fl[0] = fcntl(0, F_GETFL);
 	saved_fl[1] = fcntl(1, F_GETFL);
 	atexit(restore_stdio);
+	/* Not the fds themselves: closing a copy when one direction ends
+	 * leaves fds 0 and 1 for restore_stdio. */
 	in = dup(0);
 	out = dup(1);
 	if (out == -1)
@@ -665,6 +667,7 @@ cmd_connect(const char *text)
 			.idle_timeout_ms = idle_ms,
 			.handshake_timeout_ms = timeout_s * 1000,
 			.close_when_output_gone = TRUE,
+			.close_after_peer_fin = isatty(0),
 			.ev = ev,
 			.ud = c,
 		};

@@ -62,6 +62,7 @@ struct QuicConn {
 
 	/* in_fd -> peer: chunks from head_off; acked <= sent <= read. */
 	int in_fd;
+	gboolean in_nonblock;	/* else one read per wakeup (a terminal) */
 	guint in_watch;
 	GQueue chunks;
 	uint64_t head_off, acked_off, sent_off, read_off;
@@ -311,7 +312,8 @@ on_in(int fd, GIOCondition cond, gpointer ud)
 {
 	QuicConn *c = ud;
 
-	for (int i = 0; i < 16 && c->read_off - c->acked_off < SEND_BOUND; i++) {
+	for (int i = 0; i < (c->in_nonblock ? 16 : 1) &&
+	    c->read_off - c->acked_off < SEND_BOUND; i++) {
 		Chunk *ch = chunk_tail(c, CHUNK_SIZE);
 		ssize_t n = read(fd, ch->data + ch->len, ch->cap - ch->len);
 
@@ -382,7 +384,9 @@ check_done(QuicConn *c)
 		conn_end(c, c->end.kind, c->end.app_code, c->end.reason);
 		return;
 	}
-	if (c->stream_closed && c->out_done && !c->closing && !c->end_set)
+	if (((c->stream_closed && c->out_done) ||
+	    (c->cfg.close_after_peer_fin && c->rx_fin && c->out_done)) &&
+	    !c->closing && !c->end_set)
 		do_close(c, QUIC_APP_OK, "done", QUIC_END_DONE);
 }
 
@@ -1156,11 +1160,14 @@ quic_conn_attach(QuicConn *c, int in_fd, int out_fd)
 	c->attached = TRUE;
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
-	if (in_fd >= 0)
-		g_unix_set_fd_nonblocking(in_fd, TRUE, NULL);
-	else
+	/* Not on a terminal: its stdin, stdout and stderr are usually one
+	 * open file, shared with the shell. Reads then wait for poll, and
+	 * writes may block a moment. */
+	if (in_fd >= 0 && !isatty(in_fd))
+		c->in_nonblock = g_unix_set_fd_nonblocking(in_fd, TRUE, NULL);
+	else if (in_fd < 0)
 		c->in_eof = TRUE;
-	if (out_fd >= 0)
+	if (out_fd >= 0 && !isatty(out_fd))
 		g_unix_set_fd_nonblocking(out_fd, TRUE, NULL);
 	if (c->end_set) {
 		in_close(c);

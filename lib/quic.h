@@ -69,6 +69,9 @@ typedef struct {
 	/* When the output fd breaks (EPIPE), close the connection instead of
 	 * only asking the peer to stop sending (a viewer whose player quit). */
 	gboolean close_when_output_gone;
+	/* Close once the peer's direction ended and is written out, though
+	 * ours may go on (a viewer typing on a terminal). */
+	gboolean close_after_peer_fin;
 	QuicEvents ev;
 	void *ud;
 } QuicConfig;

@@ -4,8 +4,8 @@
 # sides print.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
-need pp-tunnel sha256sum head timeout
-plan 25
+need pp-tunnel sha256sum head timeout script
+plan 27
 
 head -c 100000000 /dev/urandom > "$TEST_TMP/big"
 want=$(sha "$TEST_TMP/big")
@@ -72,3 +72,10 @@ wait "$tunnel_pid"
 is "$?" 0 "the host exits 0 on SIGTERM"
 pp-tunnel > /dev/null 2>&1
 is "$?" 64 "no arguments: usage, 64"
+
+# A viewer on a terminal (script gives it one) that types nothing ends
+# when the host's stream ends, rather than waiting for ^D.
+tunnel_listen tty -- cat "$TEST_TMP/small"
+sleep 30 | timeout 60 script -qec "pp-tunnel connect $tunnel_ticket > '$TEST_TMP/tty.out'" /dev/null > "$TEST_TMP/tty.err"
+is "$?" 0 "a viewer on a terminal exits 0 at the end of the host's stream"
+is "$(sha "$TEST_TMP/tty.out")" "$(sha "$TEST_TMP/small")" "with all of it"
