@@ -538,38 +538,40 @@ audio_branch(GstElement *src)
 	    make("audioresample", NULL), caps, NULL);
 }
 
+/* The sound: the test tone, or what DEVICE records; with --mic, the
+ * default recording source mixed in. */
 static void
 build_audio(GstElement *mux, const char *device)
 {
 	GstElement *last, *src, *enc, *queue;
 
-	if (source == SRC_TEST) {
+	if (device == NULL) {
 		src = make("audiotestsrc", "audio-source");
 		g_object_set(src, "is-live", TRUE, "freq", (double)tone,
 		    "volume", 0.3, NULL);
-		last = audio_branch(src);
 		pp.audio = g_strdup_printf("test tone %u Hz", tone);
 	} else {
 		src = make("pulsesrc", "audio-source");
 		g_object_set(src, "client-name", "pp-encode", "device", device,
 		    NULL);
-		last = audio_branch(src);
 		pp.audio = g_strdup(device);
-		if (mic) {
-			GstElement *mix = make("audiomixer", NULL);
-			GstElement *msrc = make("pulsesrc", "mic-source");
-			GstElement *mlast;
+	}
+	last = audio_branch(src);
+	if (mic) {
+		GstElement *mix = make("audiomixer", NULL);
+		GstElement *msrc = make("pulsesrc", "mic-source");
+		GstElement *mlast;
+		char *desc;
 
-			g_object_set(msrc, "client-name", "pp-encode-mic",
-			    NULL);
-			mlast = audio_branch(msrc);
-			gst_bin_add(GST_BIN(pp.pipe), mix);
-			link_pair(last, mix);
-			link_pair(mlast, mix);
-			last = mix;
-			g_free(pp.audio);
-			pp.audio = g_strdup_printf("%s + microphone", device);
-		}
+		g_object_set(msrc, "client-name", "pp-encode-mic", NULL);
+		mlast = audio_branch(msrc);
+		gst_bin_add(GST_BIN(pp.pipe), mix);
+		link_pair(last, mix);
+		link_pair(mlast, mix);
+		last = mix;
+		desc = g_strdup_printf("%s + microphone", pp.audio);
+		g_free(pp.audio);
+		pp.audio = desc;
 	}
 	if ((enc = gst_element_factory_make("avenc_aac", NULL)) != NULL)
 		g_object_set(enc, "bitrate", 128000, NULL);
@@ -597,10 +599,16 @@ build_pipeline(GstElement *enc)
 	g_object_set(sink, "fd", pp.out, "sync", FALSE, NULL);
 	chain(mux, sink, NULL);
 
+	/* The test source has its tone, unless a device is named (as
+	 * pp-capture does when it routes an application's sound). */
 	if (no_audio) {
 		pp.audio = g_strdup("none (--no-audio)");
-	} else if (source != SRC_TEST &&
-	    (device = audio_pick_device()) == NULL) {
+	} else if (source == SRC_TEST && audio_device == NULL) {
+		if (mic && !audio_server_reachable()) {
+			log_info("no audio server (PulseAudio or PipeWire) answers; no microphone");
+			mic = FALSE;
+		}
+	} else if ((device = audio_pick_device()) == NULL) {
 		audio = FALSE;
 	}
 	build_video(mux, enc);
@@ -623,6 +631,13 @@ cb_stop(gpointer data)
 	if (pp.stopping) {
 		/* A second signal: the user does not want to wait. */
 		log_info("stopping without finishing the stream");
+		g_main_loop_quit(pp.loop);
+		return G_SOURCE_CONTINUE;
+	}
+	if (g_atomic_int_get(&pp.frames) == 0) {
+		/* Nothing streamed yet (a screencast still negotiating, say):
+		 * nothing to finish, and EOS would wait for the first frame. */
+		log_debug("signal %d before the first frame: stopping", GPOINTER_TO_INT(data));
 		g_main_loop_quit(pp.loop);
 		return G_SOURCE_CONTINUE;
 	}
@@ -915,8 +930,8 @@ main(int argc, char *argv[])
 		errx(EX_USAGE, "--display, --window-id and --cursor work with --source x11 only");
 	if (pw_set && source != SRC_PIPEWIRE)
 		errx(EX_USAGE, "--pipewire-fd and --node work with --source pipewire only");
-	if (pulse_set && source == SRC_TEST)
-		errx(EX_USAGE, "--audio-device and --mic need a screen source (x11 or pipewire)");
+	if (tone_set && audio_device != NULL)
+		errx(EX_USAGE, "--tone and --audio-device exclude each other: the test source records one or plays the other");
 	if (pulse_set && no_audio)
 		errx(EX_USAGE, "--no-audio contradicts --audio-device and --mic");
 	if (source == SRC_X11 && display == NULL && env("DISPLAY") == NULL)

@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 need pp-encode ffmpeg ffprobe python3 Xvfb pipewire wireplumber pipewire-pulse pactl dbus-daemon gst-launch-1.0
-plan 15
+plan 18
 
 private_xdg
 start_xvfb
@@ -62,6 +62,15 @@ ok "and nothing else ($a880)" lacks "$a880"
 PP_NO_AUDIO=1 encode_for 2 "$TEST_TMP/none.ts" "$TEST_TMP/none.err" -- \
     --source x11 --max-size 320x240
 is "$(streams "$TEST_TMP/none.ts")" "h264" "PP_NO_AUDIO=1: video only"
+
+# The test source records a device when one is named, as pp-capture names
+# the capture sink it routed an application to.
+PP_SOURCE=test PP_AUDIO_DEVICE=pp_app.monitor encode_for 3 "$TEST_TMP/tapp.ts" \
+    "$TEST_TMP/tapp.err" -- --max-size 320x180
+is "$?" 0 "test source with PP_AUDIO_DEVICE: exit 0"
+read -r a660 a880 a1000 < <(amps "$TEST_TMP/tapp.ts")
+ok "it records the device's 660 Hz ($a660), not a tone of its own" has "$a660"
+like "$(cat "$TEST_TMP/tapp.err")" 'source test .* audio pp_app.monitor$' "the start line says so"
 
 pp-encode --source x11 --audio-device nosuch.monitor >/dev/null 2>"$TEST_TMP/bad.err"
 is "$?" 69 "an audio device that does not exist: exit 69"
