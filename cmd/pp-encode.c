@@ -301,6 +301,30 @@ cb_source_caps(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	return GST_PAD_PROBE_OK;
 }
 
+/* A screencast's buffers carry the compositor's timestamps, in another
+ * time base than the audio (and the first ones none at all): stamp each
+ * with the pipeline's running time as it arrives, as a capture card
+ * would, so that videorate and the mux see one clock. */
+static GstPadProbeReturn
+cb_restamp(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstElement *src = data;
+	GstClock *clock = gst_element_get_clock(src);
+	GstBuffer *buf;
+	GstClockTime now;
+
+	if (clock == NULL)
+		return GST_PAD_PROBE_OK;
+	now = gst_clock_get_time(clock) - gst_element_get_base_time(src);
+	gst_object_unref(clock);
+	buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+	GST_BUFFER_PTS(buf) = now;
+	GST_BUFFER_DTS(buf) = GST_CLOCK_TIME_NONE;
+	GST_BUFFER_DURATION(buf) = GST_CLOCK_TIME_NONE;
+	GST_PAD_PROBE_INFO_DATA(info) = buf;
+	return GST_PAD_PROBE_OK;
+}
+
 static GstPadProbeReturn
 cb_source_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -431,6 +455,9 @@ build_video(GstElement *mux, GstElement *enc)
 	link_pair(queue2, mux);
 
 	srcpad = gst_element_get_static_pad(pp.vsrc, "src");
+	if (source == SRC_PIPEWIRE)
+		gst_pad_add_probe(srcpad, GST_PAD_PROBE_TYPE_BUFFER,
+		    cb_restamp, pp.vsrc, NULL);
 	gst_pad_add_probe(srcpad, GST_PAD_PROBE_TYPE_BUFFER, cb_source_buffer,
 	    NULL, NULL);
 	probe_event(convert, "sink", cb_source_caps);
@@ -593,6 +620,12 @@ build_pipeline(GstElement *enc)
 	gboolean audio = !no_audio;
 
 	pp.pipe = gst_pipeline_new("pp-encode");
+	/* The system's monotonic clock, not one a source offers: the
+	 * PipeWire clock jumps when the graph's driver changes (minutes of
+	 * duplicated frames), and the audio sources follow any clock. */
+	GstClock *clock = gst_system_clock_obtain();
+	gst_pipeline_use_clock(GST_PIPELINE(pp.pipe), clock);
+	gst_object_unref(clock);
 	mux = make("mpegtsmux", "mux");
 	sink = make("fdsink", "sink");
 	/* Live: write each packet as soon as it is muxed. */
@@ -644,6 +677,16 @@ cb_stop(gpointer data)
 	log_debug("signal %d: finishing the stream", GPOINTER_TO_INT(data));
 	pp.stopping = TRUE;
 	gst_element_send_event(pp.pipe, gst_event_new_eos());
+	if (source == SRC_PIPEWIRE) {
+		/* A screencast whose node is gone (the share was stopped)
+		 * never hands EOS on: end the stream right past it. */
+		g_autoptr(GstPad) pad = gst_element_get_static_pad(pp.vsrc,
+		    "src");
+		g_autoptr(GstPad) peer = gst_pad_get_peer(pad);
+
+		if (peer != NULL)
+			gst_pad_send_event(peer, gst_event_new_eos());
+	}
 	g_timeout_add_seconds(DRAIN_TIMEOUT, cb_drain_timeout, NULL);
 	return G_SOURCE_CONTINUE;
 }
