@@ -15,6 +15,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <X11/Xlib.h>
 
 #include "encoder.h"
 #include "log.h"
@@ -59,6 +60,7 @@ static struct {
 	guint in_w, in_h;	/* what the source gives */
 	guint out_w, out_h;	/* what the encoder gets */
 	guint keyframes_asked;
+	gint window_gone;	/* the shared X window was closed */
 } pp = { .out = STDOUT_FILENO };
 
 static void __attribute__((noreturn))
@@ -737,6 +739,45 @@ end_from_source(void)
 	g_timeout_add_seconds(DRAIN_TIMEOUT, cb_drain_timeout, NULL);
 }
 
+static gboolean
+cb_window_gone(gpointer data)
+{
+	if (!pp.stopping) {
+		log_info("the shared window was closed; finishing the stream");
+		end_from_source();
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Xlib's default handler exits the process on any error, such as the
+ * shared window being closed under ximagesrc (BadWindow): that window
+ * ending is the user ending the share, so the stream ends cleanly. This
+ * runs in ximagesrc's thread: only flag it and let the main loop act. */
+static int
+cb_x_error(Display *dpy, XErrorEvent *ev)
+{
+	if (window_id != 0 && ev->resourceid == window_id) {
+		if (!g_atomic_int_get(&pp.window_gone)) {
+			g_atomic_int_set(&pp.window_gone, 1);
+			g_idle_add_full(G_PRIORITY_HIGH, cb_window_gone, NULL,
+			    NULL);
+		}
+	} else {
+		log_debug("X error %d on resource 0x%lx ignored",
+		    ev->error_code, ev->resourceid);
+	}
+	return 0;
+}
+
+/* The connection to the X server is gone: Xlib exits when this returns,
+ * so say why first. */
+static int
+cb_x_io_error(Display *dpy)
+{
+	warnx("the X display closed the connection; the stream ends unfinished");
+	_exit(EX_UNAVAILABLE);
+}
+
 static const char *
 error_hint(GstMessage *msg)
 {
@@ -766,8 +807,6 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 	case GST_MESSAGE_EOS:
 		if (!pp.stopping)
 			log_info("the source ended the stream");
-		else if (pp.ended)
-			log_info("the screen source stopped; stream finished");
 		g_main_loop_quit(pp.loop);
 		break;
 	case GST_MESSAGE_ERROR:
@@ -784,12 +823,17 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 		 * stopped sharing) as an error once it has streamed. */
 		if (GST_ELEMENT(from) == pp.vsrc && source == SRC_PIPEWIRE &&
 		    g_atomic_int_get(&pp.frames) > 0 && !pp.stopping) {
-			log_debug("the PipeWire stream ended: %s", error->message);
+			log_info("the screencast ended (%s); finishing the stream", error->message);
 			end_from_source();
 			break;
 		}
 		if (pp.ended)	/* more of the same while draining */
 			break;
+		if (g_atomic_int_get(&pp.window_gone)) {
+			/* ximagesrc failing on the closed window */
+			cb_window_gone(NULL);
+			break;
+		}
 		warnx("%s: %s; %s", GST_OBJECT_NAME(from), error->message,
 		    error_hint(msg));
 		pp.status = error->domain == GST_CORE_ERROR ? EX_SOFTWARE :
@@ -1014,6 +1058,10 @@ main(int argc, char *argv[])
 	g_clear_pointer(&why, g_free);
 	if ((enc = encoder_make(pp.encoder, &es, &why)) == NULL)
 		errx(EX_UNAVAILABLE, "encoder %s: %s", pp.encoder, why);
+	if (source == SRC_X11) {
+		XSetErrorHandler(cb_x_error);
+		XSetIOErrorHandler(cb_x_io_error);
+	}
 	build_pipeline(enc);
 
 	pp.loop = g_main_loop_new(NULL, FALSE);

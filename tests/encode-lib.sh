@@ -70,13 +70,14 @@ near() {
 	    'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t) }'
 }
 
-# start_xvfb: an X server of its own, 640x480; sets DISPLAY.
+# start_xvfb: an X server of its own, 640x480; sets DISPLAY and XVFB_PID.
 start_xvfb() {
 	local fifo="$TEST_TMP/xvfb.display" n
 	mkfifo "$fifo"
 	Xvfb -displayfd 3 -noreset -screen 0 640x480x24 -nolisten tcp \
 	    3>"$fifo" 2>"$TEST_TMP/xvfb.log" &
-	track_pid $!
+	XVFB_PID=$!
+	track_pid $XVFB_PID
 	read -r -t 10 n <"$fifo" || bail "Xvfb did not start: $(cat "$TEST_TMP/xvfb.log")"
 	export DISPLAY=":$n"
 }
