@@ -67,10 +67,10 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: pp-encode [-v] [-o file] [--source test|x11|pipewire] [--bitrate kbps]\n"
-	    "                 [--fps n] [--keyint seconds] [--max-size WxH] [--encoder name]\n"
-	    "                 [--tone hz] [--display name] [--window-id xid]\n"
-	    "                 [--cursor embedded|hidden] [--pipewire-fd fd] [--node id]\n"
+	    "usage: pp-encode [-v] [-o file] [--source test | x11 | pipewire]\n"
+	    "                 [--bitrate kbps] [--fps n] [--keyint seconds] [--max-size WxH]\n"
+	    "                 [--encoder name] [--tone hz] [--display name] [--window-id xid]\n"
+	    "                 [--cursor embedded | hidden] [--pipewire-fd fd] [--node id]\n"
 	    "                 [--audio-device name] [--no-audio] [--mic]\n"
 	    "       pp-encode --list-encoders\n");
 	exit(EX_USAGE);
@@ -402,7 +402,10 @@ build_video_source(void)
 			g_object_set(src, "display-name", display, NULL);
 		if (window_id != 0)
 			g_object_set(src, "xid", window_id, NULL);
-		last = chain(src, capsfilter(raw_video_caps(NULL, 0, 0)), NULL);
+		/* ximagesrc stamps each frame with when it grabbed it, late
+		 * ones off the 1/fps grid; videorate puts them back on it. */
+		last = chain(src, capsfilter(raw_video_caps(NULL, 0, 0)),
+		    make("videorate", NULL), NULL);
 		break;
 	default:
 		src = make("pipewiresrc", "video-source");
@@ -778,6 +781,34 @@ cb_x_io_error(Display *dpy)
 	_exit(EX_UNAVAILABLE);
 }
 
+static int
+cb_x_error_ignore(Display *dpy, XErrorEvent *ev)
+{
+	return 0;
+}
+
+/* Before anything else: the display opens and the window exists, so
+ * that a typo gets one clear line rather than a pipeline error. */
+static void
+x11_check(void)
+{
+	const char *name = display != NULL ? display : env("DISPLAY");
+	XWindowAttributes attrs;
+	Display *dpy;
+
+	if ((dpy = XOpenDisplay(name)) == NULL)
+		errx(EX_UNAVAILABLE, "cannot open X display %s: is it running, and may this user connect to it?", name);
+	if (window_id != 0) {
+		XErrorHandler old = XSetErrorHandler(cb_x_error_ignore);
+		Status ok = XGetWindowAttributes(dpy, window_id, &attrs);
+
+		XSetErrorHandler(old);
+		if (!ok)
+			errx(EX_UNAVAILABLE, "no window 0x%llx on X display %s: pick one with xwininfo", (unsigned long long)window_id, name);
+	}
+	XCloseDisplay(dpy);
+}
+
 static const char *
 error_hint(GstMessage *msg)
 {
@@ -1059,6 +1090,7 @@ main(int argc, char *argv[])
 	if ((enc = encoder_make(pp.encoder, &es, &why)) == NULL)
 		errx(EX_UNAVAILABLE, "encoder %s: %s", pp.encoder, why);
 	if (source == SRC_X11) {
+		x11_check();
 		XSetErrorHandler(cb_x_error);
 		XSetIOErrorHandler(cb_x_io_error);
 	}
@@ -1073,8 +1105,17 @@ main(int argc, char *argv[])
 
 	if (gst_element_set_state(pp.pipe, GST_STATE_PLAYING) ==
 	    GST_STATE_CHANGE_FAILURE) {
-		/* The element that failed posted the reason on the bus. */
-		log_debug("the pipeline did not start");
+		/* The element that failed posted why on the bus. */
+		g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus,
+		    GST_MESSAGE_ERROR);
+		g_autoptr(GError) error = NULL;
+
+		if (msg == NULL)
+			errx(EX_UNAVAILABLE, "the GStreamer pipeline did not start; run with -v for details");
+		gst_message_parse_error(msg, &error, NULL);
+		errx(EX_UNAVAILABLE, "%s: %s; %s",
+		    GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), error->message,
+		    error_hint(msg));
 	}
 	g_main_loop_run(pp.loop);
 
