@@ -948,6 +948,12 @@ main(int argc, char *argv[])
 	int ch;
 
 	log_init();
+	/* First of all: a keyframe request (pp-fanout sends one as soon as
+	 * a viewer joins, maybe while we start) must never kill us. The
+	 * handlers run once the main loop does. */
+	g_unix_signal_add(SIGTERM, cb_stop, GINT_TO_POINTER(SIGTERM));
+	g_unix_signal_add(SIGINT, cb_stop, GINT_TO_POINTER(SIGINT));
+	g_unix_signal_add(SIGUSR1, cb_keyframe, NULL);
 	read_env();
 	while ((ch = getopt_long(argc, argv, "o:v", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -1099,9 +1105,6 @@ main(int argc, char *argv[])
 	pp.loop = g_main_loop_new(NULL, FALSE);
 	bus = gst_element_get_bus(pp.pipe);
 	gst_bus_add_watch(bus, cb_bus, NULL);
-	g_unix_signal_add(SIGTERM, cb_stop, GINT_TO_POINTER(SIGTERM));
-	g_unix_signal_add(SIGINT, cb_stop, GINT_TO_POINTER(SIGINT));
-	g_unix_signal_add(SIGUSR1, cb_keyframe, NULL);
 
 	if (gst_element_set_state(pp.pipe, GST_STATE_PLAYING) ==
 	    GST_STATE_CHANGE_FAILURE) {

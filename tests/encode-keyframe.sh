@@ -4,7 +4,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 need pp-encode ffmpeg ffprobe python3
-plan 9
+plan 11
 
 args=(--source test --max-size 320x180 --no-audio --keyint 10)
 
@@ -38,3 +38,15 @@ read -r sps idr < <(nal_counts "$TEST_TMP/usr1.ts")
 is "$idr" 3 "three IDR pictures"
 is "$sps" 3 "each with its SPS"
 is "$(decode_errors "$TEST_TMP/usr1.ts")" "" "every frame decodes"
+
+# A request that comes while pp-encode is still starting (pp-fanout asks
+# as soon as the first viewer joins) must not kill it.
+pp-encode "${args[@]}" >"$TEST_TMP/early.ts" 2>"$TEST_TMP/early.err" &
+pid=$!
+track_pid "$pid"
+kill -USR1 "$pid"
+sleep 2
+ok "SIGUSR1 at once: still running" kill -0 "$pid"
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "and exit 0 on SIGTERM"
