@@ -41,12 +41,20 @@ is "$(decode_errors "$TEST_TMP/usr1.ts")" "" "every frame decodes"
 
 # A request that comes while pp-encode is still starting (pp-fanout asks
 # as soon as the first viewer joins) must not kill it.
+# (Before exec nothing can catch it: as soon as the handler is in place,
+# which is before the encoders are probed.)
+catches_usr1() {
+	local mask
+	mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ -n "$mask" ] && (( (16#$mask >> 9) & 1 ))
+}
 pp-encode "${args[@]}" >"$TEST_TMP/early.ts" 2>"$TEST_TMP/early.err" &
 pid=$!
 track_pid "$pid"
+wait_for 10 catches_usr1 "$pid"
 kill -USR1 "$pid"
 sleep 2
-ok "SIGUSR1 at once: still running" kill -0 "$pid"
+ok "SIGUSR1 while starting: still running" kill -0 "$pid"
 kill -TERM "$pid"
 wait "$pid"
 is "$?" 0 "and exit 0 on SIGTERM"
