@@ -19,4 +19,5 @@ apt-get install -y --no-install-recommends \
 	pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils \
 	dbus-daemon dbus \
 	mosquitto coturn iproute2 iptables nftables \
+	mosquitto-clients iperf3 gnutls-bin iputils-ping coreutils \
 	python3 sox bc procps psmisc
