@@ -9,7 +9,7 @@
 need_root
 need ip iptables ss ping iperf3 certtool python3 mosquitto mosquitto_pub \
 	mosquitto_sub turnserver turnutils_stunclient turnutils_uclient turnutils_peer
-plan 51
+plan 53
 
 # ping_stats LABEL ADDR COUNT INTERVAL: "RECEIVED MIN_RTT_MS"
 ping_stats() {
@@ -159,6 +159,9 @@ like "$(cat "$TEST_TMP/uclient")" "Total lost packets 0 " "turnutils_uclient rel
 ok "a symmetric-NAT node with a 30 ms wire to the internet" lab_nat_node far symmetric 30 0
 read -r got min < <(ping_stats far "$LAB_SERVER_IP" 5 0.05)
 ok "far reaches the lab server with min RTT $min ms >= 30 ms" le 30 "${min:-0}"
+ok "lab_wire_set far inet changes that wire to 60 ms" lab_wire_set far inet 60 0
+read -r got min < <(ping_stats far "$LAB_SERVER_IP" 3 0.1)
+ok "far's min RTT $min ms >= 60 ms after lab_wire_set" le 60 "${min:-0}"
 lab_block_udp far
 got=$(lab_exec far timeout 1.5 turnutils_stunclient "$LAB_SERVER_IP" 2>&1)
 unlike "$got" "reflexive addr" "lab_block_udp: STUN over UDP gets no answer"
