@@ -9,7 +9,7 @@
 need_root
 need ip iptables ss ping iperf3 certtool python3 mosquitto mosquitto_pub \
 	mosquitto_sub turnserver turnutils_stunclient turnutils_uclient turnutils_peer
-plan 53
+plan 55
 
 # ping_stats LABEL ADDR COUNT INTERVAL: "RECEIVED MIN_RTT_MS"
 ping_stats() {
@@ -182,7 +182,25 @@ rc=$?
 read -r cpid ctmp cpids <"$TEST_TMP/child.info"
 is "$rc" 1 "a failing test that used the lab exits with its failure"
 is "$(ip netns list | grep -c "^pplab-$cpid-")" 0 "its namespaces are gone"
+# gone PID: not running (a zombie waiting for its reaper counts as gone).
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 alive=
-for p in $cpids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+for p in $cpids; do gone "$p" || alive="$alive $p"; done
 is "$alive" "" "its wires, broker, TURN server and processes are gone"
 ok "its temporary directory is gone" test ! -e "$ctmp"
+
+# A test killed outright cannot tear down: the next lab sweeps what it left.
+sed -i 's/^exit 1$/exec sleep 30/' "$child"
+rm -f "$TEST_TMP/child.info"
+bash "$child" "$TEST_TMP/child.info" >/dev/null 2>&1 &
+cpid=$!
+wait_for 20 test -s "$TEST_TMP/child.info"
+kill -KILL "$cpid"
+wait "$cpid" 2>/dev/null
+read -r _ ctmp cpids <"$TEST_TMP/child.info"
+rm -rf "$ctmp"
+_lab_sweep
+is "$(ip netns list | grep -c "^pplab-$cpid-")" 0 "a killed test's namespaces are swept"
+alive=
+for p in $cpids; do gone "$p" || alive="$alive $p"; done
+is "$alive" "" "a killed test's processes are swept"

@@ -61,7 +61,8 @@ _lab_sweep() {
 _lab_wire_pids_of() {
 	local f
 	for f in /proc/[0-9]*/cmdline; do
-		tr '\0' ' ' <"$f" 2>/dev/null | grep -q "pp-lab-wire.* $1:" && basename "${f%/cmdline}"
+		{ tr '\0' ' ' <"$f"; } 2>/dev/null | grep -q "pp-lab-wire.* $1:" &&
+			basename "${f%/cmdline}"
 	done
 	return 0
 }
