@@ -1,16 +1,39 @@
 # The network lab: network namespaces joined by veth pairs or by the
 # user-space wire (pp-lab-wire: delay, loss, rate), NAT routers of each
 # kind, and an "internet" namespace with mosquitto and coturn. Sourced by
-# tests and benchmarks after tests/libtest.sh; everything needs root.
+# tests and benchmarks after tests/libtest.sh; everything needs root
+# (call need_root first).
 #
 # Every namespace is named pplab-<pid>-<label>, so tests running at once
 # never clash; everything is torn down at exit (at_exit), even when the
-# test fails. Addresses exist only inside these namespaces: 10.x inside,
-# the documentation ranges 192.0.2.0/24 (services), 198.51.100.0/24 (NAT
-# routers' public side) and 203.0.113.0/24 (public hosts) outside.
+# test fails, and a lab left by a test that was killed outright is swept
+# by the next one. Addresses exist only inside these namespaces: 10.x
+# inside, and the documentation ranges outside: 192.0.2.1 (the lab's
+# services), 198.51.100.0/24 (NAT routers' public side), 203.0.113.0/24
+# (public hosts). IPv6 is off on lab links; loopback keeps ::1.
 #
-# For a label L, the functions export LAB_NS_L (the namespace name) and
-# LAB_IP_L (its address); lab_exec L CMD... runs CMD in it.
+# A label L (letters, digits, _) names a namespace; the functions export
+# LAB_NS_L (its name) and LAB_IP_L (its address).
+#
+#   lab_exec L CMD...              run CMD in L's namespace
+#   lab_ns L                       print L's namespace name
+#   lab_wire A B RTT LOSS [RATE]   A=10.99.0.1 and B=10.99.0.2 through a wire
+#   lab_wire_set A B RTT LOSS [RATE]   new figures for that wire
+#   lab_wire_counters A B          the wire's packet counters
+#   lab_nat                        the internet: mosquitto, coturn
+#   lab_nat_node L KIND [RTT LOSS [RATE]]   a node behind a NAT of KIND
+#   lab_nat_host KIND ..., lab_nat_viewer KIND ...   nodes host, viewer
+#   lab_block_udp L                the internet drops L's UDP
+#   lab_mqtt_stop, lab_mqtt_start  stop and restart the broker
+#   lab_turn_allocate L udp|tcp|tls [USER PASS]   a TURN relay, printed
+#   lab_udp_reflect/ask/send/recv  UDP probes of NAT mappings
+#   lab_tcp_goodput NS_SERVER NS_CLIENT ADDR CC SECONDS   kernel TCP Mbit/s
+#
+# RTT is the round trip in ms (half each way); LOSS is per mille, each
+# direction, drawn before the bottleneck; RATE is Mbit/s of IP packets,
+# each direction, with a tail-drop queue of 50 ms (at least 64 KB).
+# Environment: LAB_WIRE_SEED (the wire's PRNG seed, for repeatable loss),
+# LAB_WIRE_QUEUE_KB (the queue, with a RATE), LAB_WIRE_BIN (pp-lab-wire).
 
 LAB_WIRE_BIN=${LAB_WIRE_BIN:-${top_builddir:-.}/tests/lab/pp-lab-wire}
 # A lab is private to the script that sources this file: forget one that
