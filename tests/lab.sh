@@ -37,7 +37,8 @@ is "$got" 100 "100 pings of 100 come back at 0% loss"
 ok "min RTT $min ms >= 2 ms after lab_wire_set" le 2 "${min:-0}"
 
 # 20% loss each way: a ping comes back with p = 0.8^2 = 0.64; of 200,
-# the mean is 128, sd 6.8; the band is about +-5 sd.
+# the mean is 128, sd 6.8; the band is about +-5 sd. With a fixed seed
+# the count repeats exactly (nothing else crosses this wire).
 LAB_WIRE_SEED=42 lab_wire_set a b 2 200
 read -r got1 _ < <(ping_stats a "$LAB_IP_b" 200 0.005)
 ok "20% loss each way: $got1 of 200 pings back, within [94, 162]" \
@@ -51,7 +52,7 @@ read -r got2 _ < <(ping_stats a "$LAB_IP_b" 200 0.005)
 is "$got2" "$got1" "the same seed loses the same pings"
 
 # The shaper: TCP cannot get more than the 20 Mbit/s of IP the wire
-# carries (plus a queue's worth over 2 s).
+# carries (plus a queue's worth over the 1 s run).
 lab_wire_set a b 10 0 20
 cubic=$(lab_tcp_goodput b a "$LAB_IP_b" cubic 1)
 like "$cubic" '^[0-9]+\.[0-9]$' "lab_tcp_goodput prints Mbit/s (cubic: $cubic)"
