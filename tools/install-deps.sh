@@ -20,6 +20,6 @@ apt-get install -y --no-install-recommends \
 	dbus-daemon dbus \
 	mosquitto coturn iproute2 iptables nftables \
 	python3 sox bc procps psmisc \
-	x11-xserver-utils fonts-dejavu-core \
+	x11-xserver-utils fonts-dejavu-core libx11-dev \
 	sway xdg-desktop-portal xdg-desktop-portal-wlr util-linux \
 	mosquitto-clients iperf3 gnutls-bin iputils-ping coreutils
