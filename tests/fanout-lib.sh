@@ -9,13 +9,16 @@ make_producer() {
 	cat > "$1" <<'EOF'
 #!/bin/sh
 trap '' USR1
-n=-1
-[ -n "${SECONDS_LEFT:-}" ] && n=$((SECONDS_LEFT * 30))
+n=-1 na=-1
+if [ -n "${SECONDS_LEFT:-}" ]; then
+	n=$((SECONDS_LEFT * 30)) na=$((SECONDS_LEFT * 44100 / 1024))
+fi
 set -- videotestsrc is-live=true num-buffers=$n pattern=${PATTERN:-ball} ! \
 	video/x-raw,width=320,height=240,framerate=30/1 ! \
 	x264enc tune=zerolatency speed-preset=ultrafast bitrate=${KBPS:-600} key-int-max=30 ! \
 	h264parse config-interval=-1 ! mpegtsmux name=m ! fdsink \
-	audiotestsrc is-live=true freq=440 ! audioconvert ! avenc_aac ! aacparse ! m.
+	audiotestsrc is-live=true num-buffers=$na freq=440 ! audioconvert ! \
+	avenc_aac ! aacparse ! m.
 if [ -n "${COPY:-}" ]; then
 	exec gst-launch-1.0 -q "$@" | tee "$COPY"
 fi

@@ -19,4 +19,4 @@ apt-get install -y --no-install-recommends \
 	pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils \
 	dbus-daemon dbus \
 	mosquitto coturn iproute2 iptables nftables \
-	python3 sox bc procps psmisc
+	python3 sox bc procps psmisc curl
