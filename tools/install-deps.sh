@@ -19,4 +19,7 @@ apt-get install -y --no-install-recommends \
 	pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils \
 	dbus-daemon dbus \
 	mosquitto coturn iproute2 iptables nftables \
-	python3 sox bc procps psmisc curl
+	python3 sox bc procps psmisc \
+	x11-xserver-utils fonts-dejavu-core \
+	sway xdg-desktop-portal xdg-desktop-portal-wlr util-linux \
+	curl
