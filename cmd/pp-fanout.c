@@ -228,6 +228,13 @@ producer_eof(Producer *p)
 		new_queue();
 	fanq_finish(q);
 	maybe_free_queue(q);
+	/* Its stream is over even if it lives on: stop it, so that the
+	 * next consumer gets a new one. */
+	if (p->pid > 0 && !p->stopping) {
+		log_info("the producer (pid %d) closed its output: stopping it",
+		    (int)p->pid);
+		producer_stop(p);
+	}
 }
 
 static gboolean
