@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/fanout-lib.sh"
 need gst-launch-1.0 ffmpeg ffprobe mpv vlc curl setpriv
-plan 35
+plan 36
 
 private_xdg
 P=$TEST_TMP/producer
@@ -42,8 +42,11 @@ like "$MLOG" '\(\+\) Video --vid=1 \(h264' "mpv found the H.264 video"
 like "$MLOG" '\(\+\) Audio --aid=1 \(aac' "...and the AAC audio"
 FRAMES=$(printf '%s\n' "$MLOG" | sed -n 's/^\[mpv_frames\] frames shown: \([0-9]*\).*/\1/p')
 diag "mpv counted ${FRAMES:-no} frames"
-is "${FRAMES:-none}" 45 "mpv showed the 45 frames asked for"
+# Ticks that come together count once: a lower bound.
+ok "mpv showed frames (${FRAMES:-none} counted, 45 asked for)" test "${FRAMES:-0}" -ge 30 -a "${FRAMES:-0}" -le 45
 like "$MLOG" 'Exiting\.\.\. \(End of file\)' "...and ended normally"
+like "$(cat "$TEST_TMP/log1")" 'client 1 left: closed the connection' \
+	"...by itself, at the frame count, before the stream ended"
 unlike "$MLOG" '[Ee]rror|corrupt|[Ii]nvalid' "with no decoding error"
 wait $BR
 is "$?" 0 "the bridge exits 0 once stdin has ended"
