@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/fanout-lib.sh"
 need gst-launch-1.0 ffmpeg ffprobe mpv vlc curl setpriv
-plan 36
+plan 39
 
 private_xdg
 P=$TEST_TMP/producer
@@ -42,8 +42,9 @@ like "$MLOG" '\(\+\) Video --vid=1 \(h264' "mpv found the H.264 video"
 like "$MLOG" '\(\+\) Audio --aid=1 \(aac' "...and the AAC audio"
 FRAMES=$(printf '%s\n' "$MLOG" | sed -n 's/^\[mpv_frames\] frames shown: \([0-9]*\).*/\1/p')
 diag "mpv counted ${FRAMES:-no} frames"
-# Ticks that come together count once: a lower bound.
-ok "mpv showed frames (${FRAMES:-none} counted, 45 asked for)" test "${FRAMES:-0}" -ge 30 -a "${FRAMES:-0}" -le 45
+# Ticks that come together count once, and the last tick may move
+# time-pos without a frame: a count within a few frames.
+ok "mpv showed frames (${FRAMES:-none} counted, 45 asked for)" test "${FRAMES:-0}" -ge 30 -a "${FRAMES:-0}" -le 47
 like "$MLOG" 'Exiting\.\.\. \(End of file\)' "...and ended normally"
 like "$(cat "$TEST_TMP/log1")" 'client 1 left: closed the connection' \
 	"...by itself, at the frame count, before the stream ended"
@@ -118,3 +119,19 @@ mkdir -p "$TEST_TMP/noplugins"
 VLC_PLUGIN_PATH=$TEST_TMP/noplugins pp-bridge --player none < /dev/null > /dev/null 2> "$TEST_TMP/log4"
 like "$(cat "$TEST_TMP/log4")" 'VLC lacks the plugins .*demux/libts_plugin.so, codec/libavcodec_plugin.so.*apt-get install vlc-plugin-base' \
 	"missing VLC plugins are named, with the Debian package"
+
+# --- --port -----------------------------------------------------------------
+PORT=${URL##*:}
+PORT=${PORT%/}
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(30)' > "$TEST_TMP/busy" &
+BUSY=$!
+track_pid $BUSY
+wait_for 5 test -s "$TEST_TMP/busy"
+pp-bridge --port "$(cat "$TEST_TMP/busy")" --player none < /dev/null > /dev/null 2> "$TEST_TMP/err"
+is "$?" 75 "--port on a port in use: exit 75"
+like "$(cat "$TEST_TMP/err")" "^pp-bridge: port [0-9]+ on 127.0.0.1 is in use" "...saying so"
+kill $BUSY
+pp-bridge --port "$PORT" --player none < /dev/null > "$TEST_TMP/out5" 2>/dev/null
+is "$(cat "$TEST_TMP/out5")" "http://127.0.0.1:$PORT/" "--port PORT serves there (and an empty input ends it at once)"
