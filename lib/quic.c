@@ -167,6 +167,20 @@ quic_conn_peer_fingerprint(QuicConn *c, uint8_t out[32])
 
 /* --- small helpers ------------------------------------------------------ */
 
+static void
+io_flush(QuicConn *c)
+{
+	if (c->cfg.io.flush != NULL)
+		c->cfg.io.flush(c->cfg.io.ctx);
+}
+
+static void
+io_send_now(QuicConn *c, const uint8_t *pkt, size_t len)
+{
+	c->cfg.io.send(c->cfg.io.ctx, pkt, len);
+	io_flush(c);
+}
+
 static void conn_write(QuicConn *c);
 static void conn_end(QuicConn *c, QuicEndKind kind, uint64_t code,
     const char *reason);
@@ -461,21 +475,11 @@ out_push(QuicConn *c, const uint8_t *data, size_t len)
 		consumed(c, len);
 		return;
 	}
-	if (c->pend->len == 0 && c->out_fd >= 0) {
-		ssize_t n = write(c->out_fd, data, len);
-
-		if (n > 0) {
-			consumed(c, n);
-			data += n;
-			len -= n;
-		}
-	}
-	if (len > 0) {
-		g_byte_array_append(c->pend, data, len);
-		if (c->out_fd >= 0 && c->out_watch == 0)
-			c->out_watch = g_unix_fd_add(c->out_fd,
-			    G_IO_OUT | G_IO_ERR | G_IO_HUP, on_out, c);
-	}
+	/* Gathered, and written once per turn of the main loop (on_timer)
+	 * rather than once per packet. */
+	g_byte_array_append(c->pend, data, len);
+	if (c->timer != NULL)
+		g_source_set_ready_time(c->timer, 0);
 }
 
 /* --- ngtcp2 callbacks --------------------------------------------------- */
@@ -688,7 +692,10 @@ on_timer(gpointer ud)
 	int rv;
 
 	g_source_set_ready_time(c->timer, -1);
-	if (c->ended || c->closing)
+	if (c->pend->len > 0 && c->out_fd >= 0 && c->out_watch == 0 &&
+	    !c->end_set)
+		out_flush(c);
+	if (c->ended || c->closing || c->end_set)
 		return G_SOURCE_CONTINUE;
 	c->in_cb++;
 	rv = ngtcp2_conn_handle_expiry(c->conn, now_ts());
@@ -898,6 +905,9 @@ conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 	in_close(c);
 	if (kind == QUIC_END_DONE && c->pend->len > 0 && c->out_fd >= 0) {
 		c->drain_wait = TRUE;	/* check_done comes back here */
+		if (c->out_watch == 0)
+			c->out_watch = g_unix_fd_add(c->out_fd,
+			    G_IO_OUT | G_IO_ERR | G_IO_HUP, on_out, c);
 		return;
 	}
 	out_finish(c);
@@ -936,7 +946,7 @@ do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 	    c->close_pkt, sizeof(c->close_pkt), &ccerr, now_ts());
 	if (n > 0) {
 		c->close_len = n;
-		c->cfg.io.send(c->cfg.io.ctx, c->close_pkt, n);
+		io_send_now(c, c->close_pkt, n);
 	}
 	conn_end(c, kind, code, reason);
 }
@@ -993,7 +1003,7 @@ conn_fatal(QuicConn *c, int rv)
 	n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi,
 	    c->close_pkt, sizeof(c->close_pkt), &ccerr, now_ts());
 	if (n > 0)
-		c->cfg.io.send(c->cfg.io.ctx, c->close_pkt, n);
+		io_send_now(c, c->close_pkt, n);
 	conn_end(c, QUIC_END_ERROR, 0, reason);
 }
 
@@ -1008,7 +1018,7 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 		/* Until the owner frees it: the peer may not have heard our
 		 * close (a refused viewer must learn why); say it again. */
 		if (c->close_len > 0 && c->close_resends++ < 8)
-			c->cfg.io.send(c->cfg.io.ctx, c->close_pkt, c->close_len);
+			io_send_now(c, c->close_pkt, c->close_len);
 		return;
 	}
 	if (c->ended || c->drain_wait)
@@ -1058,8 +1068,10 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 		return;
 	}
 	after_callbacks(c);
-	if (!c->closing && !c->end_set)
-		conn_write(c);
+	/* Acknowledgements and answers go out once the main loop has read
+	 * what is waiting on the socket: fewer, fuller bursts. */
+	if (!c->closing && !c->end_set && c->timer != NULL)
+		g_source_set_ready_time(c->timer, 0);
 }
 
 static size_t
@@ -1135,6 +1147,7 @@ conn_write(QuicConn *c)
 				blocked = TRUE;
 				continue;
 			}
+			io_flush(c);
 			conn_fatal(c, (int)n);
 			return;
 		}
@@ -1143,12 +1156,14 @@ conn_write(QuicConn *c)
 		c->cfg.io.send(c->cfg.io.ctx, buf, n);
 		if (++npkts >= BURST) {
 			/* Let the loop read acknowledgements, then go on. */
+			io_flush(c);
 			ngtcp2_conn_update_pkt_tx_time(c->conn, ts);
 			g_source_set_ready_time(c->timer, 0);
 			after_callbacks(c);
 			return;
 		}
 	}
+	io_flush(c);
 	ngtcp2_conn_update_pkt_tx_time(c->conn, ts);
 	after_callbacks(c);
 	timer_update(c);

@@ -27,9 +27,12 @@ enum {
 
 typedef struct QuicConn QuicConn;
 
-/* Sends one datagram to the peer. It may drop it: QUIC recovers. */
+/* Sends one datagram to the peer. It may drop it: QUIC recovers. It may
+ * also hold it until flush (optional), which ends every burst, to send
+ * the burst in one system call. */
 typedef struct {
 	void (*send)(void *ctx, const uint8_t *pkt, size_t len);
+	void (*flush)(void *ctx);
 	void *ctx;
 } QuicIO;
 
