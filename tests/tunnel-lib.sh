@@ -20,7 +20,7 @@ tunnel_listen() {
 	tunnel_pid=$!
 	track_pid "$tunnel_pid"
 	tunnel_log=$TEST_TMP/$name.log
-	if ! wait_for 10 grep -q '^pp1' "$TEST_TMP/$name.ticket"; then
+	if ! wait_for 10 grep -qs '^pp1' "$TEST_TMP/$name.ticket"; then
 		diag "$(cat "$tunnel_log")"
 		bail "pp-tunnel listen printed no ticket"
 	fi
