@@ -751,8 +751,12 @@ fill_settings(QuicConn *c, ngtcp2_settings *s, ngtcp2_transport_params *p)
 	ngtcp2_settings_default(s);
 	s->initial_ts = now_ts();
 	s->cc_algo = NGTCP2_CC_ALGO_BBR;
-	/* Without both, ngtcp2 0.12 sends 1200-byte packets. */
-	s->max_tx_udp_payload_size = MAX_PKT;
+	/* Without both, ngtcp2 0.12 starts at 1200-byte packets. 1472 fills
+	 * a 1500-byte IPv4 packet, 1452 an IPv6 one; a path with more
+	 * overhead (a relay) passes its own size. */
+	s->max_tx_udp_payload_size = c->cfg.max_udp_payload ?
+	    MIN(c->cfg.max_udp_payload, MAX_PKT) :
+	    c->remote.ss_family == AF_INET6 ? MAX_PKT - 20 : MAX_PKT;
 	s->no_tx_udp_payload_size_shaping = 1;
 	s->max_stream_window = MAX_STREAM_WINDOW;
 	s->max_window = MAX_CONN_WINDOW;
