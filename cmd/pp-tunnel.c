@@ -404,9 +404,11 @@ cmd_listen(int argc, char **argv)
 	 * taken for IPv6). */
 	for (int tries = 0; tries < 20; tries++) {
 		if ((fd4 = udp_listen(AF_INET, port)) == -1 &&
-		    errno != EAFNOSUPPORT)
-			err(errno == EADDRINUSE ? EX_TEMPFAIL : EX_UNAVAILABLE,
-			    "UDP port %u for IPv4", port);
+		    errno == EADDRINUSE)
+			errx(EX_TEMPFAIL, "UDP port %u is in use (another pp-tunnel?); choose another --port or leave it out",
+			    port);
+		if (fd4 == -1 && errno != EAFNOSUPPORT)
+			err(EX_UNAVAILABLE, "UDP port %u for IPv4", port);
 		t.port = fd4 >= 0 ? udp_port(fd4) : port;
 		if ((fd6 = udp_listen(AF_INET6, t.port)) == -1) {
 			save = errno;
@@ -414,6 +416,9 @@ cmd_listen(int argc, char **argv)
 				close(fd4);
 				continue;
 			}
+			if (errno == EADDRINUSE)
+				errx(EX_TEMPFAIL, "UDP port %u is in use for IPv6; choose another --port or leave it out",
+				    port);
 		}
 		break;
 	}
