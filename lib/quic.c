@@ -11,6 +11,8 @@
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -640,20 +642,6 @@ cb_stream_reset(ngtcp2_conn *conn, int64_t sid, uint64_t final_size,
 	return 0;
 }
 
-static int
-cb_stop_sending(ngtcp2_conn *conn, int64_t sid, uint64_t code, void *ud,
-    void *sud)
-{
-	QuicConn *c = ud;
-
-	/* The peer wants no more of our bytes: stop reading them. */
-	if (sid == c->sid) {
-		c->shut_wr = TRUE;
-		in_close(c);
-	}
-	return 0;
-}
-
 static void
 set_callbacks(ngtcp2_callbacks *cb, gboolean server)
 {
@@ -680,7 +668,6 @@ set_callbacks(ngtcp2_callbacks *cb, gboolean server)
 	cb->acked_stream_data_offset = cb_acked;
 	cb->stream_close = cb_stream_close;
 	cb->stream_reset = cb_stream_reset;
-	cb->stream_stop_sending = cb_stop_sending;
 }
 
 /* --- connection --------------------------------------------------------- */
@@ -744,11 +731,25 @@ conn_alloc(const QuicConfig *cfg)
 }
 
 static void
+quic_trace(void *ud, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
 fill_settings(QuicConn *c, ngtcp2_settings *s, ngtcp2_transport_params *p)
 {
 	guint idle = c->cfg.idle_timeout_ms ? c->cfg.idle_timeout_ms : 30000;
 
 	ngtcp2_settings_default(s);
+	/* ngtcp2's own trace of every frame, for debugging. */
+	if (g_getenv("PP_QUIC_TRACE") != NULL)
+		s->log_printf = quic_trace;
 	s->initial_ts = now_ts();
 	s->cc_algo = NGTCP2_CC_ALGO_BBR;
 	/* Without both, ngtcp2 0.12 starts at 1200-byte packets. 1472 fills
@@ -1145,9 +1146,18 @@ conn_write(QuicConn *c)
 		if (n < 0) {
 			if (n == NGTCP2_ERR_WRITE_MORE)
 				continue;
-			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED ||
-			    n == NGTCP2_ERR_STREAM_SHUT_WR ||
+			if (n == NGTCP2_ERR_STREAM_SHUT_WR ||
 			    n == NGTCP2_ERR_STREAM_NOT_FOUND) {
+				/* The peer sent STOP_SENDING (ngtcp2 answered
+				 * with RESET_STREAM): stop reading our input.
+				 * (ngtcp2's stream_stop_sending callback is
+				 * about our own read side, not this.) */
+				c->shut_wr = TRUE;
+				in_close(c);
+				blocked = TRUE;
+				continue;
+			}
+			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED) {
 				blocked = TRUE;
 				continue;
 			}
