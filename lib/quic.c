@@ -73,7 +73,8 @@ struct QuicConn {
 	/* peer -> out_fd: what the fd did not take yet. */
 	int out_fd;
 	guint out_watch;
-	GByteArray *pend;
+	GByteArray *pend;	/* written up to pend_pos */
+	size_t pend_pos;
 	gboolean rx_fin, out_done, out_discard;
 
 	uint64_t tx_bytes, rx_bytes;
@@ -92,6 +93,12 @@ struct QuicConn {
 };
 
 static gnutls_certificate_credentials_t cred;
+
+static size_t
+pend_left(const QuicConn *c)
+{
+	return c->pend->len - c->pend_pos;
+}
 static uint8_t cert_sha256[32];
 
 static ngtcp2_tstamp
@@ -388,12 +395,13 @@ out_finish(QuicConn *c)
 	c->out_fd = -1;
 	c->out_done = TRUE;
 	g_byte_array_set_size(c->pend, 0);
+	c->pend_pos = 0;
 }
 
 static void
 check_done(QuicConn *c)
 {
-	if (c->drain_wait && (c->out_done || c->pend->len == 0)) {
+	if (c->drain_wait && (c->out_done || pend_left(c) == 0)) {
 		c->drain_wait = FALSE;
 		out_finish(c);
 		c->end_set = FALSE;
@@ -422,9 +430,9 @@ out_flush(QuicConn *c)
 {
 	size_t done = 0;
 
-	while (c->out_fd >= 0 && done < c->pend->len) {
-		ssize_t n = write(c->out_fd, c->pend->data + done,
-		    c->pend->len - done);
+	while (c->out_fd >= 0 && done < pend_left(c)) {
+		ssize_t n = write(c->out_fd, c->pend->data + c->pend_pos + done,
+		    pend_left(c) - done);
 
 		if (n > 0) {
 			done += n;
@@ -441,7 +449,7 @@ out_flush(QuicConn *c)
 		/* EPIPE: the reader went away. Stop the peer's sending
 		 * and drop what comes. */
 		log_debug("writing the stream's output: %s", g_strerror(errno));
-		done = c->pend->len;
+		done = pend_left(c);
 		c->out_discard = TRUE;
 		out_finish(c);
 		if (c->cfg.close_when_output_gone && c->in_cb == 0) {
@@ -456,11 +464,18 @@ out_flush(QuicConn *c)
 		}
 		break;
 	}
-	if (done > 0 && c->pend->len > 0)
-		g_byte_array_remove_range(c->pend, 0, done);
+	/* Moved down only now and then: a slow reader takes 64 kB a time. */
+	c->pend_pos += MIN(done, pend_left(c));
+	if (pend_left(c) == 0) {
+		g_byte_array_set_size(c->pend, 0);
+		c->pend_pos = 0;
+	} else if (c->pend_pos > (1u << 20)) {
+		g_byte_array_remove_range(c->pend, 0, c->pend_pos);
+		c->pend_pos = 0;
+	}
 	if (!c->end_set)
 		consumed(c, done);
-	if (c->rx_fin && c->pend->len == 0 && c->out_fd >= 0)
+	if (c->rx_fin && pend_left(c) == 0 && c->out_fd >= 0)
 		out_finish(c);
 	if (c->in_cb == 0) {
 		check_done(c);
@@ -589,7 +604,7 @@ cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		out_push(c, data, len);
 	if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) {
 		c->rx_fin = TRUE;
-		if (c->pend->len == 0 && (c->out_fd >= 0 || c->attached))
+		if (pend_left(c) == 0 && (c->out_fd >= 0 || c->attached))
 			out_finish(c);
 	}
 	return 0;
@@ -620,7 +635,7 @@ cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		c->stream_closed = TRUE;
 		if (!c->rx_fin) {
 			c->rx_fin = TRUE;
-			if (c->pend->len == 0)
+			if (pend_left(c) == 0)
 				out_finish(c);
 		}
 	}
@@ -636,7 +651,7 @@ cb_stream_reset(ngtcp2_conn *conn, int64_t sid, uint64_t final_size,
 	/* The peer abandoned its direction: what came is all there is. */
 	if (sid == c->sid && !c->rx_fin) {
 		c->rx_fin = TRUE;
-		if (c->pend->len == 0)
+		if (pend_left(c) == 0)
 			out_finish(c);
 	}
 	return 0;
@@ -679,7 +694,7 @@ on_timer(gpointer ud)
 	int rv;
 
 	g_source_set_ready_time(c->timer, -1);
-	if (c->pend->len > 0 && c->out_fd >= 0 && c->out_watch == 0 &&
+	if (pend_left(c) > 0 && c->out_fd >= 0 && c->out_watch == 0 &&
 	    !c->end_set)
 		out_flush(c);
 	if (c->ended || c->closing || c->end_set)
@@ -908,7 +923,7 @@ conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 	c->end.app_code = code;
 	g_strlcpy(c->end.reason, reason ? reason : "", sizeof(c->end.reason));
 	in_close(c);
-	if (kind == QUIC_END_DONE && c->pend->len > 0 && c->out_fd >= 0) {
+	if (kind == QUIC_END_DONE && pend_left(c) > 0 && c->out_fd >= 0) {
 		c->drain_wait = TRUE;	/* check_done comes back here */
 		if (c->out_watch == 0)
 			c->out_watch = g_unix_fd_add(c->out_fd,
@@ -1204,10 +1219,11 @@ quic_conn_attach(QuicConn *c, int in_fd, int out_fd)
 		return;
 	}
 	if (out_fd < 0) {
-		consumed(c, c->pend->len);
+		consumed(c, pend_left(c));
 		g_byte_array_set_size(c->pend, 0);
+		c->pend_pos = 0;
 		c->out_done = TRUE;
-	} else if (c->pend->len > 0)
+	} else if (pend_left(c) > 0)
 		c->out_watch = g_unix_fd_add(out_fd, G_IO_OUT | G_IO_ERR | G_IO_HUP,
 		    on_out, c);
 	else if (c->rx_fin)
