@@ -11,19 +11,8 @@ plan 9
 
 ns=pp-loss-$$
 ip netns add "$ns" || bail "cannot make a network namespace"
-# Teardown, even on failure: the hosts in the namespace (ip netns exec
-# forks, so they are not our children), then the namespace.
-netns_teardown() {
-	local f
-	for f in "$TEST_TMP"/h?.pid; do
-		[ -s "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null
-	done
-	for f in "$TEST_TMP"/h?.pid; do
-		[ -s "$f" ] && timeout 10 tail --pid="$(cat "$f")" -f /dev/null
-	done
-	ip netns delete "$ns" 2>/dev/null
-}
-at_exit netns_teardown
+# Teardown, even on failure: the hosts in the namespace, then it.
+at_exit "tunnel_stop_ns; ip netns delete $ns"
 ip -n "$ns" link set lo up
 ip netns exec "$ns" nft -f - <<'NFT' || bail "nftables refused the loss rule"
 table inet pploss {
@@ -35,22 +24,12 @@ table inet pploss {
 NFT
 # Everything below runs inside the namespace, whose only interface is lo.
 inns() { ip netns exec "$ns" "$@"; }
-# inns_listen NAME ARGS...: pp-tunnel listen in the namespace, in the
-# background; its pid is tracked (ip netns exec forks, so not $!).
-inns_listen() {
-	local name=$1
-	shift
-	inns sh -c 'echo $$ > "$0"; exec pp-tunnel listen "$@"' "$TEST_TMP/$name.pid" "$@" \
-		> "$TEST_TMP/$name.ticket" 2> "$TEST_TMP/$name.log" &
-	track_pid $!
-	wait_for 10 grep -qs '^pp1' "$TEST_TMP/$name.ticket" || bail "no ticket"
-}
 
 head -c 20000000 /dev/urandom > "$TEST_TMP/f"
 want=$(sha "$TEST_TMP/f")
 
-inns_listen h1 -- cat "$TEST_TMP/f"
-t=$(cat "$TEST_TMP/h1.ticket")
+tunnel_listen_ns "$ns" h1 -- cat "$TEST_TMP/f"
+t=$tunnel_ticket
 inns timeout 120 pp-tunnel connect "$t" < /dev/null > "$TEST_TMP/v1.out" 2> "$TEST_TMP/v1.err"
 is "$?" 0 "host to viewer through loss: exit 0"
 is "$(sha "$TEST_TMP/v1.out")" "$want" "20 MB host to viewer, identical"
@@ -61,14 +40,14 @@ inns timeout 120 pp-tunnel connect "$t" < "$TEST_TMP/f" > "$TEST_TMP/v2.out" 2> 
 is "$?" 0 "a viewer uploading to a CMD that does not read: exit 0"
 is "$(sha "$TEST_TMP/v2.out")" "$want" "and the download is whole"
 
-inns_listen h2 -- sh -c "cat > '$TEST_TMP/up'"
-inns timeout 120 pp-tunnel connect "$(cat "$TEST_TMP/h2.ticket")" < "$TEST_TMP/f" > /dev/null 2> "$TEST_TMP/v3.err"
+tunnel_listen_ns "$ns" h2 -- sh -c "cat > '$TEST_TMP/up'"
+inns timeout 120 pp-tunnel connect "$tunnel_ticket" < "$TEST_TMP/f" > /dev/null 2> "$TEST_TMP/v3.err"
 is "$?" 0 "viewer to host through loss: exit 0"
 ok "the host's CMD finished" wait_for 10 test "$(stat -c %s "$TEST_TMP/up" 2>/dev/null)" = 20000000
 is "$(sha "$TEST_TMP/up")" "$want" "20 MB viewer to host, identical"
 
-inns_listen h3 -- cat
-inns timeout 120 pp-tunnel connect "$(cat "$TEST_TMP/h3.ticket")" < "$TEST_TMP/f" > "$TEST_TMP/v4.out" 2> "$TEST_TMP/v4.err"
+tunnel_listen_ns "$ns" h3 -- cat
+inns timeout 120 pp-tunnel connect "$tunnel_ticket" < "$TEST_TMP/f" > "$TEST_TMP/v4.out" 2> "$TEST_TMP/v4.err"
 is "$?" 0 "both ways at once through loss: exit 0"
 is "$(sha "$TEST_TMP/v4.out")" "$want" "20 MB echoed back, identical"
 
