@@ -89,14 +89,16 @@ parse_num(const char *what, const char *s, long long min, long long max)
 static void
 parse_size(const char *what, const char *s, guint *w, guint *h)
 {
-	const char *x = strchr(s, 'x');
-	g_autofree char *ws = NULL;
+	g_auto(GStrv) part = g_strsplit(s, "x", 0);
+	const char *errstr = NULL;
 
-	if (x == NULL)
+	if (g_strv_length(part) != 2)
 		errx(EX_USAGE, "%s %s: expected WIDTHxHEIGHT, e.g. 1280x720", what, s);
-	ws = g_strndup(s, x - s);
-	*w = parse_num(what, ws, 16, 16384);
-	*h = parse_num(what, x + 1, 16, 16384);
+	*w = strtonum(part[0], 16, 16384, &errstr);
+	if (errstr == NULL)
+		*h = strtonum(part[1], 16, 16384, &errstr);
+	if (errstr != NULL)
+		errx(EX_USAGE, "%s %s: a side is %s (expected 16 to 16384 each)", what, s, errstr);
 }
 
 static int
@@ -133,12 +135,21 @@ parse_cursor(const char *what, const char *s)
 	errx(EX_USAGE, "%s %s: expected embedded or hidden", what, s);
 }
 
-static gboolean
-env_flag(const char *name)
+/* An environment variable, NULL when unset or empty. */
+static const char *
+env(const char *name)
 {
 	const char *v = getenv(name);
 
-	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static gboolean
+env_flag(const char *name)
+{
+	const char *v = env(name);
+
+	return v != NULL && strcmp(v, "0") != 0;
 }
 
 /* The contract with pp-capture; flags parsed later override these. */
@@ -147,21 +158,21 @@ read_env(void)
 {
 	const char *v;
 
-	if ((v = getenv("PP_SOURCE")) != NULL && *v != '\0')
+	if ((v = env("PP_SOURCE")) != NULL)
 		source = parse_source("PP_SOURCE", v);
-	if ((v = getenv("PP_WIDTH")) != NULL && *v != '\0')
+	if ((v = env("PP_WIDTH")) != NULL)
 		test_w = parse_num("PP_WIDTH", v, 16, 16384);
-	if ((v = getenv("PP_HEIGHT")) != NULL && *v != '\0')
+	if ((v = env("PP_HEIGHT")) != NULL)
 		test_h = parse_num("PP_HEIGHT", v, 16, 16384);
-	if ((v = getenv("PP_DISPLAY")) != NULL && *v != '\0')
+	if ((v = env("PP_DISPLAY")) != NULL)
 		display = v;
-	if ((v = getenv("PP_WINDOW_ID")) != NULL && *v != '\0')
+	if ((v = env("PP_WINDOW_ID")) != NULL)
 		window_id = parse_xid("PP_WINDOW_ID", v);
-	if ((v = getenv("PP_CURSOR")) != NULL && *v != '\0')
+	if ((v = env("PP_CURSOR")) != NULL)
 		cursor_hidden = parse_cursor("PP_CURSOR", v);
-	if ((v = getenv("PP_PIPEWIRE_NODE")) != NULL && *v != '\0')
+	if ((v = env("PP_PIPEWIRE_NODE")) != NULL)
 		node = v;
-	if ((v = getenv("PP_AUDIO_DEVICE")) != NULL && *v != '\0')
+	if ((v = env("PP_AUDIO_DEVICE")) != NULL)
 		audio_device = v;
 	mic = env_flag("PP_MIC");
 	no_audio = env_flag("PP_NO_AUDIO");
@@ -815,8 +826,13 @@ main(int argc, char *argv[])
 		return EX_OK;
 	}
 
+	if (encoder != NULL && !encoder_known(encoder)) {
+		g_autofree char *ok = working_encoders(&es);
+
+		errx(EX_UNAVAILABLE, "unknown encoder %s; working encoders here: %s", encoder, ok);
+	}
 	if (source < 0) {
-		if (display == NULL && getenv("DISPLAY") == NULL)
+		if (display == NULL && env("DISPLAY") == NULL)
 			errx(EX_USAGE, "no source: pass --source test, x11 or pipewire (or set PP_SOURCE or DISPLAY)");
 		source = SRC_X11;
 	}
@@ -830,7 +846,7 @@ main(int argc, char *argv[])
 		errx(EX_USAGE, "--audio-device and --mic need a screen source (x11 or pipewire)");
 	if (pulse_set && no_audio)
 		errx(EX_USAGE, "--no-audio contradicts --audio-device and --mic");
-	if (source == SRC_X11 && display == NULL && getenv("DISPLAY") == NULL)
+	if (source == SRC_X11 && display == NULL && env("DISPLAY") == NULL)
 		errx(EX_USAGE, "no X display: set PP_DISPLAY or DISPLAY, or pass --display");
 	if (source == SRC_PIPEWIRE && pipewire_fd == -2)
 		/* pp-capture hands the portal's PipeWire remote on fd 3;
@@ -858,7 +874,7 @@ main(int argc, char *argv[])
 		if (!encoder_probe(encoder, &es, &why)) {
 			g_autofree char *ok = working_encoders(&es);
 
-			errx(EX_UNAVAILABLE, "encoder %s is not usable here (%s); working encoders: %s", encoder, why, ok);
+			errx(EX_UNAVAILABLE, "encoder %s is not usable here (%s); working encoders here: %s", encoder, why, ok);
 		}
 		pp.encoder = encoder;
 	} else if ((pp.encoder = encoder_pick(&es)) == NULL) {

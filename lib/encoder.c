@@ -1,6 +1,9 @@
 #include "encoder.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -143,6 +146,36 @@ encoder_make(const char *name, const EncoderSettings *s, char **why)
 	return el;
 }
 
+/* Encoder libraries (OpenH264) print their own complaints on stderr
+ * while they are tried; what went wrong reaches the bus anyway, and a
+ * tool's stderr is for its own lines. */
+static int
+stderr_mute(void)
+{
+	int saved, null;
+
+	if (log_verbose())
+		return -1;
+	fflush(stderr);
+	if ((saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) == -1)
+		return -1;
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	return saved;
+}
+
+static void
+stderr_restore(int saved)
+{
+	if (saved == -1)
+		return;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+
 static GstPadProbeReturn
 cb_count(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -159,6 +192,7 @@ encoder_probe(const char *name, const EncoderSettings *s, char **why)
 	g_autoptr(GstMessage) msg = NULL;
 	g_autoptr(GstPad) pad = NULL;
 	gint frames = 0;
+	int saved;
 	gboolean ok = FALSE;
 
 	if ((enc = encoder_make(name, s, why)) == NULL)
@@ -192,9 +226,12 @@ encoder_probe(const char *name, const EncoderSettings *s, char **why)
 	    NULL);
 
 	bus = gst_element_get_bus(pipe);
+	saved = stderr_mute();
 	gst_element_set_state(pipe, GST_STATE_PLAYING);
 	msg = gst_bus_timed_pop_filtered(bus, PROBE_TIMEOUT,
 	    GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+	gst_element_set_state(pipe, GST_STATE_NULL);
+	stderr_restore(saved);
 	if (msg == NULL) {
 		*why = g_strdup("no output within 5 s");
 	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {

@@ -19,7 +19,7 @@ apt-get install -y --no-install-recommends \
 	pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils \
 	dbus-daemon dbus \
 	mosquitto coturn iproute2 iptables nftables \
-	python3 sox bc procps psmisc
-# pp-encode: xsetroot paints the screen its X11 test captures; a font for
-# the test pattern's clock.
-apt-get install -y --no-install-recommends x11-xserver-utils fonts-dejavu-core
+	python3 sox bc procps psmisc \
+	x11-xserver-utils fonts-dejavu-core \
+	sway xdg-desktop-portal xdg-desktop-portal-wlr util-linux \
+	mosquitto-clients iperf3 gnutls-bin iputils-ping coreutils

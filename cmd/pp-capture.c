@@ -1,0 +1,306 @@
+/* pp-capture: gets the screen (and the sound routing) and runs a program
+ * with them: the ScreenCast portal's PipeWire remote on fd 3 and PP_*
+ * variables. It stays that program's parent, because the portal session
+ * lives as long as this process's D-Bus connection. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "log.h"
+#include "portal.h"
+#include "pwglib.h"
+#include "spawn.h"
+
+enum source { SRC_PORTAL, SRC_X11, SRC_TEST };
+
+static enum source source;	/* --source */
+static int source_set;
+static int window;		/* --window: a window, not a monitor */
+static const char *window_id;	/* --window-id: that X11 window */
+static int hide_cursor;		/* --cursor hidden */
+static const char *app;		/* --app: route this application's sound */
+static int mic;			/* --mic */
+static int no_audio;		/* --no-audio */
+static int select_only;		/* --select-only: pick, remember, exit */
+
+static GMainLoop *loop;
+static pid_t child = -1;
+static int child_status = -1;
+static gboolean stopping;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: pp-capture [--source portal|x11|test] [--window] [--window-id ID]\n"
+	    "                  [--cursor embedded|hidden] [--app NAME] [--mic] [--no-audio]\n"
+	    "                  [--select-only] [--verbose] -- PROG [ARGS ...]\n"
+	    "       pp-capture --list-apps\n");
+	exit(EX_USAGE);
+}
+
+static gboolean
+on_signal(gpointer data)
+{
+	int sig = GPOINTER_TO_INT(data);
+
+	if (child > 0)
+		kill(child, sig);
+	else if (sig != SIGUSR1)
+		exit(128 + sig);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+on_child_exit(GPid pid, int status, gpointer data)
+{
+	child_status = status;
+	child = -1;
+	g_spawn_close_pid(pid);
+	g_main_loop_quit(loop);
+}
+
+/* The share was stopped from the desktop: let the child finish cleanly. */
+static void
+on_share_ended(gpointer data)
+{
+	if (stopping || child <= 0)
+		return;
+	stopping = TRUE;
+	log_info("the screen share was stopped from the desktop");
+	kill(child, SIGTERM);
+}
+
+/* PP_* of an outer pp-capture must not leak into this child's contract. */
+static char **
+child_env(void)
+{
+	char **env = g_get_environ();
+	static const char *const ours[] = { "PP_SOURCE", "PP_PIPEWIRE_NODE",
+	    "PP_WIDTH", "PP_HEIGHT", "PP_DISPLAY", "PP_WINDOW_ID", "PP_CURSOR",
+	    "PP_AUDIO_DEVICE", "PP_MIC", "PP_MIC_DEVICE", "PP_NO_AUDIO", NULL };
+
+	for (const char *const *v = ours; *v; v++)
+		env = g_environ_unsetenv(env, *v);
+	return env;
+}
+
+static char *
+pick_x11_window(const char *display)
+{
+	/* xwininfo grabs the pointer and reports the window clicked. */
+	const char *argv[] = { "xwininfo", "-display", display, NULL };
+	g_autofree char *out = NULL;
+	g_autoptr(GError) error = NULL;
+	int status;
+	char *p;
+
+	fprintf(stderr, "pp-capture: click the window to share\n");
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH |
+	    G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &error))
+		errx(EX_UNAVAILABLE, "cannot run xwininfo to pick a window (%s): install x11-utils or pass --window-id", error->message);
+	if (!g_spawn_check_wait_status(status, NULL) ||
+	    (p = strstr(out, "Window id: ")) == NULL)
+		errx(EX_NOPERM, "no window was picked: click a window, or pass --window-id");
+	p += strlen("Window id: ");
+	return g_strndup(p, strcspn(p, " \n"));
+}
+
+static int
+parse_source(const char *s)
+{
+	if (strcmp(s, "portal") == 0)
+		return SRC_PORTAL;
+	if (strcmp(s, "x11") == 0)
+		return SRC_X11;
+	if (strcmp(s, "test") == 0)
+		return SRC_TEST;
+	errx(EX_USAGE, "--source %s: expected portal, x11 or test", s);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "source",	required_argument,	NULL, 's' },
+		{ "window",	no_argument,		NULL, 'w' },
+		{ "window-id",	required_argument,	NULL, 'W' },
+		{ "cursor",	required_argument,	NULL, 'c' },
+		{ "app",	required_argument,	NULL, 'a' },
+		{ "mic",	no_argument,		NULL, 'm' },
+		{ "no-audio",	no_argument,		NULL, 'n' },
+		{ "select-only", no_argument,		NULL, 'S' },
+		{ "list-apps",	no_argument,		NULL, 'L' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	g_auto(GStrv) env = NULL;
+	g_autofree char *picked = NULL;
+	Portal *portal = NULL;
+	PwglibNodeWatch *watch = NULL;
+	int list_apps = 0, ch, pwfd = -1, rc;
+	const char *display;
+
+	log_init();
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			source = parse_source(optarg);
+			source_set = 1;
+			break;
+		case 'w':
+			window = 1;
+			break;
+		case 'W':
+			window = 1;
+			window_id = optarg;
+			break;
+		case 'c':
+			if (strcmp(optarg, "hidden") == 0)
+				hide_cursor = 1;
+			else if (strcmp(optarg, "embedded") == 0)
+				hide_cursor = 0;
+			else
+				errx(EX_USAGE, "--cursor %s: expected embedded or hidden", optarg);
+			break;
+		case 'a':
+			app = optarg;
+			break;
+		case 'm':
+			mic = 1;
+			break;
+		case 'n':
+			no_audio = 1;
+			break;
+		case 'S':
+			select_only = 1;
+			break;
+		case 'L':
+			list_apps = 1;
+			break;
+		case 'v':
+			log_set_verbose(TRUE);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (list_apps) {
+		if (argc > 0)
+			errx(EX_USAGE, "--list-apps takes no program");
+		errx(EX_SOFTWARE, "--list-apps is not built in yet");
+	}
+	if (!source_set)
+		source = getenv("WAYLAND_DISPLAY") != NULL &&
+		    *getenv("WAYLAND_DISPLAY") != '\0' ? SRC_PORTAL : SRC_X11;
+	if (select_only && source != SRC_PORTAL)
+		errx(EX_USAGE, "--select-only is for --source portal: other sources have no dialog");
+	if (!select_only && argc == 0)
+		errx(EX_USAGE, "no program to run: pp-capture [options] -- PROG [ARGS ...]");
+	if (select_only && argc > 0)
+		errx(EX_USAGE, "--select-only runs no program");
+	if (window_id != NULL && source != SRC_X11)
+		errx(EX_USAGE, "--window-id is for --source x11: the portal lets the user pick the window");
+	if (no_audio && (app != NULL || mic))
+		errx(EX_USAGE, "--no-audio cannot be combined with --app or --mic");
+
+	env = child_env();
+	switch (source) {
+	case SRC_PORTAL: {
+		PortalRequest req = { .window = window, .hide_cursor = hide_cursor };
+		PortalStatus st;
+		g_autofree char *msg = NULL;
+		char buf[32];
+
+		portal = portal_start(&req, &st, &msg);
+		if (portal == NULL)
+			errx(st == PORTAL_CANCELLED ? EX_NOPERM : EX_UNAVAILABLE, "%s", msg);
+		if (select_only) {
+			portal_free(portal);
+			return 0;
+		}
+		if ((pwfd = portal_pipewire_fd(portal)) < 0)
+			errx(EX_UNAVAILABLE, "the portal gave no PipeWire remote: check that pipewire runs in this session");
+		env = g_environ_setenv(env, "PP_SOURCE", "portal", TRUE);
+		snprintf(buf, sizeof(buf), "%u", portal_node(portal));
+		env = g_environ_setenv(env, "PP_PIPEWIRE_NODE", buf, TRUE);
+		if (portal_width(portal) > 0) {
+			snprintf(buf, sizeof(buf), "%d", portal_width(portal));
+			env = g_environ_setenv(env, "PP_WIDTH", buf, TRUE);
+			snprintf(buf, sizeof(buf), "%d", portal_height(portal));
+			env = g_environ_setenv(env, "PP_HEIGHT", buf, TRUE);
+		}
+		break;
+	}
+	case SRC_X11:
+		display = getenv("DISPLAY");
+		if (display == NULL || *display == '\0')
+			errx(EX_UNAVAILABLE, "no X display (DISPLAY is not set): run inside an X session, or use --source portal on Wayland");
+		env = g_environ_setenv(env, "PP_SOURCE", "x11", TRUE);
+		env = g_environ_setenv(env, "PP_DISPLAY", display, TRUE);
+		if (window) {
+			if (window_id == NULL)
+				window_id = picked = pick_x11_window(display);
+			env = g_environ_setenv(env, "PP_WINDOW_ID", window_id, TRUE);
+		}
+		break;
+	case SRC_TEST:
+		env = g_environ_setenv(env, "PP_SOURCE", "test", TRUE);
+		break;
+	}
+	env = g_environ_setenv(env, "PP_CURSOR", hide_cursor ? "hidden" : "embedded", TRUE);
+	if (no_audio)
+		env = g_environ_setenv(env, "PP_NO_AUDIO", "1", TRUE);
+
+	loop = g_main_loop_new(NULL, FALSE);
+	/* Handled (not ignored) so that the child starts with defaults. */
+	g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
+	g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
+	g_unix_signal_add(SIGHUP, on_signal, GINT_TO_POINTER(SIGHUP));
+	g_unix_signal_add(SIGUSR1, on_signal, GINT_TO_POINTER(SIGUSR1));
+
+	{
+		g_autoptr(GError) error = NULL;
+		int dst = 3;
+		SpawnOpts so = { .in = -1, .out = -1, .err = -1,
+		    .src_fds = &pwfd, .dst_fds = &dst, .n_fds = pwfd >= 0,
+		    .envp = env };
+
+		child = spawn_child((const char *const *)argv, &so, &error);
+		if (child < 0)
+			errx(EX_UNAVAILABLE, "cannot run %s: %s", argv[0], error->message);
+		if (pwfd >= 0)
+			close(pwfd);
+		g_child_watch_add(child, on_child_exit, NULL);
+	}
+	if (portal != NULL) {
+		int wfd = portal_pipewire_fd(portal);
+
+		portal_on_closed(portal, on_share_ended, NULL);
+		if (wfd >= 0)
+			watch = pwglib_watch_node(wfd, portal_node(portal),
+			    on_share_ended, NULL);
+	}
+
+	g_main_loop_run(loop);
+
+	pwglib_watch_free(watch);
+	portal_free(portal);
+	if (WIFEXITED(child_status))
+		rc = WEXITSTATUS(child_status);
+	else if (WIFSIGNALED(child_status))
+		rc = 128 + WTERMSIG(child_status);
+	else
+		rc = EX_SOFTWARE;
+	return rc;
+}

@@ -1,0 +1,185 @@
+# Sourced by tests (after libtest.sh): a private desktop for the
+# screencast portal and for PipeWire audio. Everything runs inside
+# $TEST_TMP on its own D-Bus session bus and is torn down at exit, the
+# D-Bus-activated portals included.
+#
+#   lab_audio_start          D-Bus, PipeWire, WirePlumber, pipewire-pulse
+#                            and a "speakers" null sink as the default
+#   lab_portal_start COLOUR  the above, then a headless sway as `nobody`
+#                            showing COLOUR (#rrggbb), with an animated
+#                            window in a corner, and the portals ready to
+#                            be activated (wlr backend, no chooser)
+#   lab_portal_chooser none|decline   rewrites the wlr portal's chooser
+#   lab_portal_stop_portals  ends the D-Bus-activated portal processes
+#
+# Needs $top_builddir/tests/wlr-dmabuf-shim.so (built by `make check`).
+
+_lab_pids=()
+
+# lab_spawn NAME CMD...: starts CMD in the background, logging to
+# $TEST_TMP/NAME.log; the pid is tracked for teardown.
+lab_spawn() {
+	local name=$1
+	shift
+	"$@" >"$TEST_TMP/$name.log" 2>&1 &
+	_lab_pids+=("$!")
+	eval "LAB_PID_${name//-/_}=$!"
+}
+
+# Processes started by the bus (portals, permission store) are not our
+# children: find them by our bus address in their environment.
+lab_bus_pids() {
+	local f pid p
+	[ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || return 0
+	for f in $(grep -lzF "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS" \
+	    /proc/[0-9]*/environ 2>/dev/null); do
+		pid=${f#/proc/}
+		pid=${pid%/environ}
+		# (the bus appends ",guid=..." for what it activates)
+		# Skip this shell's own descendants (tracked by the test itself);
+		# what the bus or the compositor daemonised hangs off init.
+		p=$pid
+		while [ -n "$p" ] && [ "$p" -gt 1 ] && [ "$p" != "$$" ]; do
+			p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null)
+		done
+		[ "$p" = "$$" ] || echo "$pid"
+	done
+	return 0
+}
+
+_lab_kill() {
+	local pid
+	for pid in "$@"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "$@"; do
+		for _ in $(seq 20); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+lab_portal_stop_portals() {
+	# shellcheck disable=SC2046
+	_lab_kill $(lab_bus_pids)
+}
+
+_lab_teardown() {
+	local i rev=()
+	lab_portal_stop_portals
+	for ((i = ${#_lab_pids[@]} - 1; i >= 0; i--)); do
+		rev+=("${_lab_pids[$i]}")
+	done
+	_lab_kill "${rev[@]}"
+}
+
+# The user the compositor runs as (sway refuses root) must reach its
+# files: open the path down to $TEST_TMP for traversal.
+_lab_open_path() {
+	local d=$1
+	while [ "$d" != / ] && [ -n "$d" ]; do
+		chmod o+x "$d" 2>/dev/null
+		d=$(dirname "$d")
+	done
+}
+
+lab_audio_start() {
+	need dbus-daemon pipewire wireplumber pipewire-pulse pw-cli pw-dump pactl
+	private_xdg
+	unset DISPLAY
+	# The bus fixes the environment of what it activates when it starts.
+	if [ -n "${_lab_wayland:-}" ]; then
+		export XDG_CURRENT_DESKTOP=sway WAYLAND_DISPLAY=wayland-1
+		_lab_portal_services
+	else
+		unset WAYLAND_DISPLAY
+	fi
+	export DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG_RUNTIME_DIR/bus"
+	export PULSE_SERVER="unix:$XDG_RUNTIME_DIR/pulse/native"
+	export PIPEWIRE_RUNTIME_DIR="$XDG_RUNTIME_DIR"
+	unset PIPEWIRE_REMOTE
+	at_exit _lab_teardown
+	lab_spawn dbus dbus-daemon --session --nofork --nopidfile \
+	    --address="$DBUS_SESSION_BUS_ADDRESS"
+	wait_for 10 test -S "$XDG_RUNTIME_DIR/bus" || bail "dbus-daemon did not start"
+	lab_spawn pipewire pipewire
+	wait_for 10 test -S "$XDG_RUNTIME_DIR/pipewire-0" || bail "pipewire did not start"
+	lab_spawn wireplumber wireplumber
+	lab_spawn pipewire-pulse pipewire-pulse
+	wait_for 10 test -S "$XDG_RUNTIME_DIR/pulse/native" || bail "pipewire-pulse did not start"
+	wait_for 10 pactl info >/dev/null 2>&1 || bail "pipewire-pulse does not answer"
+	# Without a sink the first one made (ours, under test) would become
+	# the default and swallow every stream: make the speakers first.
+	pw-cli create-node adapter '{ factory.name=support.null-audio-sink node.name=speakers node.description=Speakers media.class=Audio/Sink object.linger=true audio.position=[FL FR] }' >/dev/null ||
+	    bail "cannot create the speakers sink"
+	wait_for 10 sh -c 'pactl list short sinks | grep -q speakers' ||
+	    bail "speakers sink did not appear"
+	pactl set-default-sink speakers
+	wait_for 10 sh -c 'test "$(pactl get-default-sink)" = speakers' ||
+	    bail "speakers is not the default sink"
+}
+
+lab_portal_chooser() {
+	local dir="$XDG_CONFIG_HOME/xdg-desktop-portal-wlr"
+	mkdir -p "$dir"
+	case $1 in
+	none)
+		printf '[screencast]\nchooser_type=none\noutput_name=HEADLESS-1\n' >"$dir/config" ;;
+	decline)
+		printf '[screencast]\nchooser_type=simple\nchooser_cmd=true\n' >"$dir/config" ;;
+	esac
+}
+
+# Service files (read by the bus when it starts) for the portals.
+_lab_portal_services() {
+	local shim="$top_builddir/tests/wlr-dmabuf-shim.so"
+	mkdir -p "$XDG_DATA_HOME/dbus-1/services"
+	cat >"$XDG_DATA_HOME/dbus-1/services/org.freedesktop.impl.portal.desktop.wlr.service" <<-SVC
+	[D-BUS Service]
+	Name=org.freedesktop.impl.portal.desktop.wlr
+	Exec=/usr/bin/env LD_PRELOAD=$shim /usr/libexec/xdg-desktop-portal-wlr
+	SVC
+	# The document portal would mount a FUSE file system in the runtime
+	# directory, which then cannot be removed.
+	cat >"$XDG_DATA_HOME/dbus-1/services/org.freedesktop.portal.Documents.service" <<-SVC
+	[D-BUS Service]
+	Name=org.freedesktop.portal.Documents
+	Exec=/bin/false
+	SVC
+	lab_portal_chooser none
+}
+
+lab_portal_start() {
+	local colour=${1:-#ff0000} shim="$top_builddir/tests/wlr-dmabuf-shim.so"
+	need sway setpriv gst-launch-1.0 /usr/libexec/xdg-desktop-portal /usr/libexec/xdg-desktop-portal-wlr
+	[ -f "$shim" ] || bail "$shim not built (make check builds it)"
+	_lab_wayland=1
+	lab_audio_start
+	_lab_open_path "$TEST_TMP"
+	chmod 0755 "$HOME" "$HOME/.config"
+	chown nobody "$XDG_RUNTIME_DIR"
+
+
+	mkdir -p "$TEST_TMP/sway"
+	cat >"$TEST_TMP/sway/config" <<-CFG
+	xwayland disable
+	output HEADLESS-1 resolution 640x360 bg $colour solid_color
+	default_border none
+	default_floating_border none
+	for_window [shell="xdg_shell"] floating enable, move position 0 0
+	CFG
+	chmod -R a+rX "$TEST_TMP/sway"
+	lab_spawn sway env WLR_BACKENDS=headless WLR_LIBINPUT_NO_DEVICES=1 \
+	    WLR_RENDERER=pixman HOME="$TEST_TMP/sway" \
+	    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    sway --config "$TEST_TMP/sway/config"
+	wait_for 10 test -S "$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY" || bail "sway did not start"
+	# screencopy only sends frames when the screen changes: keep a small
+	# animated window in the top-left corner.
+	lab_spawn animation gst-launch-1.0 -q videotestsrc is-live=true pattern=ball \
+	    ! video/x-raw,width=48,height=48,framerate=15/1 ! waylandsink
+}
