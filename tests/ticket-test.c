@@ -1,6 +1,6 @@
 /* Unit tests of lib/ticket and lib/keys, printing TAP.
  *
- * Also a helper for the shell tests:
+ * Also a tool for the shell tests:
  *	ticket-test resecret TICKET	the same ticket with another secret
  *	ticket-test addrs TICKET	its addresses, one a line
  *	ticket-test addr IP TICKET	the same ticket with IP (a literal)
