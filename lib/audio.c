@@ -35,6 +35,7 @@ struct Audio {
 	struct pw_proxy *sink_proxy;
 	guint32 sink_id;
 	struct pw_impl_module *loopback;
+	struct spa_hook loopback_hook;
 	guint check;
 };
 
@@ -366,6 +367,22 @@ on_check(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* The loopback unloads itself when its nodes are destroyed from outside
+ * (pp-repair --all). */
+static void
+on_loopback_destroy(void *data)
+{
+	Audio *a = data;
+
+	spa_hook_remove(&a->loopback_hook);
+	a->loopback = NULL;
+}
+
+static const struct pw_impl_module_events loopback_events = {
+	PW_VERSION_IMPL_MODULE_EVENTS,
+	.destroy = on_loopback_destroy,
+};
+
 char *
 audio_route_app(Audio *a, const char *app, GError **error)
 {
@@ -414,7 +431,10 @@ audio_route_app(Audio *a, const char *app, GError **error)
 	    a->sink_name, a->sink_name, a->sink_name);
 	a->loopback = pw_context_load_module(a->context,
 	    "libpipewire-module-loopback", args, NULL);
-	if (a->loopback == NULL)
+	if (a->loopback != NULL)
+		pw_impl_module_add_listener(a->loopback, &a->loopback_hook,
+		    &loopback_events, a);
+	else
 		log_info("cannot play the captured application on to the speakers (%s): it is recorded but not heard here", g_strerror(errno));
 
 	a->app = g_strdup(app);
@@ -449,10 +469,8 @@ audio_unroute(Audio *a)
 		    NULL, n->orig_target);
 		n->moved = FALSE;
 	}
-	if (a->loopback != NULL) {
-		pw_impl_module_destroy(a->loopback);
-		a->loopback = NULL;
-	}
+	if (a->loopback != NULL)
+		pw_impl_module_destroy(a->loopback);	/* clears it */
 	if (a->sink_id != 0)
 		pw_registry_destroy(a->registry, a->sink_id);
 	pwglib_sync(a->core, 2000);
@@ -489,11 +507,18 @@ host_running(pid_t pid)
 	return g_str_has_prefix(comm, "pp-capture");
 }
 
+static int
+cmp_node_name(gconstpointer x, gconstpointer y)
+{
+	return strcmp((*(Node *const *)x)->name, (*(Node *const *)y)->name);
+}
+
 int
 audio_repair(Audio *a, gboolean all, gboolean dry_run,
     void (*report)(const char *name, pid_t pid, gpointer), gpointer data)
 {
 	g_autoptr(GArray) victims = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
 	GHashTableIter it;
 	gpointer key, val;
 	Node *n;
@@ -507,9 +532,14 @@ audio_repair(Audio *a, gboolean all, gboolean dry_run,
 			continue;
 		if (!all && host_running(pid))
 			continue;
-		report(n->name, pid, data);
+		g_ptr_array_add(names, n);
 		found++;
 		g_array_append_val(victims, n->id);
+	}
+	g_ptr_array_sort(names, cmp_node_name);
+	for (guint i = 0; i < names->len; i++) {
+		n = g_ptr_array_index(names, i);
+		report(n->name, name_pid(n->name), data);
 	}
 	if (dry_run || found == 0)
 		return found;
