@@ -41,8 +41,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: pp-capture [--source portal|x11|test] [--window] [--window-id ID]\n"
-	    "                  [--cursor embedded|hidden] [--app NAME] [--mic] [--no-audio]\n"
-	    "                  [--select-only] [--verbose] -- PROG [ARGS ...]\n"
+	    "           [--cursor embedded|hidden] [--app NAME] [--mic] [--no-audio]\n"
+	    "           [--select-only] [--verbose] -- prog [args ...]\n"
 	    "       pp-capture --list-apps\n");
 	exit(EX_USAGE);
 }

@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/portal-lab.sh"
 need pp-capture pw-play pw-dump sox gst-launch-1.0 python3
 
-plan 19
+plan 21
 lab_audio_start
 
 for f in 440 660 880; do
@@ -83,6 +83,18 @@ ok "appB's tone is far down (880: $l880 dB)" python3 -c "import sys; sys.exit(no
 read -r s440 s880 < <(level "$TEST_TMP/speakers.wav" 0.5 440 880 | tr '\n' ' ')
 ok "the speakers still play appA and appB (440: $s440 dB, 880: $s880 dB)" \
     python3 -c "import sys; sys.exit(not ($s440 > -30 and $s880 > -30))"
+
+# The example of pp-capture(1), while appA (440 Hz) and appB play.
+mkdir "$TEST_TMP/example"
+(cd "$TEST_TMP/example" &&
+    pp-capture --source test --app appA -- sh -c 'exec gst-launch-1.0 \
+    -q pulsesrc device="$PP_AUDIO_DEVICE" num-buffers=200 \
+    ! audio/x-raw,format=S16LE,rate=48000,channels=2 \
+    ! wavenc ! filesink location=rec.wav')
+is "$?" 0 "the manual's --app example runs"
+read -r l440 l880 < <(level "$TEST_TMP/example/rec.wav" 0.5 440 880 | tr '\n' ' ')
+ok "its recording has appA's tone only (440: $l440 dB, 880: $l880 dB)" \
+    python3 -c "import sys; sys.exit(not ($l440 > -30 and $l880 < $l440 - 60))"
 
 # After exit: every stream back on the speakers, no pixelpass node.
 wait_for 10 sh -c "! pw-dump | python3 '$top_srcdir/tests/pw-routes.py' | grep -q pixelpass"
