@@ -20,4 +20,5 @@ apt-get install -y --no-install-recommends \
 	dbus-daemon dbus \
 	mosquitto coturn iproute2 iptables nftables \
 	python3 sox bc procps psmisc \
-	sway xdg-desktop-portal xdg-desktop-portal-wlr util-linux x11-xserver-utils
+	x11-xserver-utils fonts-dejavu-core \
+	sway xdg-desktop-portal xdg-desktop-portal-wlr util-linux

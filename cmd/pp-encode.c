@@ -1,0 +1,910 @@
+/* pp-encode: a screen (X11, a PipeWire screencast, or a test pattern) and
+ * its sound, encoded live to H.264 and AAC in MPEG-TS on stdout. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include "encoder.h"
+#include "log.h"
+
+enum { SRC_TEST, SRC_X11, SRC_PIPEWIRE };
+static const char *const source_names[] = { "test", "x11", "pipewire" };
+
+static int source = -1;		/* --source */
+static guint bitrate = 6000;	/* --bitrate, kbit/s */
+static guint fps = 30;		/* --fps */
+static guint keyint = 2;	/* --keyint, seconds */
+static guint max_w, max_h;	/* --max-size, 0: no limit */
+static const char *encoder;	/* --encoder, NULL: probe */
+static guint tone = 440;	/* --tone, Hz of the test source */
+static const char *display;	/* --display, PP_DISPLAY */
+static guint64 window_id;	/* --window-id, PP_WINDOW_ID */
+static gboolean cursor_hidden;	/* --cursor hidden, PP_CURSOR */
+static int pipewire_fd = -2;	/* --pipewire-fd, -2: fd 3 if open */
+static const char *node;	/* --node, PP_PIPEWIRE_NODE */
+static const char *audio_device; /* --audio-device, PP_AUDIO_DEVICE */
+static gboolean no_audio;	/* --no-audio, PP_NO_AUDIO=1 */
+static gboolean mic;		/* --mic, PP_MIC=1 */
+static const char *outfile;	/* -o */
+static guint test_w = 1280, test_h = 720; /* PP_WIDTH, PP_HEIGHT */
+
+/* How long SIGTERM waits for the stream to finish before giving up. */
+#define DRAIN_TIMEOUT 5
+
+static struct {
+	GMainLoop *loop;
+	GstElement *pipe;
+	GstElement *vsrc;	/* the screen or pattern source */
+	GstElement *vcaps;	/* output size and rate, fixed at first caps */
+	GstElement *parse;	/* h264parse: keyframe requests go here */
+	const char *encoder;
+	char *audio;		/* what the start line says about sound */
+	int out;
+	int status;
+	gboolean stopping;	/* EOS sent, waiting for it on the bus */
+	gboolean ended;		/* the source itself ended */
+	gint frames;		/* video frames out of the source */
+	guint in_w, in_h;	/* what the source gives */
+	guint out_w, out_h;	/* what the encoder gets */
+	guint keyframes_asked;
+} pp = { .out = STDOUT_FILENO };
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: pp-encode [-v] [-o file] [--source test|x11|pipewire] [--bitrate kbps]\n"
+	    "                 [--fps n] [--keyint seconds] [--max-size WxH] [--encoder name]\n"
+	    "                 [--tone hz] [--display name] [--window-id xid]\n"
+	    "                 [--cursor embedded|hidden] [--pipewire-fd fd] [--node id]\n"
+	    "                 [--audio-device name] [--no-audio] [--mic]\n"
+	    "       pp-encode --list-encoders\n");
+	exit(EX_USAGE);
+}
+
+static guint
+parse_num(const char *what, const char *s, long long min, long long max)
+{
+	const char *errstr;
+	long long n = strtonum(s, min, max, &errstr);
+
+	if (errstr != NULL)
+		errx(EX_USAGE, "%s %s: %s (expected %lld to %lld)", what, s,
+		    errstr, min, max);
+	return (guint)n;
+}
+
+static void
+parse_size(const char *what, const char *s, guint *w, guint *h)
+{
+	g_auto(GStrv) part = g_strsplit(s, "x", 0);
+	const char *errstr = NULL;
+
+	if (g_strv_length(part) != 2)
+		errx(EX_USAGE, "%s %s: expected WIDTHxHEIGHT, e.g. 1280x720", what, s);
+	*w = strtonum(part[0], 16, 16384, &errstr);
+	if (errstr == NULL)
+		*h = strtonum(part[1], 16, 16384, &errstr);
+	if (errstr != NULL)
+		errx(EX_USAGE, "%s %s: a side is %s (expected 16 to 16384 each)", what, s, errstr);
+}
+
+static int
+parse_source(const char *what, const char *s)
+{
+	if (strcmp(s, "portal") == 0)	/* pp-capture's name for it */
+		return SRC_PIPEWIRE;
+	for (int i = 0; i < (int)G_N_ELEMENTS(source_names); i++)
+		if (strcmp(s, source_names[i]) == 0)
+			return i;
+	errx(EX_USAGE, "%s %s: expected test, x11 or pipewire", what, s);
+}
+
+static guint64
+parse_xid(const char *what, const char *s)
+{
+	char *end;
+	guint64 v;
+
+	errno = 0;
+	v = g_ascii_strtoull(s, &end, 0);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v == 0)
+		errx(EX_USAGE, "%s %s: expected a window id such as 0x1e00003", what, s);
+	return v;
+}
+
+static gboolean
+parse_cursor(const char *what, const char *s)
+{
+	if (strcmp(s, "hidden") == 0)
+		return TRUE;
+	if (strcmp(s, "embedded") == 0)
+		return FALSE;
+	errx(EX_USAGE, "%s %s: expected embedded or hidden", what, s);
+}
+
+/* An environment variable, NULL when unset or empty. */
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static gboolean
+env_flag(const char *name)
+{
+	const char *v = env(name);
+
+	return v != NULL && strcmp(v, "0") != 0;
+}
+
+/* The contract with pp-capture; flags parsed later override these. */
+static void
+read_env(void)
+{
+	const char *v;
+
+	if ((v = env("PP_SOURCE")) != NULL)
+		source = parse_source("PP_SOURCE", v);
+	if ((v = env("PP_WIDTH")) != NULL)
+		test_w = parse_num("PP_WIDTH", v, 16, 16384);
+	if ((v = env("PP_HEIGHT")) != NULL)
+		test_h = parse_num("PP_HEIGHT", v, 16, 16384);
+	if ((v = env("PP_DISPLAY")) != NULL)
+		display = v;
+	if ((v = env("PP_WINDOW_ID")) != NULL)
+		window_id = parse_xid("PP_WINDOW_ID", v);
+	if ((v = env("PP_CURSOR")) != NULL)
+		cursor_hidden = parse_cursor("PP_CURSOR", v);
+	if ((v = env("PP_PIPEWIRE_NODE")) != NULL)
+		node = v;
+	if ((v = env("PP_AUDIO_DEVICE")) != NULL)
+		audio_device = v;
+	mic = env_flag("PP_MIC");
+	no_audio = env_flag("PP_NO_AUDIO");
+}
+
+/* Output size: the input scaled down to fit --max-size keeping its
+ * aspect, never up, with even sides as 4:2:0 encoders need. */
+static void
+fit_size(guint w, guint h, guint *ow, guint *oh)
+{
+	double scale = 1.0;
+
+	if (max_w != 0 && w > max_w)
+		scale = (double)max_w / w;
+	if (max_h != 0 && h * scale > max_h)
+		scale = (double)max_h / h;
+	*ow = MAX(2, (guint)(w * scale + 0.5) & ~1u);
+	*oh = MAX(2, (guint)(h * scale + 0.5) & ~1u);
+	if (*ow > w)
+		*ow = MAX(2, w & ~1u);
+	if (*oh > h)
+		*oh = MAX(2, h & ~1u);
+}
+
+/* The element, or exit naming the package that has it. */
+static GstElement *
+make(const char *factory, const char *name)
+{
+	static const struct { const char *f, *pkg; } pkgs[] = {
+		{ "ximagesrc", "gstreamer1.0-plugins-good" },
+		{ "pulsesrc", "gstreamer1.0-plugins-good" },
+		{ "pipewiresrc", "gstreamer1.0-pipewire" },
+		{ "avenc_aac", "gstreamer1.0-libav" },
+		{ "h264parse", "gstreamer1.0-plugins-bad" },
+		{ "mpegtsmux", "gstreamer1.0-plugins-bad" },
+		{ "clockoverlay", "gstreamer1.0-x" },
+		{ "timeoverlay", "gstreamer1.0-x" },
+		{ "aacparse", "gstreamer1.0-plugins-good" },
+	};
+	GstElement *el = gst_element_factory_make(factory, name);
+	const char *pkg = "gstreamer1.0-plugins-base";
+
+	if (el != NULL)
+		return el;
+	for (size_t i = 0; i < G_N_ELEMENTS(pkgs); i++)
+		if (strcmp(pkgs[i].f, factory) == 0)
+			pkg = pkgs[i].pkg;
+	errx(EX_UNAVAILABLE, "GStreamer element %s is missing; install %s", factory, pkg);
+}
+
+static GstCaps *
+raw_video_caps(const char *format, guint w, guint h)
+{
+	GstCaps *caps = gst_caps_new_simple("video/x-raw",
+	    "framerate", GST_TYPE_FRACTION, (int)fps, 1,
+	    "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+
+	if (format != NULL)
+		gst_caps_set_simple(caps, "format", G_TYPE_STRING, format, NULL);
+	if (w != 0)
+		gst_caps_set_simple(caps, "width", G_TYPE_INT, (int)w,
+		    "height", G_TYPE_INT, (int)h, NULL);
+	return caps;
+}
+
+static void
+link_pair(GstElement *a, GstElement *b)
+{
+	if (!gst_element_link(a, b))
+		errx(EX_SOFTWARE, "cannot link %s to %s", GST_OBJECT_NAME(a),
+		    GST_OBJECT_NAME(b));
+}
+
+/* Adds the elements to the pipeline and links them in a row. */
+static GstElement *
+chain(GstElement *first, ...)
+{
+	va_list ap;
+	GstElement *prev = first, *el;
+
+	gst_bin_add(GST_BIN(pp.pipe), first);
+	va_start(ap, first);
+	while ((el = va_arg(ap, GstElement *)) != NULL) {
+		gst_bin_add(GST_BIN(pp.pipe), el);
+		link_pair(prev, el);
+		prev = el;
+	}
+	va_end(ap);
+	return prev;
+}
+
+static GstElement *
+capsfilter(GstCaps *caps)
+{
+	GstElement *el = make("capsfilter", NULL);
+
+	g_object_set(el, "caps", caps, NULL);
+	gst_caps_unref(caps);
+	return el;
+}
+
+/* The first caps out of the source fix the output size; later changes
+ * (a resized window) are scaled into it with borders, so viewers never
+ * see the stream's size change. */
+static GstPadProbeReturn
+cb_source_caps(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+	GstCaps *caps, *fixed;
+	GstStructure *st;
+	int w, h;
+
+	if (GST_EVENT_TYPE(ev) != GST_EVENT_CAPS || pp.in_w != 0)
+		return GST_PAD_PROBE_OK;
+	gst_event_parse_caps(ev, &caps);
+	st = gst_caps_get_structure(caps, 0);
+	if (!gst_structure_get_int(st, "width", &w) ||
+	    !gst_structure_get_int(st, "height", &h))
+		return GST_PAD_PROBE_OK;
+	pp.in_w = w;
+	pp.in_h = h;
+	fit_size(w, h, &pp.out_w, &pp.out_h);
+	fixed = raw_video_caps(encoder_format(pp.encoder), pp.out_w, pp.out_h);
+	g_object_set(pp.vcaps, "caps", fixed, NULL);
+	gst_caps_unref(fixed);
+	return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+cb_source_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	g_atomic_int_inc(&pp.frames);
+	return GST_PAD_PROBE_OK;
+}
+
+/* The start line, once the encoder knows what it gets. */
+static GstPadProbeReturn
+cb_encoder_caps(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+	GstCaps *caps;
+	GstStructure *st;
+	int w = 0, h = 0;
+
+	if (GST_EVENT_TYPE(ev) != GST_EVENT_CAPS)
+		return GST_PAD_PROBE_OK;
+	gst_event_parse_caps(ev, &caps);
+	st = gst_caps_get_structure(caps, 0);
+	gst_structure_get_int(st, "width", &w);
+	gst_structure_get_int(st, "height", &h);
+	log_info("source %s (%ux%u), %dx%d at %u fps, encoder %s, %u kbit/s, keyframe every %u s, audio %s",
+	    source_names[source], pp.in_w, pp.in_h, w, h, fps, pp.encoder,
+	    bitrate, keyint, pp.audio);
+	return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+probe_event(GstElement *el, const char *padname, GstPadProbeCallback cb)
+{
+	g_autoptr(GstPad) pad = gst_element_get_static_pad(el, padname);
+
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, cb,
+	    NULL, NULL);
+}
+
+static GstElement *
+build_video_source(void)
+{
+	GstElement *src, *last;
+
+	switch (source) {
+	case SRC_TEST:
+		/* A moving picture with a running clock: a viewer sees at
+		 * a glance that the stream is live and how late it is. */
+		src = make("videotestsrc", "video-source");
+		g_object_set(src, "is-live", TRUE, NULL);
+		gst_util_set_object_arg(G_OBJECT(src), "pattern", "smpte");
+		g_object_set(src, "horizontal-speed", 4, NULL);
+		pp.in_w = test_w;
+		pp.in_h = test_h;
+		fit_size(test_w, test_h, &pp.out_w, &pp.out_h);
+		GstElement *clock = make("clockoverlay", NULL);
+		g_object_set(clock, "time-format", "%H:%M:%S",
+		    "font-desc", "Sans Bold 24", NULL);
+		gst_util_set_object_arg(G_OBJECT(clock), "halignment", "left");
+		gst_util_set_object_arg(G_OBJECT(clock), "valignment", "top");
+		GstElement *time = make("timeoverlay", NULL);
+		g_object_set(time, "font-desc", "Sans Bold 24", NULL);
+		gst_util_set_object_arg(G_OBJECT(time), "halignment", "right");
+		gst_util_set_object_arg(G_OBJECT(time), "valignment", "bottom");
+		last = chain(src, capsfilter(raw_video_caps("I420", pp.out_w,
+		    pp.out_h)), clock, time, NULL);
+		break;
+	case SRC_X11:
+		src = make("ximagesrc", "video-source");
+		/* Damage events miss changes on some servers (Xvfb among
+		 * them); full grabs cost little at screen-sharing rates. */
+		g_object_set(src, "use-damage", FALSE,
+		    "show-pointer", !cursor_hidden, NULL);
+		if (display != NULL)
+			g_object_set(src, "display-name", display, NULL);
+		if (window_id != 0)
+			g_object_set(src, "xid", window_id, NULL);
+		last = chain(src, capsfilter(raw_video_caps(NULL, 0, 0)), NULL);
+		break;
+	default:
+		src = make("pipewiresrc", "video-source");
+		if (pipewire_fd >= 0)
+			g_object_set(src, "fd", pipewire_fd, NULL);
+		if (node != NULL)
+			g_object_set(src, "path", node, NULL);
+		g_object_set(src, "client-name", "pp-encode", NULL);
+		/* A compositor sends frames only when the screen changes:
+		 * resending the last one keeps a still screen streaming. */
+		g_object_set(src, "keepalive-time", (int)(1000 / fps), NULL);
+		GstElement *rate = make("videorate", NULL);
+		g_object_set(rate, "skip-to-first", TRUE, NULL);
+		GstElement *caps = make("capsfilter", NULL);
+		GstCaps *c = gst_caps_new_simple("video/x-raw", "framerate",
+		    GST_TYPE_FRACTION, (int)fps, 1, NULL);
+		g_object_set(caps, "caps", c, NULL);
+		gst_caps_unref(c);
+		last = chain(src, rate, caps, NULL);
+		break;
+	}
+	pp.vsrc = src;
+	return last;
+}
+
+static void
+build_video(GstElement *mux, GstElement *enc)
+{
+	GstElement *last, *convert, *scale, *queue, *parse;
+	g_autoptr(GstPad) srcpad = NULL;
+
+	last = build_video_source();
+	convert = make("videoconvert", NULL);
+	scale = make("videoscale", NULL);
+	pp.vcaps = capsfilter(raw_video_caps(encoder_format(pp.encoder),
+	    pp.out_w, pp.out_h));
+	/* Small: when the encoder falls behind, the source waits and a
+	 * live source then skips frames, instead of latency growing. */
+	queue = make("queue", NULL);
+	g_object_set(queue, "max-size-buffers", 3, "max-size-bytes", 0,
+	    "max-size-time", (guint64)0, NULL);
+	parse = make("h264parse", "parse");
+	/* SPS/PPS before every IDR, so any keyframe is a starting point. */
+	g_object_set(parse, "config-interval", -1, NULL);
+	pp.parse = parse;
+	GstElement *h264caps = capsfilter(gst_caps_new_simple("video/x-h264",
+	    "stream-format", G_TYPE_STRING, "byte-stream",
+	    "alignment", G_TYPE_STRING, "au", NULL));
+	GstElement *queue2 = make("queue", NULL);
+	last = chain(last, convert, scale, pp.vcaps, queue, enc, parse,
+	    h264caps, queue2, NULL);
+	link_pair(queue2, mux);
+
+	srcpad = gst_element_get_static_pad(pp.vsrc, "src");
+	gst_pad_add_probe(srcpad, GST_PAD_PROBE_TYPE_BUFFER, cb_source_buffer,
+	    NULL, NULL);
+	probe_event(convert, "sink", cb_source_caps);
+	probe_event(enc, "sink", cb_encoder_caps);
+}
+
+/* Whether a PulseAudio server (or pipewire-pulse) answers: pulsesrc
+ * connects when it opens, on the way to READY. */
+static gboolean
+audio_server_reachable(void)
+{
+	GstElement *src = make("pulsesrc", NULL);
+	GstStateChangeReturn ret;
+
+	ret = gst_element_set_state(src, GST_STATE_READY);
+	gst_element_set_state(src, GST_STATE_NULL);
+	gst_object_unref(src);
+	return ret != GST_STATE_CHANGE_FAILURE;
+}
+
+static GstElement *
+audio_branch(GstElement *src)
+{
+	GstElement *caps = capsfilter(gst_caps_new_simple("audio/x-raw",
+	    "rate", G_TYPE_INT, 48000, "channels", G_TYPE_INT, 2, NULL));
+
+	return chain(src, make("audioconvert", NULL),
+	    make("audioresample", NULL), caps, NULL);
+}
+
+static void
+build_audio(GstElement *mux)
+{
+	GstElement *last, *src, *enc, *queue;
+
+	if (source == SRC_TEST) {
+		src = make("audiotestsrc", "audio-source");
+		g_object_set(src, "is-live", TRUE, "freq", (double)tone,
+		    "volume", 0.3, NULL);
+		last = audio_branch(src);
+		pp.audio = g_strdup_printf("test tone %u Hz", tone);
+	} else {
+		src = make("pulsesrc", "audio-source");
+		g_object_set(src, "client-name", "pp-encode", "device",
+		    audio_device != NULL ? audio_device : "@DEFAULT_MONITOR@",
+		    NULL);
+		last = audio_branch(src);
+		pp.audio = g_strdup(audio_device != NULL ? audio_device :
+		    "@DEFAULT_MONITOR@");
+		if (mic) {
+			GstElement *mix = make("audiomixer", NULL);
+			GstElement *msrc = make("pulsesrc", "mic-source");
+			GstElement *mlast;
+
+			g_object_set(msrc, "client-name", "pp-encode-mic",
+			    NULL);
+			mlast = audio_branch(msrc);
+			gst_bin_add(GST_BIN(pp.pipe), mix);
+			link_pair(last, mix);
+			link_pair(mlast, mix);
+			last = mix;
+			g_free(pp.audio);
+			pp.audio = g_strdup_printf("%s + microphone",
+			    audio_device != NULL ? audio_device :
+			    "@DEFAULT_MONITOR@");
+		}
+	}
+	if ((enc = gst_element_factory_make("avenc_aac", NULL)) != NULL)
+		g_object_set(enc, "bitrate", 128000, NULL);
+	else
+		enc = make("voaacenc", NULL);
+	queue = make("queue", NULL);
+	last = chain(last, make("queue", NULL), enc, make("aacparse", NULL),
+	    capsfilter(gst_caps_new_simple("audio/mpeg",
+	    "mpegversion", G_TYPE_INT, 4,
+	    "stream-format", G_TYPE_STRING, "adts", NULL)), queue, NULL);
+	link_pair(last, mux);
+}
+
+static void
+build_pipeline(GstElement *enc)
+{
+	GstElement *mux, *sink;
+	gboolean audio = !no_audio;
+
+	pp.pipe = gst_pipeline_new("pp-encode");
+	mux = make("mpegtsmux", "mux");
+	sink = make("fdsink", "sink");
+	/* Live: write each packet as soon as it is muxed. */
+	g_object_set(sink, "fd", pp.out, "sync", FALSE, NULL);
+	chain(mux, sink, NULL);
+
+	if (no_audio) {
+		pp.audio = g_strdup("none (--no-audio)");
+	} else if (source != SRC_TEST && !audio_server_reachable()) {
+		log_info("no audio server (PulseAudio or PipeWire) answers; streaming video only");
+		pp.audio = g_strdup("none (no audio server)");
+		audio = FALSE;
+	}
+	build_video(mux, enc);
+	if (audio)
+		build_audio(mux);
+}
+
+static gboolean
+cb_drain_timeout(gpointer data)
+{
+	warnx("the stream did not finish within %d s after the stop signal; the output may end mid-frame", DRAIN_TIMEOUT);
+	pp.status = EX_SOFTWARE;
+	g_main_loop_quit(pp.loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+cb_stop(gpointer data)
+{
+	if (pp.stopping) {
+		/* A second signal: the user does not want to wait. */
+		log_info("stopping without finishing the stream");
+		g_main_loop_quit(pp.loop);
+		return G_SOURCE_CONTINUE;
+	}
+	log_debug("signal %d: finishing the stream", GPOINTER_TO_INT(data));
+	pp.stopping = TRUE;
+	gst_element_send_event(pp.pipe, gst_event_new_eos());
+	g_timeout_add_seconds(DRAIN_TIMEOUT, cb_drain_timeout, NULL);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+cb_keyframe(gpointer data)
+{
+	/* all-headers: SPS/PPS with it, so a newcomer can start there. */
+	log_debug("SIGUSR1: keyframe requested");
+	gst_element_send_event(pp.parse,
+	    gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE,
+	    TRUE, ++pp.keyframes_asked));
+	return G_SOURCE_CONTINUE;
+}
+
+/* Whether the reader of our output has gone away (EPIPE on a pipe, a
+ * hung-up socket): that ends the stream, it is not an error. */
+static gboolean
+reader_gone(void)
+{
+	struct pollfd p = { .fd = pp.out, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/* When the screen source stops (the user pressed "stop sharing"), the
+ * rest of the pipeline still holds frames: finish them. */
+static void
+end_from_source(void)
+{
+	GstIterator *it;
+	GValue v = G_VALUE_INIT;
+
+	pp.ended = TRUE;
+	pp.stopping = TRUE;
+	it = gst_bin_iterate_sources(GST_BIN(pp.pipe));
+	while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
+		GstElement *el = g_value_get_object(&v);
+		g_autoptr(GstPad) pad = gst_element_get_static_pad(el, "src");
+		g_autoptr(GstPad) peer = gst_pad_get_peer(pad);
+
+		if (peer != NULL)
+			gst_pad_send_event(peer, gst_event_new_eos());
+		g_value_reset(&v);
+	}
+	g_value_unset(&v);
+	gst_iterator_free(it);
+	g_timeout_add_seconds(DRAIN_TIMEOUT, cb_drain_timeout, NULL);
+}
+
+static const char *
+error_hint(GstMessage *msg)
+{
+	const char *name = GST_OBJECT_NAME(GST_MESSAGE_SRC(msg));
+
+	if (strcmp(name, "video-source") == 0) {
+		if (source == SRC_X11)
+			return "is the X display in PP_DISPLAY or DISPLAY running, and the window there?";
+		if (source == SRC_PIPEWIRE)
+			return "check the PipeWire fd (--pipewire-fd) and node (--node)";
+	}
+	if (strcmp(name, "audio-source") == 0 || strcmp(name, "mic-source") == 0)
+		return "check --audio-device, or pass --no-audio";
+	if (strcmp(name, "sink") == 0)
+		return "check the output file or pipe";
+	return "run with -v for details";
+}
+
+static gboolean
+cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *debug = NULL;
+	GstObject *from = GST_MESSAGE_SRC(msg);
+
+	switch (GST_MESSAGE_TYPE(msg)) {
+	case GST_MESSAGE_EOS:
+		if (!pp.stopping)
+			log_info("the source ended the stream");
+		else if (pp.ended)
+			log_info("the screen source stopped; stream finished");
+		g_main_loop_quit(pp.loop);
+		break;
+	case GST_MESSAGE_ERROR:
+		gst_message_parse_error(msg, &error, &debug);
+		log_debug("error from %s: %s (%s)", GST_OBJECT_NAME(from),
+		    error->message, debug != NULL ? debug : "");
+		if (strcmp(GST_OBJECT_NAME(from), "sink") == 0 &&
+		    reader_gone()) {
+			log_debug("the reader went away; stopping");
+			g_main_loop_quit(pp.loop);
+			break;
+		}
+		/* pipewiresrc reports the end of a screencast (the user
+		 * stopped sharing) as an error once it has streamed. */
+		if (GST_ELEMENT(from) == pp.vsrc && source == SRC_PIPEWIRE &&
+		    g_atomic_int_get(&pp.frames) > 0 && !pp.stopping) {
+			log_debug("the PipeWire stream ended: %s", error->message);
+			end_from_source();
+			break;
+		}
+		if (pp.ended)	/* more of the same while draining */
+			break;
+		warnx("%s: %s; %s", GST_OBJECT_NAME(from), error->message,
+		    error_hint(msg));
+		pp.status = error->domain == GST_CORE_ERROR ? EX_SOFTWARE :
+		    EX_UNAVAILABLE;
+		g_main_loop_quit(pp.loop);
+		break;
+	case GST_MESSAGE_WARNING:
+		gst_message_parse_warning(msg, &error, &debug);
+		log_debug("warning from %s: %s", GST_OBJECT_NAME(from),
+		    error->message);
+		break;
+	default:
+		break;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static char *
+working_encoders(const EncoderSettings *s)
+{
+	GString *list = g_string_new(NULL);
+
+	for (const char *const *n = encoder_names(); *n != NULL; n++) {
+		g_autofree char *why = NULL;
+
+		if (encoder_probe(*n, s, &why))
+			g_string_append_printf(list, "%s%s",
+			    list->len ? ", " : "", *n);
+	}
+	if (list->len == 0)
+		g_string_append(list, "none (install gstreamer1.0-plugins-ugly for x264enc)");
+	return g_string_free(list, FALSE);
+}
+
+static void
+list_encoders(const EncoderSettings *s)
+{
+	for (const char *const *n = encoder_names(); *n != NULL; n++) {
+		g_autofree char *why = NULL;
+
+		if (encoder_probe(*n, s, &why))
+			printf("%-13s works\n", *n);
+		else
+			printf("%-13s unusable: %s\n", *n, why);
+	}
+	fflush(stdout);
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { O_SOURCE = 256, O_BITRATE, O_FPS, O_KEYINT, O_MAXSIZE,
+	    O_ENCODER, O_LIST, O_TONE, O_DISPLAY, O_WINDOW, O_CURSOR,
+	    O_PWFD, O_NODE, O_AUDIODEV, O_NOAUDIO, O_MIC };
+	static const struct option longopts[] = {
+		{ "source", required_argument, NULL, O_SOURCE },
+		{ "bitrate", required_argument, NULL, O_BITRATE },
+		{ "fps", required_argument, NULL, O_FPS },
+		{ "keyint", required_argument, NULL, O_KEYINT },
+		{ "max-size", required_argument, NULL, O_MAXSIZE },
+		{ "encoder", required_argument, NULL, O_ENCODER },
+		{ "list-encoders", no_argument, NULL, O_LIST },
+		{ "tone", required_argument, NULL, O_TONE },
+		{ "display", required_argument, NULL, O_DISPLAY },
+		{ "window-id", required_argument, NULL, O_WINDOW },
+		{ "cursor", required_argument, NULL, O_CURSOR },
+		{ "pipewire-fd", required_argument, NULL, O_PWFD },
+		{ "node", required_argument, NULL, O_NODE },
+		{ "audio-device", required_argument, NULL, O_AUDIODEV },
+		{ "no-audio", no_argument, NULL, O_NOAUDIO },
+		{ "mic", no_argument, NULL, O_MIC },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	gboolean list = FALSE, tone_set = FALSE, x11_set = FALSE;
+	gboolean pw_set = FALSE, pulse_set = FALSE;
+	EncoderSettings es = { 0 };
+	GstElement *enc;
+	g_autoptr(GstBus) bus = NULL;
+	g_autofree char *why = NULL;
+	int ch;
+
+	log_init();
+	read_env();
+	while ((ch = getopt_long(argc, argv, "o:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			outfile = optarg;
+			break;
+		case 'v':
+			log_set_verbose(TRUE);
+			break;
+		case O_SOURCE:
+			source = parse_source("--source", optarg);
+			break;
+		case O_BITRATE:
+			bitrate = parse_num("--bitrate", optarg, 100, 200000);
+			break;
+		case O_FPS:
+			fps = parse_num("--fps", optarg, 1, 240);
+			break;
+		case O_KEYINT:
+			keyint = parse_num("--keyint", optarg, 1, 3600);
+			break;
+		case O_MAXSIZE:
+			parse_size("--max-size", optarg, &max_w, &max_h);
+			break;
+		case O_ENCODER:
+			encoder = optarg;
+			break;
+		case O_LIST:
+			list = TRUE;
+			break;
+		case O_TONE:
+			tone = parse_num("--tone", optarg, 20, 20000);
+			tone_set = TRUE;
+			break;
+		case O_DISPLAY:
+			display = optarg;
+			x11_set = TRUE;
+			break;
+		case O_WINDOW:
+			window_id = parse_xid("--window-id", optarg);
+			x11_set = TRUE;
+			break;
+		case O_CURSOR:
+			cursor_hidden = parse_cursor("--cursor", optarg);
+			x11_set = TRUE;
+			break;
+		case O_PWFD:
+			pipewire_fd = parse_num("--pipewire-fd", optarg, 0,
+			    INT_MAX);
+			pw_set = TRUE;
+			break;
+		case O_NODE:
+			node = optarg;
+			pw_set = TRUE;
+			break;
+		case O_AUDIODEV:
+			audio_device = optarg;
+			pulse_set = TRUE;
+			break;
+		case O_NOAUDIO:
+			no_audio = TRUE;
+			break;
+		case O_MIC:
+			mic = TRUE;
+			pulse_set = TRUE;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0)
+		usage();
+
+	gst_init(NULL, NULL);
+	es = (EncoderSettings){ .bitrate = bitrate, .fps = fps,
+	    .keyint = fps * keyint, .width = 640, .height = 360,
+	    .screen = TRUE };
+	if (list) {
+		list_encoders(&es);
+		return EX_OK;
+	}
+
+	if (encoder != NULL && !encoder_known(encoder)) {
+		g_autofree char *ok = working_encoders(&es);
+
+		errx(EX_UNAVAILABLE, "unknown encoder %s; working encoders here: %s", encoder, ok);
+	}
+	if (source < 0) {
+		if (display == NULL && env("DISPLAY") == NULL)
+			errx(EX_USAGE, "no source: pass --source test, x11 or pipewire (or set PP_SOURCE or DISPLAY)");
+		source = SRC_X11;
+	}
+	if (tone_set && source != SRC_TEST)
+		errx(EX_USAGE, "--tone works with --source test only");
+	if (x11_set && source != SRC_X11)
+		errx(EX_USAGE, "--display, --window-id and --cursor work with --source x11 only");
+	if (pw_set && source != SRC_PIPEWIRE)
+		errx(EX_USAGE, "--pipewire-fd and --node work with --source pipewire only");
+	if (pulse_set && source == SRC_TEST)
+		errx(EX_USAGE, "--audio-device and --mic need a screen source (x11 or pipewire)");
+	if (pulse_set && no_audio)
+		errx(EX_USAGE, "--no-audio contradicts --audio-device and --mic");
+	if (source == SRC_X11 && display == NULL && env("DISPLAY") == NULL)
+		errx(EX_USAGE, "no X display: set PP_DISPLAY or DISPLAY, or pass --display");
+	if (source == SRC_PIPEWIRE && pipewire_fd == -2)
+		/* pp-capture hands the portal's PipeWire remote on fd 3;
+		 * without it, the user's own PipeWire daemon. */
+		pipewire_fd = fcntl(3, F_GETFD) != -1 ? 3 : -1;
+	else if (source == SRC_PIPEWIRE && fcntl(pipewire_fd, F_GETFD) == -1)
+		errx(EX_USAGE, "--pipewire-fd %d: not an open file descriptor", pipewire_fd);
+
+	if (outfile != NULL && strcmp(outfile, "-") != 0) {
+		if ((pp.out = open(outfile, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0666)) == -1)
+			err(EX_CANTCREAT, "%s", outfile);
+	} else if (isatty(STDOUT_FILENO)) {
+		errx(EX_USAGE, "stdout is a terminal: pipe it into a player (pp-encode | mpv -) or pass -o FILE");
+	}
+	/* A reader that goes away shows up as EPIPE on the sink (handled
+	 * on the bus), not as a signal that kills us mid-write. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (source == SRC_TEST) {
+		fit_size(test_w, test_h, &es.width, &es.height);
+		es.screen = FALSE;
+	}
+	if (encoder != NULL) {
+		if (!encoder_probe(encoder, &es, &why)) {
+			g_autofree char *ok = working_encoders(&es);
+
+			errx(EX_UNAVAILABLE, "encoder %s is not usable here (%s); working encoders here: %s", encoder, why, ok);
+		}
+		pp.encoder = encoder;
+	} else if ((pp.encoder = encoder_pick(&es)) == NULL) {
+		errx(EX_UNAVAILABLE, "no working H.264 encoder; install gstreamer1.0-plugins-ugly (x264enc)");
+	}
+	g_clear_pointer(&why, g_free);
+	if ((enc = encoder_make(pp.encoder, &es, &why)) == NULL)
+		errx(EX_UNAVAILABLE, "encoder %s: %s", pp.encoder, why);
+	build_pipeline(enc);
+
+	pp.loop = g_main_loop_new(NULL, FALSE);
+	bus = gst_element_get_bus(pp.pipe);
+	gst_bus_add_watch(bus, cb_bus, NULL);
+	g_unix_signal_add(SIGTERM, cb_stop, GINT_TO_POINTER(SIGTERM));
+	g_unix_signal_add(SIGINT, cb_stop, GINT_TO_POINTER(SIGINT));
+	g_unix_signal_add(SIGUSR1, cb_keyframe, NULL);
+
+	if (gst_element_set_state(pp.pipe, GST_STATE_PLAYING) ==
+	    GST_STATE_CHANGE_FAILURE) {
+		/* The element that failed posted the reason on the bus. */
+		log_debug("the pipeline did not start");
+	}
+	g_main_loop_run(pp.loop);
+
+	gst_element_set_state(pp.pipe, GST_STATE_NULL);
+	gst_bus_remove_watch(bus);
+	gst_object_unref(pp.pipe);
+	g_main_loop_unref(pp.loop);
+	g_free(pp.audio);
+	if (pp.out != STDOUT_FILENO && close(pp.out) == -1 && pp.status == 0)
+		err(EX_IOERR, "%s", outfile);
+	return pp.status;
+}

@@ -1,0 +1,665 @@
+/* pp-fanout: one MPEG-TS producer, many consumers on a Unix socket. The
+ * producer runs while someone is attached; each consumer starts at a
+ * keyframe and never slows the others (lib/fanq). */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "fanq.h"
+#include "log.h"
+#include "spawn.h"
+
+#define KICK_INTERVAL_US	(500 * G_TIME_SPAN_MILLISECOND)
+#define GRACE_S			5	/* SIGTERM, then SIGKILL */
+
+static const char *socket_path;		/* --socket */
+static unsigned linger_s;		/* --linger */
+static unsigned max_lag_ms = FANQ_DEFAULT_MAX_LAG_MS;	/* --max-lag */
+static unsigned drop_after_s = FANQ_DEFAULT_DROP_AFTER_MS / 1000; /* --drop-after */
+static int no_keyframe_signal;		/* --no-keyframe-signal */
+
+typedef struct {
+	pid_t pid;			/* 0 once reaped */
+	int out;			/* its stdout; -1 once at EOF */
+	guint out_watch, kill_timer;
+	gboolean stopping;		/* we asked it to stop */
+	gboolean got_data;
+	Fanq *q;			/* the stream it feeds, until its EOF */
+} Producer;
+
+static struct {
+	GMainLoop *loop;
+	int listen_fd;
+	char *bound_path;		/* ours to unlink */
+	char **producer;		/* argv, NULL: read stdin */
+	Producer *prod;
+	Fanq *q;			/* newcomers join this one */
+	GPtrArray *old;			/* earlier ones, still draining */
+	FanqLimits limits;
+	unsigned next_id;
+	guint listen_watch, linger_timer, kick_timer;
+	gint64 last_kick;
+	gboolean stdin_done, quitting;
+} S = { .listen_fd = -1 };
+
+static G_NORETURN void
+usage(void)
+{
+	fprintf(stderr, "usage: pp-fanout serve --socket path [--linger seconds] [--max-lag ms]\n"
+	    "           [--drop-after seconds] [--no-keyframe-signal] [-- producer [arg ...]]\n"
+	    "       pp-fanout attach --socket path\n");
+	exit(EX_USAGE);
+}
+
+static char *
+describe_status(int status)
+{
+	if (WIFEXITED(status))
+		return g_strdup_printf("exited with status %d", WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return g_strdup_printf("was killed by signal %d (%s)%s",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	return g_strdup_printf("ended with wait status %#x", status);
+}
+
+static void producer_start(void);
+
+static void
+quit(void)
+{
+	g_main_loop_quit(S.loop);
+}
+
+/* A queue that no newcomer can join any more goes when it is empty. */
+static void
+maybe_free_queue(Fanq *q)
+{
+	if (q != S.q && fanq_finished(q) && fanq_count(q) == 0 &&
+	    g_ptr_array_remove(S.old, q))
+		fanq_free(q);
+}
+
+/* Newcomers join a fresh queue from now on (a new producer's stream). */
+static void
+new_queue(void)
+{
+	g_ptr_array_add(S.old, S.q);
+	S.q = fanq_new(&S.limits);
+}
+
+static void
+send_kick(void)
+{
+	if (S.prod == NULL || S.prod->stopping || S.prod->pid == 0)
+		return;
+	S.last_kick = g_get_monotonic_time();
+	if (kill(-S.prod->pid, SIGUSR1) < 0)
+		log_info("cannot ask the producer for a keyframe: %s", g_strerror(errno));
+	else
+		log_debug("asked the producer (pid %d) for a keyframe", (int)S.prod->pid);
+}
+
+static gboolean
+on_kick_timer(gpointer data)
+{
+	S.kick_timer = 0;
+	send_kick();
+	return G_SOURCE_REMOVE;
+}
+
+/* A newcomer would rather start at a fresh keyframe than wait a GOP for
+ * one. Not before the producer has written anything: until then it may
+ * not have set up its SIGUSR1 handler (the default action kills), and
+ * its first picture is a keyframe anyway. At most one signal per
+ * KICK_INTERVAL; a join within it gets the one at its end. */
+static void
+kick(void)
+{
+	gint64 since;
+
+	if (no_keyframe_signal || S.prod == NULL || S.prod->stopping ||
+	    !S.prod->got_data || S.kick_timer != 0)
+		return;
+	since = g_get_monotonic_time() - S.last_kick;
+	if (since >= KICK_INTERVAL_US)
+		send_kick();
+	else
+		S.kick_timer = g_timeout_add((KICK_INTERVAL_US - since) / 1000 + 1,
+		    on_kick_timer, NULL);
+}
+
+static gboolean
+on_grace_over(gpointer data)
+{
+	Producer *p = data;
+
+	p->kill_timer = 0;
+	log_info("the producer (pid %d) did not stop within %d s: killing it",
+	    (int)p->pid, GRACE_S);
+	kill(-p->pid, SIGKILL);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+producer_stop(Producer *p)
+{
+	if (p->stopping || p->pid == 0)
+		return;
+	p->stopping = TRUE;
+	if (kill(-p->pid, SIGTERM) < 0)
+		log_info("cannot stop the producer (pid %d): %s", (int)p->pid,
+		    g_strerror(errno));
+	p->kill_timer = g_timeout_add_seconds(GRACE_S, on_grace_over, p);
+	/* Whoever joins from now on waits for the next producer's stream. */
+	if (S.q == p->q)
+		new_queue();
+}
+
+static gboolean
+on_linger_over(gpointer data)
+{
+	S.linger_timer = 0;
+	if (S.prod != NULL && fanq_count(S.q) == 0) {
+		log_info("no consumer for %u s: stopping the producer (pid %d)",
+		    linger_s, (int)S.prod->pid);
+		producer_stop(S.prod);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_gone(FanqConsumer *c, const char *reason, gpointer data)
+{
+	Fanq *q = data;
+
+	log_info("%s left: %s (%" PRIu64 " bytes, %u skips)",
+	    fanq_consumer_name(c), reason != NULL ? reason : "end of stream",
+	    fanq_consumer_bytes(c), fanq_consumer_skips(c));
+	if (q != S.q) {
+		maybe_free_queue(q);
+		return;
+	}
+	if (fanq_count(q) > 0)
+		return;
+	if (S.producer == NULL) {
+		if (S.stdin_done)
+			quit();
+		return;
+	}
+	if (S.prod == NULL || S.prod->stopping || S.linger_timer != 0)
+		return;
+	if (linger_s == 0) {
+		log_info("no consumer left: stopping the producer (pid %d)",
+		    (int)S.prod->pid);
+		producer_stop(S.prod);
+	} else
+		S.linger_timer = g_timeout_add_seconds(linger_s, on_linger_over,
+		    NULL);
+}
+
+/* The producer's stream is over: its consumers get the rest, then EOF. */
+static void
+producer_eof(Producer *p)
+{
+	Fanq *q = p->q;
+
+	if (p->out_watch)
+		g_source_remove(p->out_watch);
+	p->out_watch = 0;
+	close(p->out);
+	p->out = -1;
+	p->q = NULL;
+	if (S.q == q)
+		new_queue();
+	fanq_finish(q);
+	maybe_free_queue(q);
+}
+
+static gboolean
+read_producer(Producer *p)
+{
+	static uint8_t buf[1 << 16];
+	ssize_t r;
+
+	r = read(p->out, buf, sizeof(buf));
+	if (r > 0) {
+		p->got_data = TRUE;
+		fanq_push(p->q, buf, r);
+		return TRUE;
+	}
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return FALSE;
+	if (r < 0)
+		log_info("reading the producer: %s", g_strerror(errno));
+	producer_eof(p);
+	return FALSE;
+}
+
+static gboolean
+on_producer_data(int fd, GIOCondition cond, gpointer data)
+{
+	Producer *p = data;
+
+	read_producer(p);
+	return p->out >= 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static void
+on_producer_exit(GPid pid, int status, gpointer data)
+{
+	Producer *p = data;
+	g_autofree char *how = describe_status(status);
+
+	if (p->stopping)
+		log_info("the producer (pid %d) stopped: it %s", (int)pid, how);
+	else
+		log_info("the producer (pid %d) ended by itself: it %s; it starts again on the next join",
+		    (int)pid, how);
+	/* Whatever else of its process group is left goes with it. */
+	kill(-pid, p->stopping ? SIGKILL : SIGTERM);
+	g_spawn_close_pid(pid);
+	if (p->kill_timer)
+		g_source_remove(p->kill_timer);
+	p->pid = 0;
+	/* What it wrote before it died still goes out; then EOF, even if
+	 * something it left behind holds the pipe open. */
+	if (p->out >= 0) {
+		if (p->out_watch)
+			g_source_remove(p->out_watch);
+		p->out_watch = 0;
+		while (p->out >= 0 && read_producer(p))
+			;
+		if (p->out >= 0)
+			producer_eof(p);
+	}
+	if (S.prod == p)
+		S.prod = NULL;
+	g_free(p);
+	if (S.quitting) {
+		quit();
+		return;
+	}
+	if (fanq_count(S.q) > 0)
+		producer_start();	/* they joined while it was stopping */
+}
+
+static void
+producer_start(void)
+{
+	g_autoptr(GError) error = NULL;
+	SpawnOpts o = { .in = -1, .out = -1, .err = -1, .flags = SPAWN_PGROUP };
+	int pfd[2], devnull;
+	Producer *p;
+	pid_t pid;
+
+	if (!g_unix_open_pipe(pfd, FD_CLOEXEC, &error))
+		err(EX_OSERR, "pipe");
+	/* The terminal's input is not the producer's. */
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	o.in = devnull;
+	o.out = pfd[1];
+	pid = spawn_child((const char *const *)S.producer, &o, &error);
+	close(pfd[1]);
+	if (devnull >= 0)
+		close(devnull);
+	if (pid < 0) {
+		Fanq *q = S.q;
+
+		log_info("cannot start the producer %s: %s", S.producer[0],
+		    error->message);
+		close(pfd[0]);
+		new_queue();
+		fanq_finish(q);
+		maybe_free_queue(q);
+		return;
+	}
+	p = g_new0(Producer, 1);
+	p->pid = pid;
+	p->out = pfd[0];
+	p->q = S.q;
+	g_unix_set_fd_nonblocking(p->out, TRUE, NULL);
+	p->out_watch = g_unix_fd_add(p->out, G_IO_IN | G_IO_HUP | G_IO_ERR,
+	    on_producer_data, p);
+	g_child_watch_add(pid, on_producer_exit, p);
+	S.prod = p;
+	log_info("started the producer %s (pid %d)", S.producer[0], (int)pid);
+}
+
+static gboolean
+on_stdin(int fd, GIOCondition cond, gpointer data)
+{
+	static uint8_t buf[1 << 16];
+	ssize_t r = read(fd, buf, sizeof(buf));
+
+	if (r > 0) {
+		fanq_push(S.q, buf, r);
+		return G_SOURCE_CONTINUE;
+	}
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	if (r < 0)
+		log_info("reading stdin: %s", g_strerror(errno));
+	log_info("end of the input stream: serving what is left, then exiting");
+	S.stdin_done = TRUE;
+	fanq_finish(S.q);
+	if (fanq_count(S.q) == 0)
+		quit();
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_accept(int fd, GIOCondition cond, gpointer data)
+{
+	g_autofree char *name = NULL;
+	int c;
+
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_info("accept: %s", g_strerror(errno));
+		return G_SOURCE_CONTINUE;
+	}
+	if (S.stdin_done) {
+		close(c);	/* nothing more to give */
+		return G_SOURCE_CONTINUE;
+	}
+	name = g_strdup_printf("consumer %u", ++S.next_id);
+	fanq_add(S.q, c, name, NULL, 0, on_gone, S.q);
+	log_info("%s joined (%u attached)", name, fanq_count(S.q));
+	if (S.linger_timer) {
+		g_source_remove(S.linger_timer);
+		S.linger_timer = 0;
+	}
+	if (S.producer != NULL && S.prod == NULL)
+		producer_start();
+	else
+		kick();
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_quit_signal(gpointer data)
+{
+	if (S.quitting) {
+		if (S.prod != NULL && S.prod->pid > 0)
+			kill(-S.prod->pid, SIGKILL);
+		quit();
+		return G_SOURCE_CONTINUE;
+	}
+	S.quitting = TRUE;
+	log_debug("signal %d: stopping", GPOINTER_TO_INT(data));
+	if (S.listen_watch)
+		g_source_remove(S.listen_watch);
+	S.listen_watch = 0;
+	if (S.bound_path != NULL)
+		unlink(S.bound_path);
+	if (S.linger_timer)
+		g_source_remove(S.linger_timer);
+	S.linger_timer = 0;
+	if (S.prod != NULL && S.prod->pid > 0)
+		producer_stop(S.prod);	/* its exit ends the loop */
+	else
+		quit();
+	return G_SOURCE_CONTINUE;
+}
+
+/* Is a socket listening at this absolute path? Only the kernel's list
+ * can tell without connecting, and a test connection would count as a
+ * join to the fanout there (and start its producer). -1: cannot tell. */
+static int
+listening_at(const char *path)
+{
+	FILE *f = fopen("/proc/net/unix", "re");
+	char line[4096];
+	int found = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long flags;
+		char sockpath[sizeof(line)];
+
+		/* Num RefCount Protocol Flags Type St Inode Path */
+		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %4095s", &flags,
+		    sockpath) != 2)
+			continue;
+		if ((flags & 0x10000) && strcmp(sockpath, path) == 0) {
+			found = 1;	/* __SO_ACCEPTCON: it listens */
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static char *
+absolute_path(const char *path)
+{
+	g_autofree char *dir = NULL, *base = NULL, *real = NULL;
+
+	if (path[0] == '/')
+		return g_strdup(path);
+	dir = g_path_get_dirname(path);
+	base = g_path_get_basename(path);
+	real = realpath(dir, NULL);
+	if (real == NULL)
+		err(EX_USAGE, "%s", dir);
+	return g_build_filename(real, base, NULL);
+}
+
+static int
+listen_socket(const char *arg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	g_autofree char *path = absolute_path(arg);
+	struct stat st;
+	mode_t old;
+	int fd, live;
+
+	/* Bound by its absolute path, so /proc/net/unix names it so. */
+	if (strlen(path) >= sizeof(sa.sun_path))
+		errx(EX_USAGE, "%s: socket path too long (at most %zu bytes); choose a shorter --socket",
+		    path, sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			errx(EX_USAGE, "%s exists and is not a socket; remove it or choose another --socket",
+			    arg);
+		live = listening_at(path);
+		if (live < 0) {
+			int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+			live = connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+			close(probe);
+		}
+		if (live)
+			errx(EX_TEMPFAIL, "%s: another pp-fanout is serving on this socket; stop it first or choose another --socket",
+			    arg);
+		if (unlink(path) < 0)
+			err(EX_NOPERM, "cannot remove the stale socket %s", arg);
+		log_info("replaced the stale socket %s", arg);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		err(EX_OSERR, "socket");
+	old = umask(0177);	/* 0600: the stream is the user's screen */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EADDRINUSE)
+			errx(EX_TEMPFAIL, "%s: another pp-fanout is serving on this socket; stop it first or choose another --socket",
+			    arg);
+		err(EX_CANTCREAT, "cannot create the socket %s", arg);
+	}
+	umask(old);
+	if (listen(fd, 64) < 0)
+		err(EX_OSERR, "listen");
+	S.bound_path = g_steal_pointer(&path);
+	return fd;
+}
+
+static int
+serve(void)
+{
+	S.limits.max_lag_ms = max_lag_ms;
+	S.limits.drop_after_ms = drop_after_s * 1000;
+	S.listen_fd = listen_socket(socket_path);
+	S.loop = g_main_loop_new(NULL, FALSE);
+	S.q = fanq_new(&S.limits);
+	S.old = g_ptr_array_new();
+	signal(SIGPIPE, SIG_IGN);
+	g_unix_signal_add(SIGTERM, on_quit_signal, GINT_TO_POINTER(SIGTERM));
+	g_unix_signal_add(SIGINT, on_quit_signal, GINT_TO_POINTER(SIGINT));
+	S.listen_watch = g_unix_fd_add(S.listen_fd, G_IO_IN, on_accept, NULL);
+	if (S.producer == NULL) {
+		g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
+		g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR,
+		    on_stdin, NULL);
+	}
+	log_info("serving on %s%s%s", socket_path,
+	    S.producer != NULL ? ", producer " : ", stream from stdin",
+	    S.producer != NULL ? S.producer[0] : "");
+	g_main_loop_run(S.loop);
+
+	if (S.listen_watch)
+		g_source_remove(S.listen_watch);
+	close(S.listen_fd);
+	unlink(S.bound_path);
+	if (S.prod != NULL && S.prod->pid > 0)
+		kill(-S.prod->pid, SIGKILL);
+	fanq_free(S.q);
+	return 0;
+}
+
+static void
+on_term(int sig)
+{
+	_exit(0);
+}
+
+static int
+attach(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static char buf[1 << 16];
+	int fd;
+
+	if (strlen(socket_path) >= sizeof(sa.sun_path))
+		errx(EX_USAGE, "%s: socket path too long", socket_path);
+	strcpy(sa.sun_path, socket_path);
+	if (isatty(STDOUT_FILENO))
+		errx(EX_USAGE, "stdout is a terminal: redirect the stream to a file or a pipe");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		err(EX_OSERR, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			errx(EX_UNAVAILABLE, "%s: no pp-fanout is serving on this socket; start one with pp-fanout serve",
+			    socket_path);
+		err(EX_UNAVAILABLE, "%s", socket_path);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf)), w, off;
+
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err(EX_IOERR, "reading %s", socket_path);
+		}
+		for (off = 0; off < r; off += w) {
+			w = write(STDOUT_FILENO, buf + off, r - off);
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w < 0)
+				return 0;	/* whoever read us is gone */
+		}
+	}
+}
+
+static unsigned
+number(const char *s, long long min, long long max, const char *what)
+{
+	const char *errstr;
+	long long n = strtonum(s, min, max, &errstr);
+
+	if (errstr != NULL)
+		errx(EX_USAGE, "%s %s is %s (%lld to %lld)", what, s, errstr,
+		    min, max);
+	return (unsigned)n;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "linger", required_argument, NULL, 'l' },
+		{ "max-lag", required_argument, NULL, 'm' },
+		{ "drop-after", required_argument, NULL, 'd' },
+		{ "no-keyframe-signal", no_argument, &no_keyframe_signal, 1 },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cmd;
+	int ch;
+
+	log_init();
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	argc--;
+	argv++;
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "attach") != 0)
+		usage();
+	while ((ch = getopt_long(argc, argv, "+s:l:m:d:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'l':
+			linger_s = number(optarg, 0, 86400, "--linger");
+			break;
+		case 'm':
+			max_lag_ms = number(optarg, 40, 60000, "--max-lag");
+			break;
+		case 'd':
+			drop_after_s = number(optarg, 1, 3600, "--drop-after");
+			break;
+		case 0:
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (socket_path == NULL)
+		errx(EX_USAGE, "--socket PATH is required");
+	if (strcmp(cmd, "attach") == 0) {
+		if (argc > 0)
+			errx(EX_USAGE, "attach takes no producer");
+		return attach();
+	}
+	if (argc > 0)
+		S.producer = argv;
+	return serve();
+}

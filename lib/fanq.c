@@ -1,0 +1,690 @@
+#include "fanq.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ts.h"
+
+#define TICKS_PER_MS	(TS_CLOCK_HZ / 1000)
+#define MAX_IOV		64
+
+/* A run of whole packets, stored once. Each chunk holds a reference on
+ * the next, so whoever holds a chunk can read the stream on from it; the
+ * oldest chunks go away when nobody points at them any more. */
+typedef struct Chunk {
+	unsigned ref;
+	struct Chunk *next;
+	uint64_t seq;
+	uint64_t offset;		/* of data[0] in the stream */
+	int64_t clock;			/* stream clock at its start */
+	gboolean keyframe;		/* starts with a keyframe */
+	size_t len, cap;
+	uint8_t data[];
+} Chunk;
+
+struct Fanq {
+	FanqLimits lim;
+	TsTracker ts;
+	Chunk *tail;			/* newest chunk (a reference) */
+	Chunk *last_key;		/* newest keyframe chunk (a reference) */
+	Chunk *building;		/* not yet visible to consumers */
+	uint64_t seq, bytes, keyframes, resync_bytes;
+	uint8_t pend[TS_PACKET_SIZE];	/* a packet cut by a read */
+	size_t pend_len;
+	gboolean synced;		/* the last packet was in step */
+	gboolean finished;
+	GPtrArray *consumers;
+	GPtrArray *dead;		/* closed, freed when not busy */
+	unsigned busy;			/* callbacks may run: defer frees */
+	gboolean doomed;		/* fanq_free asked while busy */
+};
+
+struct FanqConsumer {
+	Fanq *q;
+	int fd;
+	char *name;
+	GByteArray *pre;		/* sent before the stream position: */
+	size_t pre_off;			/* prefix, PAT+PMT, end of a cut packet */
+	Chunk *chunk;			/* position; NULL until started */
+	size_t off;
+	uint64_t join_seq;
+	unsigned skips;
+	uint64_t bytes;
+	int64_t caught_up;		/* stream clock when last drained */
+	guint in_watch, out_watch, idle;
+	gboolean dead;
+	FanqGoneFunc gone;
+	gpointer data;
+};
+
+static Chunk *
+chunk_ref(Chunk *ch)
+{
+	ch->ref++;
+	return ch;
+}
+
+/* Iterative, so a long chain does not recurse. */
+static void
+chunk_unref(Chunk *ch)
+{
+	while (ch != NULL && --ch->ref == 0) {
+		Chunk *next = ch->next;
+
+		free(ch);
+		ch = next;
+	}
+}
+
+static Chunk *
+chunk_new(Fanq *q, size_t cap)
+{
+	Chunk *ch = malloc(sizeof(*ch) + cap);
+
+	if (ch == NULL)
+		g_error("out of memory for a %zu byte chunk", cap);
+	ch->ref = 1;
+	ch->next = NULL;
+	ch->seq = 0;
+	ch->offset = 0;
+	ch->clock = q->ts.clock;
+	ch->keyframe = FALSE;
+	ch->len = 0;
+	ch->cap = cap;
+	return ch;
+}
+
+Fanq *
+fanq_new(const FanqLimits *limits)
+{
+	Fanq *q = g_new0(Fanq, 1);
+
+	q->lim.max_lag_ms = FANQ_DEFAULT_MAX_LAG_MS;
+	q->lim.drop_after_ms = FANQ_DEFAULT_DROP_AFTER_MS;
+	q->lim.max_backlog = FANQ_DEFAULT_MAX_BACKLOG;
+	if (limits != NULL) {
+		if (limits->max_lag_ms > 0)
+			q->lim.max_lag_ms = limits->max_lag_ms;
+		if (limits->drop_after_ms > 0)
+			q->lim.drop_after_ms = limits->drop_after_ms;
+		if (limits->max_backlog > 0)
+			q->lim.max_backlog = limits->max_backlog;
+	}
+	ts_tracker_init(&q->ts);
+	q->consumers = g_ptr_array_new();
+	q->dead = g_ptr_array_new();
+	return q;
+}
+
+static void
+consumer_free(FanqConsumer *c)
+{
+	chunk_unref(c->chunk);
+	g_byte_array_unref(c->pre);
+	g_free(c->name);
+	g_free(c);
+}
+
+/* Stops a consumer's I/O and closes its fd; the struct lives on in
+ * q->dead until no callback can still be looking at it. */
+static void
+consumer_close(FanqConsumer *c, const char *reason, gboolean notify)
+{
+	Fanq *q = c->q;
+
+	if (c->dead)
+		return;
+	c->dead = TRUE;
+	if (c->in_watch)
+		g_source_remove(c->in_watch);
+	if (c->out_watch)
+		g_source_remove(c->out_watch);
+	if (c->idle)
+		g_source_remove(c->idle);
+	c->in_watch = c->out_watch = c->idle = 0;
+	close(c->fd);
+	c->fd = -1;
+	g_ptr_array_remove(q->consumers, c);
+	g_ptr_array_add(q->dead, c);
+	if (notify && c->gone != NULL)
+		c->gone(c, reason, c->data);
+}
+
+static void
+really_free(Fanq *q)
+{
+	guint i;
+
+	for (i = 0; i < q->dead->len; i++)
+		consumer_free(q->dead->pdata[i]);
+	g_ptr_array_unref(q->dead);
+	g_ptr_array_unref(q->consumers);
+	chunk_unref(q->building);
+	chunk_unref(q->last_key);
+	chunk_unref(q->tail);
+	g_free(q);
+}
+
+static void
+enter(Fanq *q)
+{
+	q->busy++;
+}
+
+/* Leaves a section where callbacks ran: frees what they let go. */
+static void
+leave(Fanq *q)
+{
+	if (--q->busy > 0)
+		return;
+	if (q->doomed) {
+		really_free(q);
+		return;
+	}
+	while (q->dead->len > 0)
+		consumer_free(g_ptr_array_steal_index_fast(q->dead,
+		    q->dead->len - 1));
+}
+
+void
+fanq_free(Fanq *q)
+{
+	if (q == NULL)
+		return;
+	while (q->consumers->len > 0)
+		consumer_close(q->consumers->pdata[0], NULL, FALSE);
+	if (q->busy > 0)
+		q->doomed = TRUE;
+	else
+		really_free(q);
+}
+
+static gboolean on_writable(int fd, GIOCondition cond, gpointer data);
+
+/* Bytes the consumer has not been sent yet, in stream order. */
+static int
+pending_iov(FanqConsumer *c, struct iovec *iov)
+{
+	int n = 0;
+	Chunk *ch;
+	size_t off;
+
+	if (c->pre_off < c->pre->len) {
+		iov[n].iov_base = c->pre->data + c->pre_off;
+		iov[n].iov_len = c->pre->len - c->pre_off;
+		n++;
+	}
+	for (ch = c->chunk, off = c->off; ch != NULL && n < MAX_IOV;
+	    ch = ch->next, off = 0) {
+		if (off < ch->len) {
+			iov[n].iov_base = ch->data + off;
+			iov[n].iov_len = ch->len - off;
+			n++;
+		}
+	}
+	return n;
+}
+
+static void
+advance(FanqConsumer *c, size_t n)
+{
+	size_t take;
+
+	if (c->pre_off < c->pre->len) {
+		take = MIN(n, c->pre->len - c->pre_off);
+		c->pre_off += take;
+		n -= take;
+		if (c->pre_off == c->pre->len) {
+			g_byte_array_set_size(c->pre, 0);
+			c->pre_off = 0;
+		}
+	}
+	while (n > 0 && c->chunk != NULL) {
+		take = MIN(n, c->chunk->len - c->off);
+		c->off += take;
+		c->bytes += take;
+		n -= take;
+		if (c->off == c->chunk->len && c->chunk->next != NULL) {
+			Chunk *next = chunk_ref(c->chunk->next);
+
+			chunk_unref(c->chunk);
+			c->chunk = next;
+			c->off = 0;
+		}
+	}
+}
+
+/* Writes what the consumer has pending, as far as its fd takes it. */
+static void
+flush(FanqConsumer *c)
+{
+	struct iovec iov[MAX_IOV];
+	Fanq *q = c->q;
+
+	while (!c->dead) {
+		int n = pending_iov(c, iov);
+		ssize_t w;
+
+		if (n == 0)
+			break;
+		w = writev(c->fd, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (c->out_watch == 0)
+					c->out_watch = g_unix_fd_add(c->fd,
+					    G_IO_OUT, on_writable, c);
+				return;
+			}
+			consumer_close(c, errno == EPIPE || errno == ECONNRESET ?
+			    "closed the connection" : g_strerror(errno), TRUE);
+			return;
+		}
+		advance(c, (size_t)w);
+	}
+	if (c->dead)
+		return;
+	c->caught_up = q->ts.clock;
+	if (c->out_watch) {
+		g_source_remove(c->out_watch);
+		c->out_watch = 0;
+	}
+	if (q->finished)
+		consumer_close(c, NULL, TRUE);
+}
+
+static gboolean
+on_writable(int fd, GIOCondition cond, gpointer data)
+{
+	FanqConsumer *c = data;
+	Fanq *q = c->q;
+
+	c->out_watch = 0;
+	enter(q);
+	flush(c);
+	leave(q);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_readable(int fd, GIOCondition cond, gpointer data)
+{
+	FanqConsumer *c = data;
+	Fanq *q = c->q;
+	char buf[4096];
+	ssize_t r;
+
+	/* Consumers have nothing to say once started; reading is how a
+	 * consumer that leaves is noticed while nothing is being written. */
+	r = read(fd, buf, sizeof(buf));
+	if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR)))
+		return G_SOURCE_CONTINUE;
+	c->in_watch = 0;
+	enter(q);
+	consumer_close(c, r == 0 || errno == ECONNRESET ?
+	    "closed the connection" : g_strerror(errno), TRUE);
+	leave(q);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+start(FanqConsumer *c, Chunk *key)
+{
+	Fanq *q = c->q;
+
+	/* The latest PAT and PMT first: the keyframe is of no use to a
+	 * demuxer that does not know the PIDs yet. */
+	if (q->ts.have_pat)
+		g_byte_array_append(c->pre, q->ts.pat, TS_PACKET_SIZE);
+	if (q->ts.have_pmt)
+		g_byte_array_append(c->pre, q->ts.pmt, TS_PACKET_SIZE);
+	c->chunk = chunk_ref(key);
+	c->off = 0;
+	c->caught_up = q->ts.clock;
+	log_debug("%s starts at a keyframe %" G_GINT64_FORMAT " ms old",
+	    c->name, ts_clock_ms(q->ts.clock - key->clock));
+}
+
+/* How far behind the newest data the consumer's position is. */
+static int64_t
+lag_ticks(const FanqConsumer *c)
+{
+	const Chunk *ch = c->chunk;
+
+	if (c->off == ch->len) {
+		if (ch->next == NULL)
+			return 0;
+		ch = ch->next;
+	}
+	return c->q->ts.clock - ch->clock;
+}
+
+static void
+skip_to_keyframe(FanqConsumer *c, int64_t lag)
+{
+	Fanq *q = c->q;
+	size_t cut = c->off % TS_PACKET_SIZE;
+
+	/* Finish the packet being written, or the stream would lose its
+	 * framing. */
+	if (cut != 0 && c->off < c->chunk->len) {
+		size_t rest = TS_PACKET_SIZE - cut;
+
+		g_byte_array_append(c->pre, c->chunk->data + c->off, rest);
+		c->bytes += rest;
+	}
+	chunk_unref(c->chunk);
+	c->chunk = chunk_ref(q->last_key);
+	c->off = 0;
+	c->skips++;
+	log_info("%s is %" G_GINT64_FORMAT " ms behind: skipped to the latest keyframe (%u skips)",
+	    c->name, ts_clock_ms(lag), c->skips);
+}
+
+/* After new data: start, skip, drop or just write. */
+static void
+service(FanqConsumer *c)
+{
+	Fanq *q = c->q;
+	int64_t lag, max_lag = (int64_t)q->lim.max_lag_ms * TICKS_PER_MS;
+
+	if (c->chunk == NULL) {
+		c->caught_up = q->ts.clock;
+		if (q->last_key == NULL || (q->last_key->seq < c->join_seq &&
+		    q->ts.clock - q->last_key->clock > max_lag))
+			return;	/* wait for the next keyframe */
+		start(c, q->last_key);
+	}
+	lag = lag_ticks(c);
+	if (lag > max_lag && q->last_key != NULL &&
+	    q->last_key->seq > c->chunk->seq)
+		skip_to_keyframe(c, lag);
+	if (q->ts.clock - c->caught_up >
+	    (int64_t)q->lim.drop_after_ms * TICKS_PER_MS) {
+		g_autofree char *why = g_strdup_printf("stayed behind for more than %u ms (%u skips)",
+		    q->lim.drop_after_ms, c->skips);
+
+		consumer_close(c, why, TRUE);
+		return;
+	}
+	if (q->bytes - (c->chunk->offset + c->off) > q->lim.max_backlog) {
+		g_autofree char *why = g_strdup_printf("more than %zu bytes behind",
+		    q->lim.max_backlog);
+
+		consumer_close(c, why, TRUE);
+		return;
+	}
+	flush(c);
+}
+
+static void
+service_all(Fanq *q)
+{
+	GPtrArray *snap;
+	guint i;
+
+	if (q->consumers->len == 0)
+		return;
+	snap = g_ptr_array_copy(q->consumers, NULL, NULL);
+	for (i = 0; i < snap->len; i++) {
+		FanqConsumer *c = snap->pdata[i];
+
+		if (c->dead)
+			continue;
+		if (q->finished && c->chunk == NULL)
+			consumer_close(c, NULL, TRUE);
+		else
+			service(c);
+	}
+	g_ptr_array_unref(snap);
+}
+
+/* Makes the chunk being built visible to consumers. */
+static void
+seal(Fanq *q)
+{
+	Chunk *ch = q->building;
+
+	q->building = NULL;
+	if (ch == NULL)
+		return;
+	if (ch->len == 0) {
+		chunk_unref(ch);
+		return;
+	}
+	ch->seq = ++q->seq;
+	ch->offset = q->bytes;
+	q->bytes += ch->len;
+	if (q->tail != NULL) {
+		Chunk *prev = q->tail;
+
+		prev->next = ch;		/* the previous chunk's reference */
+		q->tail = chunk_ref(ch);
+		chunk_unref(prev);
+	} else
+		q->tail = ch;
+	if (ch->keyframe) {
+		chunk_unref(q->last_key);
+		q->last_key = chunk_ref(ch);
+	}
+}
+
+static void
+take_packet(Fanq *q, const uint8_t *p, size_t room)
+{
+	unsigned flags = ts_tracker_feed(&q->ts, p);
+	gboolean key;
+
+	if (flags & TS_FEED_INVALID)
+		return;
+	/* A stream with no video (sound only) can start anywhere. */
+	key = (flags & TS_FEED_KEYFRAME) != 0 || (q->ts.have_pmt_info &&
+	    !ts_tracker_has_video(&q->ts) && (flags & TS_FEED_PMT));
+	if (key) {
+		q->keyframes++;
+		seal(q);
+	}
+	if (q->building != NULL && q->building->len + TS_PACKET_SIZE >
+	    q->building->cap)
+		seal(q);
+	if (q->building == NULL) {
+		q->building = chunk_new(q, MAX(room, TS_PACKET_SIZE) /
+		    TS_PACKET_SIZE * TS_PACKET_SIZE);
+		q->building->keyframe = key;
+	}
+	memcpy(q->building->data + q->building->len, p, TS_PACKET_SIZE);
+	q->building->len += TS_PACKET_SIZE;
+}
+
+/* Whole packets out of bytes in any pieces. In step with the stream, a
+ * sync byte where the next packet should start is enough; after garbage,
+ * a candidate needs a second sync byte a packet later before it counts,
+ * even if that means waiting for the next read. */
+void
+fanq_push(Fanq *q, const uint8_t *data, size_t len)
+{
+	if (q->finished)
+		return;
+	enter(q);
+	while (len > 0) {
+		size_t n;
+
+		if (q->pend_len > 0) {
+			n = MIN(TS_PACKET_SIZE - q->pend_len, len);
+			memcpy(q->pend + q->pend_len, data, n);
+			q->pend_len += n;
+			data += n;
+			len -= n;
+			if (q->pend_len < TS_PACKET_SIZE)
+				break;
+			if (!q->synced && len == 0)
+				break;	/* to be confirmed by the next byte */
+			if (q->synced || data[0] == TS_SYNC_BYTE) {
+				q->pend_len = 0;
+				q->synced = TRUE;
+				take_packet(q, q->pend, len + TS_PACKET_SIZE);
+				continue;
+			}
+			/* False start: look again after its first byte. */
+			n = 1 + ts_find_sync(q->pend + 1, TS_PACKET_SIZE - 1);
+			q->resync_bytes += n;
+			memmove(q->pend, q->pend + n, TS_PACKET_SIZE - n);
+			q->pend_len = TS_PACKET_SIZE - n;
+			continue;
+		}
+		if (data[0] != TS_SYNC_BYTE || (!q->synced &&
+		    len > TS_PACKET_SIZE && data[TS_PACKET_SIZE] != TS_SYNC_BYTE)) {
+			n = data[0] == TS_SYNC_BYTE ? 1 : 0;
+			n += ts_find_sync(data + n, len - n);
+			q->resync_bytes += n;
+			q->synced = FALSE;
+			data += n;
+			len -= n;
+			continue;
+		}
+		if (len < TS_PACKET_SIZE || (!q->synced && len == TS_PACKET_SIZE)) {
+			memcpy(q->pend, data, len);
+			q->pend_len = len;
+			break;
+		}
+		q->synced = TRUE;
+		take_packet(q, data, len);
+		data += TS_PACKET_SIZE;
+		len -= TS_PACKET_SIZE;
+	}
+	seal(q);
+	/* The newest keyframe is for newcomers; an old one would start them
+	 * late, so it need not be kept (nor all that follows it). */
+	if (q->last_key != NULL && q->ts.clock - q->last_key->clock >
+	    (int64_t)q->lim.drop_after_ms * TICKS_PER_MS) {
+		chunk_unref(q->last_key);
+		q->last_key = NULL;
+	}
+	service_all(q);
+	leave(q);
+}
+
+void
+fanq_finish(Fanq *q)
+{
+	if (q->finished)
+		return;
+	enter(q);
+	seal(q);
+	q->finished = TRUE;
+	q->pend_len = 0;
+	service_all(q);
+	leave(q);
+}
+
+gboolean
+fanq_finished(const Fanq *q)
+{
+	return q->finished;
+}
+
+static gboolean
+on_idle_start(gpointer data)
+{
+	FanqConsumer *c = data;
+	Fanq *q = c->q;
+
+	c->idle = 0;
+	enter(q);
+	if (q->finished && c->chunk == NULL)
+		consumer_close(c, NULL, TRUE);
+	else
+		service(c);
+	leave(q);
+	return G_SOURCE_REMOVE;
+}
+
+FanqConsumer *
+fanq_add(Fanq *q, int fd, const char *name, const void *prefix,
+    size_t prefix_len, FanqGoneFunc gone, gpointer data)
+{
+	FanqConsumer *c = g_new0(FanqConsumer, 1);
+
+	g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+	c->q = q;
+	c->fd = fd;
+	c->name = g_strdup(name);
+	c->pre = g_byte_array_new();
+	if (prefix != NULL)
+		g_byte_array_append(c->pre, prefix, prefix_len);
+	c->join_seq = q->seq + 1;
+	c->caught_up = q->ts.clock;
+	c->gone = gone;
+	c->data = data;
+	g_ptr_array_add(q->consumers, c);
+	c->in_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+	    on_readable, c);
+	/* Started from the main loop, so that no callback runs from here. */
+	c->idle = g_idle_add(on_idle_start, c);
+	return c;
+}
+
+void
+fanq_remove(FanqConsumer *c)
+{
+	Fanq *q = c->q;
+
+	enter(q);
+	consumer_close(c, NULL, FALSE);
+	leave(q);
+}
+
+unsigned
+fanq_count(const Fanq *q)
+{
+	return q->consumers->len;
+}
+
+int64_t
+fanq_clock_ms(const Fanq *q)
+{
+	return ts_clock_ms(q->ts.clock);
+}
+
+uint64_t
+fanq_packets(const Fanq *q)
+{
+	return q->ts.packets;
+}
+
+uint64_t
+fanq_keyframes(const Fanq *q)
+{
+	return q->keyframes;
+}
+
+const char *
+fanq_consumer_name(const FanqConsumer *c)
+{
+	return c->name;
+}
+
+unsigned
+fanq_consumer_skips(const FanqConsumer *c)
+{
+	return c->skips;
+}
+
+uint64_t
+fanq_consumer_bytes(const FanqConsumer *c)
+{
+	return c->bytes;
+}
+
+gboolean
+fanq_consumer_started(const FanqConsumer *c)
+{
+	return c->chunk != NULL;
+}

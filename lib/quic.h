@@ -1,0 +1,113 @@
+/* One QUIC connection (ngtcp2 + gnutls, TLS 1.3, BBR) carrying one
+ * bidirectional stream between two file descriptors, after both ends have
+ * proved they hold the ticket's secret.
+ *
+ * Packets enter and leave through QuicIO and quic_conn_recv only, so the
+ * same connection runs over a UDP socket (lib/udp) or over any other
+ * datagram path, such as an ICE stream (nice_agent_send and the agent's
+ * receive callback). */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "keys.h"
+
+#define QUIC_ALPN "pixelpass/1"
+
+/* Application error codes of CONNECTION_CLOSE, listed in pp-tunnel(1). */
+enum {
+	QUIC_APP_OK = 0x0,		/* finished, or the viewer left */
+	QUIC_APP_REFUSED = 0x101,	/* the peer did not prove the secret */
+	QUIC_APP_FULL = 0x102,		/* host is full; reason is "N/N" */
+	QUIC_APP_STOPPED = 0x103,	/* the host stopped */
+	QUIC_APP_INTERNAL = 0x104,	/* a local failure */
+};
+
+typedef struct QuicConn QuicConn;
+
+/* Sends one datagram to the peer. It may drop it: QUIC recovers. */
+typedef struct {
+	void (*send)(void *ctx, const uint8_t *pkt, size_t len);
+	void *ctx;
+} QuicIO;
+
+typedef enum {
+	QUIC_END_DONE,		/* both directions finished, or closed with QUIC_APP_OK */
+	QUIC_END_PEER,		/* the peer closed with app_code and reason */
+	QUIC_END_LOCAL,		/* we closed it (quic_conn_close) */
+	QUIC_END_PROOF,		/* the peer's proof of the secret was wrong */
+	QUIC_END_IDLE,		/* no packet from the peer for the idle timeout */
+	QUIC_END_HANDSHAKE,	/* the handshake did not finish in time */
+	QUIC_END_ERROR,		/* a protocol or local error; see reason */
+} QuicEndKind;
+
+typedef struct {
+	QuicEndKind kind;
+	uint64_t app_code;	/* the code sent or received */
+	char reason[128];	/* the peer's reason phrase, or what failed */
+} QuicEnd;
+
+typedef struct {
+	/* TLS handshake complete. A server may refuse with quic_conn_close. */
+	void (*handshake_done)(QuicConn *qc, void *ud);
+	/* Both ends proved the secret: attach the fds (quic_conn_attach). */
+	void (*ready)(QuicConn *qc, void *ud);
+	/* Over, once. The caller frees qc later, not from inside. */
+	void (*ended)(QuicConn *qc, const QuicEnd *end, void *ud);
+} QuicEvents;
+
+typedef struct {
+	gboolean server;
+	const struct sockaddr *local, *remote;	/* the path, as ngtcp2 sees it */
+	socklen_t local_len, remote_len;
+	QuicIO io;
+	uint8_t proof_key[KEYS_LEN];	/* keys_derive(KEYS_DIRECT_PROOF) */
+	guint idle_timeout_ms;
+	guint handshake_timeout_ms;
+	/* When the output fd breaks (EPIPE), close the connection instead of
+	 * only asking the peer to stop sending (a viewer whose player quit). */
+	gboolean close_when_output_gone;
+	/* Close once the peer's direction ended and is written out, though
+	 * ours may go on (a viewer typing on a terminal). */
+	gboolean close_after_peer_fin;
+	QuicEvents ev;
+	void *ud;
+} QuicConfig;
+
+/* Once per process: makes the self-signed certificate. */
+gboolean quic_init(GError **error);
+
+QuicConn *quic_conn_new_client(const QuicConfig *cfg, GError **error);
+
+/* A server connection from the first datagram a new peer sent (which it
+ * then processes). NULL with error when it is not a QUIC Initial. */
+QuicConn *quic_conn_new_server(const QuicConfig *cfg, const uint8_t *pkt,
+    size_t len, GError **error);
+
+/* Here is a datagram that came from the peer. */
+void quic_conn_recv(QuicConn *qc, const uint8_t *pkt, size_t len);
+
+/* Bytes read from in_fd go to the peer, the peer's bytes to out_fd; EOF
+ * travels as FIN both ways. Takes both fds (closes them); -1 for none. */
+void quic_conn_attach(QuicConn *qc, int in_fd, int out_fd);
+
+/* Sends CONNECTION_CLOSE with an application code and reason; ended
+ * follows at once. Until freed, the connection answers the peer's late
+ * packets by repeating the close: keep it a moment (about a second) to
+ * make sure a refused peer learns why. */
+void quic_conn_close(QuicConn *qc, uint64_t app_code, const char *reason);
+
+/* SHA-256 of this process's certificate (DER), and of the peer's (FALSE
+ * when it sent none): for pinning through authenticated signaling. */
+gboolean quic_cert_fingerprint(uint8_t out[32]);
+gboolean quic_conn_peer_fingerprint(QuicConn *qc, uint8_t out[32]);
+
+/* Smoothed RTT in milliseconds. */
+double quic_conn_rtt_ms(QuicConn *qc);
+/* Stream bytes sent to and received from the peer. */
+void quic_conn_counts(QuicConn *qc, uint64_t *sent, uint64_t *received);
+
+/* Frees without any further event or packet. */
+void quic_conn_free(QuicConn *qc);

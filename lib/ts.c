@@ -1,0 +1,282 @@
+#include "ts.h"
+
+#include <string.h>
+
+/* Stamps further apart than this are a jump (a new stream, a seek), not
+ * the passing of time: the clock does not follow them. */
+#define TS_MAX_STEP	(5 * TS_CLOCK_HZ)
+#define TS_STAMP_MASK	((UINT64_C(1) << 33) - 1)
+
+gboolean
+ts_packet_parse(const uint8_t *p, TsPacket *pkt)
+{
+	unsigned afc;
+	size_t off = 4;
+
+	memset(pkt, 0, sizeof(*pkt));
+	if (p[0] != TS_SYNC_BYTE)
+		return FALSE;
+	pkt->tei = (p[1] & 0x80) != 0;
+	pkt->pusi = (p[1] & 0x40) != 0;
+	pkt->pid = ((p[1] & 0x1f) << 8) | p[2];
+	afc = (p[3] >> 4) & 0x3;
+	pkt->cc = p[3] & 0x0f;
+	if (afc == 0)
+		return FALSE;	/* reserved */
+	if (afc & 0x2) {
+		size_t alen = p[4];
+
+		off = 5 + alen;
+		if (off > TS_PACKET_SIZE)
+			return FALSE;
+		if (alen >= 1) {
+			pkt->discontinuity = (p[5] & 0x80) != 0;
+			pkt->rai = (p[5] & 0x40) != 0;
+			if ((p[5] & 0x10) && alen >= 7) {
+				pkt->has_pcr = TRUE;
+				pkt->pcr = ((uint64_t)p[6] << 25) |
+				    ((uint64_t)p[7] << 17) | ((uint64_t)p[8] << 9) |
+				    ((uint64_t)p[9] << 1) | (p[10] >> 7);
+			}
+		}
+	}
+	if ((afc & 0x1) && off < TS_PACKET_SIZE) {
+		pkt->has_payload = TRUE;
+		pkt->payload = p + off;
+		pkt->payload_len = TS_PACKET_SIZE - off;
+	}
+	return TRUE;
+}
+
+size_t
+ts_find_sync(const uint8_t *buf, size_t len)
+{
+	const uint8_t *s = memchr(buf, TS_SYNC_BYTE, len);
+
+	return s != NULL ? (size_t)(s - buf) : len;
+}
+
+gboolean
+ts_h264_has_keyframe(const uint8_t *es, size_t len)
+{
+	size_t i;
+
+	/* Start codes 00 00 01, then the NAL header: type 5 is an IDR
+	 * slice, 7 an SPS. The first slice ends the search: whatever
+	 * follows belongs to the same picture. */
+	for (i = 0; i + 3 < len; i++) {
+		unsigned type;
+
+		if (es[i] != 0 || es[i + 1] != 0 || es[i + 2] != 1)
+			continue;
+		type = es[i + 3] & 0x1f;
+		if (type == 5 || type == 7)
+			return TRUE;
+		if (type == 1)
+			return FALSE;
+		i += 2;
+	}
+	return FALSE;
+}
+
+void
+ts_tracker_init(TsTracker *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->pmt_pid = t->video_pid = t->pcr_pid = -1;
+	memset(t->last_cc, -1, sizeof(t->last_cc));
+}
+
+gboolean
+ts_tracker_has_video(const TsTracker *t)
+{
+	return t->video_pid >= 0;
+}
+
+/* The section a PUSI packet starts, after its pointer_field; NULL unless
+ * it is whole in this packet (pixelpass's PAT and PMT always are; a
+ * longer one is skipped rather than reassembled). */
+static const uint8_t *
+section_start(const TsPacket *pkt, unsigned table_id, size_t *len)
+{
+	size_t ptr, slen;
+	const uint8_t *s;
+
+	if (!pkt->pusi || !pkt->has_payload || pkt->payload_len < 1)
+		return NULL;
+	ptr = pkt->payload[0];
+	if (1 + ptr + 3 > pkt->payload_len)
+		return NULL;
+	s = pkt->payload + 1 + ptr;
+	if (s[0] != table_id)
+		return NULL;
+	slen = ((s[1] & 0x0f) << 8) | s[2];
+	/* The fixed header (5 bytes after section_length) and the CRC. */
+	if (slen < 9 || 3 + slen > pkt->payload_len - 1 - ptr)
+		return NULL;
+	*len = 3 + slen;
+	return s;
+}
+
+static gboolean
+parse_pat(TsTracker *t, const TsPacket *pkt)
+{
+	size_t len, i;
+	const uint8_t *s = section_start(pkt, 0x00, &len);
+
+	if (s == NULL)
+		return FALSE;
+	/* Program loop: from byte 8 up to the CRC, 4 bytes each. */
+	for (i = 8; i + 4 <= len - 4; i += 4) {
+		unsigned program = (s[i] << 8) | s[i + 1];
+		int pid = ((s[i + 2] & 0x1f) << 8) | s[i + 3];
+
+		if (program == 0)
+			continue;	/* the network PID */
+		if (pid != t->pmt_pid) {
+			t->pmt_pid = pid;
+			t->have_pmt = FALSE;
+		}
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
+is_video_type(uint8_t type)
+{
+	/* MPEG-1/2 video, MPEG-4 part 2, H.264, HEVC */
+	return type == 0x01 || type == 0x02 || type == 0x10 || type == 0x1b ||
+	    type == 0x24;
+}
+
+static gboolean
+parse_pmt(TsTracker *t, const TsPacket *pkt)
+{
+	size_t len, i, info_len;
+	const uint8_t *s = section_start(pkt, 0x02, &len);
+	int video = -1;
+	uint8_t vtype = 0;
+
+	if (s == NULL || len < 12 + 4)
+		return FALSE;
+	t->pcr_pid = ((s[8] & 0x1f) << 8) | s[9];
+	info_len = ((s[10] & 0x0f) << 8) | s[11];
+	/* Stream loop, up to the CRC: type, PID, ES_info_length, info. */
+	for (i = 12 + info_len; i + 5 <= len - 4; ) {
+		uint8_t type = s[i];
+		int pid = ((s[i + 1] & 0x1f) << 8) | s[i + 2];
+		size_t es_len = ((s[i + 3] & 0x0f) << 8) | s[i + 4];
+
+		if (video < 0 && is_video_type(type)) {
+			video = pid;
+			vtype = type;
+		}
+		i += 5 + es_len;
+	}
+	t->video_pid = video;
+	t->video_type = vtype;
+	t->have_pmt_info = TRUE;
+	return TRUE;
+}
+
+static void
+clock_advance(TsTracker *t, uint64_t stamp)
+{
+	uint64_t step;
+
+	if (!t->clock_started) {
+		t->clock_started = TRUE;
+		t->last_stamp = stamp;
+		return;
+	}
+	step = (stamp - t->last_stamp) & TS_STAMP_MASK;
+	if (step <= TS_MAX_STEP)
+		t->clock += step;
+	t->last_stamp = stamp;
+}
+
+/* The PES header at the start of a video PES: its PTS, and where the
+ * elementary stream starts. FALSE when it is not a PES header. */
+static gboolean
+parse_pes(const TsPacket *pkt, uint64_t *pts, gboolean *has_pts,
+    const uint8_t **es, size_t *es_len)
+{
+	const uint8_t *p = pkt->payload;
+	size_t n = pkt->payload_len, hlen;
+
+	*has_pts = FALSE;
+	if (n < 9 || p[0] != 0 || p[1] != 0 || p[2] != 1)
+		return FALSE;
+	hlen = 9 + p[8];
+	if (hlen > n)
+		return FALSE;
+	if ((p[7] & 0x80) && p[8] >= 5) {
+		*has_pts = TRUE;
+		*pts = ((uint64_t)(p[9] & 0x0e) << 29) | ((uint64_t)p[10] << 22) |
+		    ((uint64_t)(p[11] & 0xfe) << 14) | ((uint64_t)p[12] << 7) |
+		    (p[13] >> 1);
+	}
+	*es = p + hlen;
+	*es_len = n - hlen;
+	return TRUE;
+}
+
+unsigned
+ts_tracker_feed(TsTracker *t, const uint8_t *p)
+{
+	TsPacket pkt;
+	unsigned flags = 0;
+
+	t->packets++;
+	if (!ts_packet_parse(p, &pkt) || pkt.tei) {
+		t->invalid++;
+		return TS_FEED_INVALID;
+	}
+	if (pkt.pid != TS_PID_NULL && pkt.has_payload) {
+		int8_t want = (t->last_cc[pkt.pid] + 1) & 0x0f;
+
+		if (t->last_cc[pkt.pid] >= 0 && pkt.cc != want &&
+		    pkt.cc != t->last_cc[pkt.pid] && !pkt.discontinuity) {
+			t->cc_errors++;
+			flags |= TS_FEED_CC_ERROR;
+		}
+		t->last_cc[pkt.pid] = pkt.cc;
+	}
+	if (pkt.has_pcr && (t->pcr_pid < 0 || pkt.pid == t->pcr_pid)) {
+		t->have_pcr = TRUE;
+		clock_advance(t, pkt.pcr);
+	}
+	if (pkt.pid == TS_PID_PAT) {
+		if (parse_pat(t, &pkt)) {
+			memcpy(t->pat, p, TS_PACKET_SIZE);
+			t->have_pat = TRUE;
+			flags |= TS_FEED_PAT;
+		}
+	} else if (t->pmt_pid >= 0 && pkt.pid == t->pmt_pid) {
+		if (parse_pmt(t, &pkt)) {
+			memcpy(t->pmt, p, TS_PACKET_SIZE);
+			t->have_pmt = TRUE;
+			flags |= TS_FEED_PMT;
+		}
+	} else if (t->video_pid >= 0 && pkt.pid == t->video_pid && pkt.pusi &&
+	    pkt.has_payload) {
+		uint64_t pts = 0;
+		gboolean has_pts;
+		const uint8_t *es = NULL;
+		size_t es_len = 0;
+
+		flags |= TS_FEED_VIDEO_START;
+		if (parse_pes(&pkt, &pts, &has_pts, &es, &es_len)) {
+			if (has_pts && !t->have_pcr)
+				clock_advance(t, pts);
+			/* The muxer's random_access_indicator is enough;
+			 * without it, look for the IDR (H.264 only). */
+			if (pkt.rai || (t->video_type == 0x1b &&
+			    ts_h264_has_keyframe(es, es_len)))
+				flags |= TS_FEED_KEYFRAME;
+		} else if (pkt.rai)
+			flags |= TS_FEED_KEYFRAME;
+	}
+	return flags;
+}

@@ -1,0 +1,84 @@
+/* MPEG-TS as pixelpass needs it: 188-byte packets, the PAT and PMT of its
+ * one program, where the video keyframes are, and a stream clock. Enough
+ * to start a consumer cleanly at a keyframe and to bound its queue in
+ * milliseconds; not a demuxer. Every function takes untrusted bytes. */
+#pragma once
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TS_PACKET_SIZE	188
+#define TS_SYNC_BYTE	0x47
+#define TS_PID_PAT	0x0000
+#define TS_PID_NULL	0x1fff
+#define TS_CLOCK_HZ	90000		/* the PTS/PCR base clock */
+
+typedef struct {
+	uint16_t pid;
+	gboolean pusi;			/* payload_unit_start_indicator */
+	gboolean tei;			/* transport_error_indicator */
+	gboolean discontinuity;		/* adaptation field flags */
+	gboolean rai;			/* random_access_indicator */
+	gboolean has_pcr;
+	uint64_t pcr;			/* PCR base, 90 kHz, 33 bits */
+	uint8_t cc;			/* continuity_counter */
+	gboolean has_payload;
+	const uint8_t *payload;		/* inside the packet given */
+	size_t payload_len;
+} TsPacket;
+
+/* Parses one packet of TS_PACKET_SIZE bytes. FALSE when it is not a
+ * packet (no sync byte, an adaptation field longer than the packet). */
+gboolean ts_packet_parse(const uint8_t *p, TsPacket *pkt);
+
+/* Offset of the first sync byte in buf[0..len), or len when none. */
+size_t ts_find_sync(const uint8_t *buf, size_t len);
+
+/* Does this start of a PES payload (the bytes after the PES header, as
+ * far as this packet carries them) hold an H.264 IDR slice, or an SPS
+ * (the stream contract repeats SPS/PPS before every IDR)? */
+gboolean ts_h264_has_keyframe(const uint8_t *es, size_t len);
+
+/* Bits returned by ts_tracker_feed for one packet. */
+enum {
+	TS_FEED_PAT = 1 << 0,		/* a whole PAT section: kept */
+	TS_FEED_PMT = 1 << 1,		/* a whole PMT section: kept */
+	TS_FEED_VIDEO_START = 1 << 2,	/* a video PES starts here */
+	TS_FEED_KEYFRAME = 1 << 3,	/* ... and it is a keyframe */
+	TS_FEED_INVALID = 1 << 4,	/* not a packet */
+	TS_FEED_CC_ERROR = 1 << 5,	/* continuity counter jumped */
+};
+
+typedef struct {
+	int pmt_pid;			/* -1 until a PAT names it */
+	int video_pid;			/* -1 until a PMT names one */
+	int pcr_pid;			/* -1 until a PMT names it */
+	uint8_t video_type;		/* stream_type, 0x1b for H.264 */
+	gboolean have_pmt_info;		/* a PMT was parsed */
+	uint8_t pat[TS_PACKET_SIZE];	/* the latest PAT and PMT packets, */
+	uint8_t pmt[TS_PACKET_SIZE];	/* handed to each newcomer first */
+	gboolean have_pat, have_pmt;
+	int8_t last_cc[8192];		/* per PID, -1 when none yet */
+	uint64_t cc_errors;
+	uint64_t packets, invalid;
+	/* A clock in 90 kHz ticks that only goes forward: the PCR (or, in a
+	 * stream without one, the video PTS) with wraps and jumps removed. */
+	int64_t clock;
+	gboolean clock_started, have_pcr;
+	uint64_t last_stamp;
+} TsTracker;
+
+void ts_tracker_init(TsTracker *t);
+/* Takes one packet of TS_PACKET_SIZE bytes; returns TS_FEED_* bits. */
+unsigned ts_tracker_feed(TsTracker *t, const uint8_t *p);
+/* Is there a video stream to wait for a keyframe of? FALSE also while
+ * no PMT has been seen. */
+gboolean ts_tracker_has_video(const TsTracker *t);
+
+/* Milliseconds between two clock values. */
+static inline int64_t
+ts_clock_ms(int64_t ticks)
+{
+	return ticks / (TS_CLOCK_HZ / 1000);
+}

@@ -1,0 +1,208 @@
+#include "udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Large socket buffers: a burst of a fast sender fits instead of being
+ * dropped. As root the FORCE variants pass the system's limit. */
+static void
+udp_buffers(int fd)
+{
+	int sz = 4 << 20;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+}
+
+int
+udp_listen(int family, uint16_t port)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int fd, on = 1, save;
+
+	if ((fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		len = sizeof(*sin);
+		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == -1)
+			goto fail;
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		len = sizeof(*sin6);
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) == -1)
+			goto fail;
+	}
+	udp_buffers(fd);
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		goto fail;
+	return fd;
+fail:
+	save = errno;
+	close(fd);
+	errno = save;
+	return -1;
+}
+
+uint16_t
+udp_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int
+udp_connect(const struct sockaddr *addr, socklen_t len,
+    struct sockaddr_storage *local, socklen_t *local_len)
+{
+	int fd, save;
+
+	if ((fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	udp_buffers(fd);
+	*local_len = sizeof(*local);
+	if (connect(fd, addr, len) == -1 ||
+	    getsockname(fd, (struct sockaddr *)local, local_len) == -1) {
+		save = errno;
+		close(fd);
+		errno = save;
+		return -1;
+	}
+	return fd;
+}
+
+ssize_t
+udp_recv(int fd, uint8_t *buf, size_t len, struct sockaddr_storage *from,
+    socklen_t *from_len, struct sockaddr_storage *local, socklen_t *local_len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { buf, len };
+	struct msghdr msg = {
+		.msg_name = from, .msg_namelen = sizeof(*from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	ssize_t n;
+
+	if ((n = recvmsg(fd, &msg, MSG_DONTWAIT)) == -1)
+		return -1;
+	*from_len = msg.msg_namelen;
+	if (local == NULL)
+		return n;
+	/* The local address: the socket's port and the packet's destination. */
+	*local_len = sizeof(*local);
+	getsockname(fd, (struct sockaddr *)local, local_len);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in *)local)->sin_addr = pi.ipi_addr;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in6 *)local)->sin6_addr = pi.ipi6_addr;
+		}
+	}
+	return n;
+}
+
+int
+udp_send(int fd, const uint8_t *pkt, size_t len, const struct sockaddr *to,
+    socklen_t to_len, const struct sockaddr *from)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { (void *)pkt, len };
+	struct msghdr msg = {
+		.msg_name = (void *)to, .msg_namelen = to ? to_len : 0,
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+
+	/* Answer from the address the viewer sent to, on a host with many. */
+	if (from != NULL) {
+		struct cmsghdr *c;
+
+		memset(&cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf.buf;
+		if (from->sa_family == AF_INET) {
+			struct in_pktinfo pi = {
+				.ipi_spec_dst = ((const struct sockaddr_in *)from)->sin_addr,
+			};
+
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		} else {
+			struct in6_pktinfo pi = {
+				.ipi6_addr = ((const struct sockaddr_in6 *)from)->sin6_addr,
+			};
+
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		}
+	}
+	/* A full socket buffer blocks briefly (the sockets are blocking;
+	 * reads use MSG_DONTWAIT): the kernel paces us instead of dropping. */
+	while (sendmsg(fd, &msg, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+char *
+udp_addr_string(const struct sockaddr *sa)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		return g_strdup_printf("%s:%u", host, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], host,
+			    sizeof(host));
+			return g_strdup_printf("%s:%u", host, ntohs(sin6->sin6_port));
+		}
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		return g_strdup_printf("[%s]:%u", host, ntohs(sin6->sin6_port));
+	}
+	return g_strdup("?");
+}

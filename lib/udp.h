@@ -1,0 +1,36 @@
+/* UDP sockets for QUIC: a host's listening sockets, which learn and set the
+ * local address of every datagram (IP_PKTINFO), and a viewer's connected
+ * ones. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* A socket bound to the wildcard address of family on port (0: any);
+ * IPv6 sockets are IPv6-only. Returns the fd, or -1 with errno set. */
+int udp_listen(int family, uint16_t port);
+
+/* The port a socket is bound to. */
+uint16_t udp_port(int fd);
+
+/* A socket connected to addr; local gets the address it was bound to.
+ * Returns the fd, or -1 with errno set. */
+int udp_connect(const struct sockaddr *addr, socklen_t len,
+    struct sockaddr_storage *local, socklen_t *local_len);
+
+/* Receives one datagram without blocking: from gets the peer, local the
+ * address it was sent to (for listening sockets). Returns its length, or
+ * -1 with errno (EAGAIN when there is none). */
+ssize_t udp_recv(int fd, uint8_t *buf, size_t len,
+    struct sockaddr_storage *from, socklen_t *from_len,
+    struct sockaddr_storage *local, socklen_t *local_len);
+
+/* Sends one datagram; to NULL on a connected socket, from NULL to let the
+ * kernel choose the source address. Returns 0, or -1 with errno. */
+int udp_send(int fd, const uint8_t *pkt, size_t len,
+    const struct sockaddr *to, socklen_t to_len, const struct sockaddr *from);
+
+/* "192.0.2.1:4433" or "[2001:db8::1]:4433" (IPv4-mapped shown as IPv4). */
+char *udp_addr_string(const struct sockaddr *sa);

@@ -1,0 +1,108 @@
+# Helpers shared by the pp-encode tests (sourced after libtest.sh).
+
+# encode_for SECS OUT ERR [SIGNAL] -- ARGS...: runs pp-encode ARGS with its
+# stdout in OUT and stderr in ERR, lets it stream for SECS seconds, stops
+# it with SIGNAL (default TERM) and returns its exit status.
+encode_for() {
+	local secs=$1 out=$2 errf=$3 sig=TERM pid rc
+	shift 3
+	if [ "$1" != "--" ]; then
+		sig=$1
+		shift
+	fi
+	shift
+	pp-encode "$@" >"$out" 2>"$errf" &
+	pid=$!
+	track_pid "$pid"
+	sleep "$secs"
+	kill -"$sig" "$pid" 2>/dev/null
+	# Bounded: pp-encode gives up draining after 5 s itself.
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$pid"
+	rc=$?
+	return "$rc"
+}
+
+# ffprobe lists each stream twice (in its program and on its own): the
+# first line per stream index is kept.
+_streams_once() {
+	awk -F, 'NF > 1 && !seen[$1]++'
+}
+
+# streams FILE: the codec names of its streams, in order, on one line.
+streams() {
+	ffprobe -v error -show_entries stream=index,codec_name -of csv=p=0 \
+	    "$1" | _streams_once | cut -d, -f2 | tr '\n' ' ' | sed 's/ $//'
+}
+
+# video_info FILE: "WIDTHxHEIGHT RATE" of the first video stream.
+video_info() {
+	ffprobe -v error -select_streams v:0 \
+	    -show_entries stream=index,width,height,r_frame_rate -of csv=p=0 \
+	    "$1" | _streams_once | awk -F, '{ print $2 "x" $3 " " $4 }'
+}
+
+# decode_errors FILE: what ffmpeg says while decoding every frame
+# (nothing when the stream is clean).
+decode_errors() {
+	ffmpeg -nostdin -v error -i "$1" -f null - 2>&1
+}
+
+# video_frames FILE: how many video frames decode.
+video_frames() {
+	ffprobe -v error -count_frames -select_streams v:0 \
+	    -show_entries stream=index,nb_read_frames -of csv=p=0 "$1" |
+	    _streams_once | cut -d, -f2
+}
+
+# tone FILE: "FREQ RMS SPREAD" of its audio (see tests/tonefreq.py).
+tone() {
+	ffmpeg -nostdin -v error -i "$1" -map 0:a:0 -ac 1 -ar 48000 \
+	    -f s16le - | python3 "$top_srcdir/tests/tonefreq.py" 48000
+}
+
+# near GOT WANT TOLERANCE: |GOT - WANT| <= TOLERANCE (decimals allowed).
+near() {
+	awk -v g="$1" -v w="$2" -v t="$3" \
+	    'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t) }'
+}
+
+# start_xvfb: an X server of its own, 640x480; sets DISPLAY.
+start_xvfb() {
+	local fifo="$TEST_TMP/xvfb.display" n
+	mkfifo "$fifo"
+	Xvfb -displayfd 3 -noreset -screen 0 640x480x24 -nolisten tcp \
+	    3>"$fifo" 2>"$TEST_TMP/xvfb.log" &
+	track_pid $!
+	read -r -t 10 n <"$fifo" || bail "Xvfb did not start: $(cat "$TEST_TMP/xvfb.log")"
+	export DISPLAY=":$n"
+}
+
+# keyframes FILE: the presentation times of its video keyframes, one a line.
+keyframes() {
+	ffprobe -v error -select_streams v:0 -show_entries frame=key_frame,pts_time \
+	    -of csv=p=0 "$1" | awk -F, '$1 == 1 { print $2 }'
+}
+
+# nal_counts FILE: "SPS IDR" — how many sequence parameter sets and IDR
+# slices (first slice of each picture) its H.264 stream holds.
+nal_counts() {
+	ffmpeg -nostdin -v error -i "$1" -map 0:v:0 -c copy -f h264 - |
+	python3 -c '
+import re, sys
+data = sys.stdin.buffer.read()
+sps = idr = 0
+for m in re.finditer(b"\x00\x00\x01", data):
+    i = m.end()
+    if i + 1 >= len(data):
+        break
+    t = data[i] & 0x1f
+    if t == 7:
+        sps += 1
+    elif t == 5 and data[i + 1] & 0x80:  # first_mb_in_slice == 0
+        idr += 1
+print(sps, idr)'
+}

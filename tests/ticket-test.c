@@ -1,0 +1,238 @@
+/* Unit tests of lib/ticket and lib/keys, printing TAP.
+ *
+ * Also a helper for the shell tests:
+ *	ticket-test resecret TICKET	the same ticket with another secret
+ *	ticket-test addrs TICKET	its addresses, one a line
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+#include "ticket.h"
+
+static int n_test, n_failed;
+
+static void
+ok(int cond, const char *desc)
+{
+	n_test++;
+	if (!cond)
+		n_failed++;
+	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, desc);
+}
+
+static void
+hex(const char *s, uint8_t *out, size_t *len)
+{
+	size_t n = strlen(s) / 2;
+
+	for (size_t i = 0; i < n; i++)
+		sscanf(s + 2 * i, "%2hhx", &out[i]);
+	*len = n;
+}
+
+static void
+sample(Ticket *t, const char *url)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < TICKET_SECRET_LEN; i++)
+		t->secret[i] = 0xa5 ^ (i * 37);
+	t->port = 40123;
+	inet_pton(AF_INET, "192.0.2.17", &sin.sin_addr);
+	ticket_add_addr(t, (struct sockaddr *)&sin);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	ticket_add_addr(t, (struct sockaddr *)&sin);
+	inet_pton(AF_INET6, "2001:db8::42", &sin6.sin6_addr);
+	ticket_add_addr(t, (struct sockaddr *)&sin6);
+	g_strlcpy(t->rendezvous, url, sizeof(t->rendezvous));
+}
+
+static gboolean
+same(const Ticket *a, const Ticket *b)
+{
+	if (memcmp(a->secret, b->secret, TICKET_SECRET_LEN) != 0 ||
+	    a->port != b->port || a->n_addrs != b->n_addrs ||
+	    strcmp(a->rendezvous, b->rendezvous) != 0)
+		return FALSE;
+	for (guint i = 0; i < a->n_addrs; i++)
+		if (a->addrs[i].family != b->addrs[i].family ||
+		    memcmp(a->addrs[i].addr, b->addrs[i].addr, 16) != 0)
+			return FALSE;
+	return TRUE;
+}
+
+static void
+test_ticket(void)
+{
+	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	Ticket t, u;
+	g_autofree char *s = NULL, *s2 = NULL, *padded = NULL;
+	size_t len, missed_sub = 0, missed_del = 0, missed_ins = 0, tried = 0;
+
+	sample(&t, "");
+	s = ticket_encode(&t);
+	ok(s != NULL && g_str_has_prefix(s, "pp1"), "ticket starts with pp1");
+	ok(ticket_decode(s, &u) && same(&t, &u),
+	    "round trip with IPv4 and IPv6 addresses");
+	printf("# %s (%zu characters)\n", s, strlen(s));
+	for (const char *p = s; *p; p++)
+		if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p))
+			ok(0, "ticket is lowercase base32");
+
+	sample(&t, "mqtts://broker.example:8883");
+	s2 = ticket_encode(&t);
+	ok(ticket_decode(s2, &u) && same(&t, &u) &&
+	    strcmp(u.rendezvous, "mqtts://broker.example:8883") == 0,
+	    "round trip with a rendezvous URL");
+
+	padded = g_strdup_printf("  %s\n", s);
+	for (char *p = padded; *p; p++)
+		*p = g_ascii_toupper(*p);
+	sample(&t, "");
+	ok(ticket_decode(padded, &u) && same(&t, &u),
+	    "white space and upper case are accepted");
+
+	/* Every single-character change of both tickets is caught. */
+	for (int w = 0; w < 2; w++) {
+		const char *orig = w == 0 ? s : s2;
+		char buf[1024];
+
+		len = strlen(orig);
+		for (size_t i = 0; i < len; i++) {
+			for (const char *c = b32; *c; c++) {
+				if (*c == orig[i])
+					continue;
+				memcpy(buf, orig, len + 1);
+				buf[i] = *c;
+				tried++;
+				if (ticket_decode(buf, &u))
+					missed_sub++;
+			}
+			/* deletion */
+			memcpy(buf, orig, i);
+			memcpy(buf + i, orig + i + 1, len - i);
+			tried++;
+			if (ticket_decode(buf, &u))
+				missed_del++;
+		}
+		for (size_t i = 0; i <= len; i++)
+			for (const char *c = b32; *c; c++) {
+				memcpy(buf, orig, i);
+				buf[i] = *c;
+				memcpy(buf + i + 1, orig + i, len - i + 1);
+				tried++;
+				if (ticket_decode(buf, &u))
+					missed_ins++;
+			}
+	}
+	printf("# %zu damaged variants tried\n", tried);
+	ok(missed_sub == 0, "every substituted character is caught");
+	ok(missed_del == 0, "every deleted character is caught");
+	ok(missed_ins == 0, "every inserted character is caught");
+	ok(!ticket_decode("", &u) && !ticket_decode("pp1", &u) &&
+	    !ticket_decode("hello", &u), "junk is damaged");
+
+	memset(t.rendezvous, 'x', TICKET_MAX_URL);
+	t.rendezvous[TICKET_MAX_URL] = '\0';
+	g_autofree char *big = ticket_encode(&t);
+	ok(big != NULL && ticket_decode(big, &u) && same(&t, &u),
+	    "round trip with the longest URL");
+}
+
+static void
+test_hkdf(void)
+{
+	/* RFC 5869, appendix A, test cases 1-3 (SHA-256). */
+	static const struct {
+		const char *ikm, *salt, *info, *okm;
+	} v[] = {
+		{ "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b",
+		  "000102030405060708090a0b0c",
+		  "f0f1f2f3f4f5f6f7f8f9",
+		  "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865" },
+		{ "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+		  "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+		  "404142434445464748494a4b4c4d4e4f",
+		  "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+		  "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+		  "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf",
+		  "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+		  "d0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+		  "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff",
+		  "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
+		  "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
+		  "cc30c58179ec3e87c14c01d5c1f3434f1d87" },
+		{ "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "", "",
+		  "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+		  "9d201395faa4b61a96c8" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(v); i++) {
+		uint8_t ikm[128], salt[128], info[128], okm[128], out[128];
+		size_t ikmlen, saltlen, infolen, okmlen;
+		char desc[64];
+
+		hex(v[i].ikm, ikm, &ikmlen);
+		hex(v[i].salt, salt, &saltlen);
+		hex(v[i].info, info, &infolen);
+		hex(v[i].okm, okm, &okmlen);
+		snprintf(desc, sizeof(desc), "HKDF-SHA-256, RFC 5869 case %zu", i + 1);
+		ok(keys_hkdf(salt, saltlen, ikm, ikmlen, info, infolen, out,
+		    okmlen) && memcmp(out, okm, okmlen) == 0, desc);
+	}
+}
+
+static void
+test_keys(void)
+{
+	uint8_t secret[TICKET_SECRET_LEN] = { 1, 2, 3 };
+	uint8_t a[KEYS_LEN], b[KEYS_LEN], c[KEYS_LEN];
+
+	ok(keys_derive(secret, sizeof(secret), KEYS_DIRECT_PROOF, a) &&
+	    keys_derive(secret, sizeof(secret), KEYS_RENDEZVOUS_TOPIC, b) &&
+	    keys_derive(secret, sizeof(secret), KEYS_SIGNALING_AEAD, c) &&
+	    memcmp(a, b, KEYS_LEN) != 0 && memcmp(a, c, KEYS_LEN) != 0 &&
+	    memcmp(b, c, KEYS_LEN) != 0, "each use gets its own key");
+	ok(keys_equal(a, a, KEYS_LEN) && !keys_equal(a, b, KEYS_LEN),
+	    "keys_equal");
+}
+
+int
+main(int argc, char **argv)
+{
+	Ticket t;
+
+	if (argc == 3 && strcmp(argv[1], "resecret") == 0) {
+		if (!ticket_decode(argv[2], &t))
+			return 65;
+		for (int i = 0; i < TICKET_SECRET_LEN; i++)
+			t.secret[i] ^= 0x5a;
+		g_autofree char *s = ticket_encode(&t);
+		puts(s);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "addrs") == 0) {
+		if (!ticket_decode(argv[2], &t))
+			return 65;
+		for (guint i = 0; i < t.n_addrs; i++) {
+			g_autofree char *a = ticket_addr_string(&t, i);
+			puts(a);
+		}
+		return 0;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: ticket-test [resecret | addrs TICKET]\n");
+		return 64;
+	}
+	test_ticket();
+	test_hkdf();
+	test_keys();
+	printf("1..%d\n", n_test);
+	return n_failed != 0;
+}
