@@ -21,4 +21,4 @@ apt-get install -y --no-install-recommends \
 	mosquitto coturn iproute2 iptables nftables \
 	python3 sox bc procps psmisc \
 	x11-xserver-utils fonts-dejavu-core \
-	sway xdg-desktop-portal xdg-desktop-portal-wlr util-linux
+	sway xdg-desktop-portal xdg-desktop-portal-wlr util-linux libxtst6
