@@ -22,4 +22,5 @@ apt-get install -y --no-install-recommends \
 	python3 sox bc procps psmisc \
 	x11-xserver-utils fonts-dejavu-core \
 	sway xdg-desktop-portal xdg-desktop-portal-wlr util-linux \
-	mosquitto-clients iperf3 gnutls-bin iputils-ping coreutils
+	mosquitto-clients iperf3 gnutls-bin iputils-ping coreutils \
+	time
