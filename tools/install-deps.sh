@@ -27,7 +27,7 @@ capture="pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils
 
 # pp-tunnel and the network lab: namespaces, NAT, a broker, STUN/TURN.
 network="iproute2 iptables nftables iputils-ping iperf3 gnutls-bin
-	mosquitto mosquitto-clients coturn"
+	mosquitto mosquitto-clients coturn time"
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
