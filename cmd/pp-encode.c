@@ -545,10 +545,20 @@ audio_pick_device(void)
 	}
 	audio_sources(names, &monitor);
 	if (audio_device != NULL) {
+		/* A sink pp-capture made a moment ago may take the audio
+		 * server a moment to show: look again for up to a second. */
+		for (int tries = 0; tries < 10; tries++) {
+			for (guint i = 0; i < names->len; i++)
+				if (strcmp(names->pdata[i], audio_device) == 0) {
+					g_free(monitor);
+					return g_strdup(audio_device);
+				}
+			g_usleep(G_USEC_PER_SEC / 10);
+			g_ptr_array_set_size(names, 0);
+			g_clear_pointer(&monitor, g_free);
+			audio_sources(names, &monitor);
+		}
 		g_free(monitor);
-		for (guint i = 0; i < names->len; i++)
-			if (strcmp(names->pdata[i], audio_device) == 0)
-				return g_strdup(audio_device);
 		g_ptr_array_add(names, NULL);
 		g_autofree char *list = g_strjoinv(", ", (char **)names->pdata);
 		errx(EX_UNAVAILABLE, "audio device %s does not exist; sources here: %s (or pass --no-audio)", audio_device, *list != '\0' ? list : "none");
