@@ -255,7 +255,8 @@ chain(GstElement *first, ...)
 	va_list ap;
 	GstElement *prev = first, *el;
 
-	gst_bin_add(GST_BIN(pp.pipe), first);
+	if (GST_OBJECT_PARENT(first) == NULL)	/* else: continues a chain */
+		gst_bin_add(GST_BIN(pp.pipe), first);
 	va_start(ap, first);
 	while ((el = va_arg(ap, GstElement *)) != NULL) {
 		gst_bin_add(GST_BIN(pp.pipe), el);
@@ -594,8 +595,10 @@ build_audio(GstElement *mux, const char *device)
 		pp.audio = g_strdup_printf("test tone %u Hz", tone);
 	} else {
 		src = make("pulsesrc", "audio-source");
+		/* A roomy ring buffer rides out a busy machine; it adds no
+		 * delay, samples are taken as soon as they come. */
 		g_object_set(src, "client-name", "pp-encode", "device", device,
-		    NULL);
+		    "buffer-time", (gint64)500000, NULL);
 		pp.audio = g_strdup(device);
 	}
 	last = audio_branch(src);
@@ -605,7 +608,8 @@ build_audio(GstElement *mux, const char *device)
 		GstElement *mlast;
 		char *desc;
 
-		g_object_set(msrc, "client-name", "pp-encode-mic", NULL);
+		g_object_set(msrc, "client-name", "pp-encode-mic",
+		    "buffer-time", (gint64)500000, NULL);
 		mlast = audio_branch(msrc);
 		gst_bin_add(GST_BIN(pp.pipe), mix);
 		link_pair(last, mix);

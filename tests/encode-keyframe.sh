@@ -13,10 +13,11 @@ encode_for 4 "$TEST_TMP/plain.ts" "$TEST_TMP/plain.err" -- "${args[@]}"
 is "$?" 0 "exit 0"
 is "$(keyframes "$TEST_TMP/plain.ts" | wc -l)" 1 "no signal: one keyframe in 4 s"
 
-# SIGUSR1 at about 1.5 s and 3 s after start.
+# SIGUSR1 at about 1.5 s and 3 s after the start line.
 pp-encode "${args[@]}" >"$TEST_TMP/usr1.ts" 2>"$TEST_TMP/usr1.err" &
 pid=$!
 track_pid "$pid"
+wait_for 60 grep -q '^pp-encode: source' "$TEST_TMP/usr1.err"
 sleep 1.5
 kill -USR1 "$pid"
 sleep 1.5
