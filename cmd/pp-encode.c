@@ -304,10 +304,10 @@ cb_source_caps(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	return GST_PAD_PROBE_OK;
 }
 
-/* A screencast's buffers carry the compositor's timestamps, in another
- * time base than the audio (and the first ones none at all): stamp each
- * with the pipeline's running time as it arrives, as a capture card
- * would, so that videorate and the mux see one clock. */
+/* A screencast's buffers carry timestamps of PipeWire's making, not
+ * necessarily in the pipeline's time base: stamp each with the running
+ * time at which it arrives, as a capture card would, so that videorate,
+ * the audio and the mux all see one clock. */
 static GstPadProbeReturn
 cb_restamp(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -639,9 +639,10 @@ build_pipeline(GstElement *enc)
 	gboolean audio = !no_audio;
 
 	pp.pipe = gst_pipeline_new("pp-encode");
-	/* The system's monotonic clock, not one a source offers: the
-	 * PipeWire clock jumps when the graph's driver changes (minutes of
-	 * duplicated frames), and the audio sources follow any clock. */
+	/* The system's monotonic clock, not one a source offers: with
+	 * the PipeWire clock, running time jumped by minutes under a
+	 * screencast (minutes of duplicated frames); the audio sources
+	 * follow whichever clock the pipeline uses. */
 	GstClock *clock = gst_system_clock_obtain();
 	gst_pipeline_use_clock(GST_PIPELINE(pp.pipe), clock);
 	gst_object_unref(clock);
@@ -823,6 +824,18 @@ x11_check(void)
 	XCloseDisplay(dpy);
 }
 
+/* GStreamer's messages are sentences; ours go on after them. */
+static char *
+without_dot(const char *msg)
+{
+	char *s = g_strdup(msg);
+	size_t n = strlen(s);
+
+	if (n > 0 && s[n - 1] == '.')
+		s[n - 1] = '\0';
+	return s;
+}
+
 static const char *
 error_hint(GstMessage *msg)
 {
@@ -845,7 +858,7 @@ static gboolean
 cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *debug = NULL;
+	g_autofree char *debug = NULL, *text = NULL;
 	GstObject *from = GST_MESSAGE_SRC(msg);
 
 	switch (GST_MESSAGE_TYPE(msg)) {
@@ -879,7 +892,8 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 			cb_window_gone(NULL);
 			break;
 		}
-		warnx("%s: %s; %s", GST_OBJECT_NAME(from), error->message,
+		text = without_dot(error->message);
+		warnx("%s: %s; %s", GST_OBJECT_NAME(from), text,
 		    error_hint(msg));
 		pp.status = error->domain == GST_CORE_ERROR ? EX_SOFTWARE :
 		    EX_UNAVAILABLE;
@@ -1130,8 +1144,9 @@ main(int argc, char *argv[])
 		if (msg == NULL)
 			errx(EX_UNAVAILABLE, "the GStreamer pipeline did not start; run with -v for details");
 		gst_message_parse_error(msg, &error, NULL);
+		g_autofree char *text = without_dot(error->message);
 		errx(EX_UNAVAILABLE, "%s: %s; %s",
-		    GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), error->message,
+		    GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), text,
 		    error_hint(msg));
 	}
 	g_main_loop_run(pp.loop);
