@@ -1136,9 +1136,9 @@ main(int argc, char *argv[])
 
 	if (gst_element_set_state(pp.pipe, GST_STATE_PLAYING) ==
 	    GST_STATE_CHANGE_FAILURE) {
-		/* The element that failed posted why on the bus. */
-		g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus,
-		    GST_MESSAGE_ERROR);
+		/* The element that failed posts why on the bus. */
+		g_autoptr(GstMessage) msg = gst_bus_timed_pop_filtered(bus,
+		    2 * GST_SECOND, GST_MESSAGE_ERROR);
 		g_autoptr(GError) error = NULL;
 
 		if (msg == NULL)
