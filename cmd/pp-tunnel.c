@@ -78,6 +78,7 @@ typedef struct {
 	char *key, *name;
 	gboolean admitted, arrived, gone, refused_full;
 	gint64 t0;
+	UdpBatch out;
 } Viewer;
 
 static GHashTable *viewers;	/* "remote|local" -> Viewer */
@@ -90,9 +91,15 @@ viewer_send(void *ctx, const uint8_t *pkt, size_t len)
 {
 	Viewer *v = ctx;
 
-	if (udp_send(v->fd, pkt, len, (struct sockaddr *)&v->remote,
-	    v->remote_len, (struct sockaddr *)&v->local) == -1)
-		log_debug("sending to %s: %s", v->name, g_strerror(errno));
+	udp_batch_add(&v->out, pkt, len);
+}
+
+static void
+viewer_flush(void *ctx)
+{
+	Viewer *v = ctx;
+
+	udp_batch_flush(&v->out);
 }
 
 static void
@@ -251,11 +258,13 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage from, local;
 		socklen_t from_len, local_len;
-		ssize_t n = udp_recv(fd, buf, sizeof(buf), &from, &from_len,
-		    &local, &local_len);
+		size_t seg;
+		ssize_t n = udp_recv(fd, buf, sizeof(buf), &seg, &from,
+		    &from_len, &local, &local_len);
 		g_autofree char *rs = NULL, *ls = NULL, *key = NULL;
 		g_autoptr(GError) error = NULL;
 		Viewer *v;
+		ssize_t off;
 
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -268,7 +277,9 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 		ls = udp_addr_string((struct sockaddr *)&local);
 		key = g_strconcat(rs, "|", ls, NULL);
 		if ((v = g_hash_table_lookup(viewers, key)) != NULL) {
-			quic_conn_recv(v->qc, buf, n);
+			/* GRO may have joined several datagrams. */
+			for (off = 0; off < n; off += seg)
+				quic_conn_recv(v->qc, buf + off, MIN((ssize_t)seg, n - off));
 			continue;
 		}
 		/* Bound the half-open connections a flood could make. */
@@ -282,25 +293,33 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 		v->remote_len = from_len;
 		v->name = g_steal_pointer(&rs);
 		v->key = g_steal_pointer(&key);
+		v->out.fd = fd;
+		v->out.to = (struct sockaddr *)&v->remote;
+		v->out.to_len = v->remote_len;
+		v->out.from = (struct sockaddr *)&v->local;
 		QuicConfig cfg = {
 			.server = TRUE,
 			.local = (struct sockaddr *)&v->local,
 			.local_len = v->local_len,
 			.remote = (struct sockaddr *)&v->remote,
 			.remote_len = v->remote_len,
-			.io = { viewer_send, v },
+			.io = { viewer_send, viewer_flush, v },
 			.idle_timeout_ms = idle_ms,
 			.ev = ev,
 			.ud = v,
 		};
 		memcpy(cfg.proof_key, proof_key, KEYS_LEN);
 		g_hash_table_insert(viewers, v->key, v);
-		v->qc = quic_conn_new_server(&cfg, buf, n, &error);
+		v->qc = quic_conn_new_server(&cfg, buf, MIN((ssize_t)seg, n),
+		    &error);
 		if (v->qc == NULL) {
 			log_debug("ignoring a datagram from %s: %s", v->name,
 			    error->message);
 			g_hash_table_remove(viewers, v->key);
+			continue;
 		}
+		for (off = seg; off < n; off += seg)
+			quic_conn_recv(v->qc, buf + off, MIN((ssize_t)seg, n - off));
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -385,9 +404,11 @@ cmd_listen(int argc, char **argv)
 	 * taken for IPv6). */
 	for (int tries = 0; tries < 20; tries++) {
 		if ((fd4 = udp_listen(AF_INET, port)) == -1 &&
-		    errno != EAFNOSUPPORT)
-			err(errno == EADDRINUSE ? EX_TEMPFAIL : EX_UNAVAILABLE,
-			    "UDP port %u for IPv4", port);
+		    errno == EADDRINUSE)
+			errx(EX_TEMPFAIL, "UDP port %u is in use (another pp-tunnel?); choose another --port or leave it out",
+			    port);
+		if (fd4 == -1 && errno != EAFNOSUPPORT)
+			err(EX_UNAVAILABLE, "UDP port %u for IPv4", port);
 		t.port = fd4 >= 0 ? udp_port(fd4) : port;
 		if ((fd6 = udp_listen(AF_INET6, t.port)) == -1) {
 			save = errno;
@@ -395,6 +416,9 @@ cmd_listen(int argc, char **argv)
 				close(fd4);
 				continue;
 			}
+			if (errno == EADDRINUSE)
+				errx(EX_TEMPFAIL, "UDP port %u is in use for IPv6; choose another --port or leave it out",
+				    port);
 		}
 		break;
 	}
@@ -450,6 +474,7 @@ typedef struct {
 	char *name;
 	struct sockaddr_storage remote;
 	gboolean refused;
+	UdpBatch out;
 } Cand;
 
 static Cand cands[TICKET_MAX_ADDRS];
@@ -474,7 +499,16 @@ cand_send(void *ctx, const uint8_t *pkt, size_t len)
 	Cand *c = ctx;
 
 	if (c->fd >= 0)
-		udp_send(c->fd, pkt, len, NULL, 0, NULL);
+		udp_batch_add(&c->out, pkt, len);
+}
+
+static void
+cand_flush(void *ctx)
+{
+	Cand *c = ctx;
+
+	if (c->fd >= 0)
+		udp_batch_flush(&c->out);
 }
 
 static void
@@ -502,8 +536,9 @@ on_cand_socket(int fd, GIOCondition cond, gpointer ud)
 	for (int i = 0; i < 64 && c->fd >= 0; i++) {
 		struct sockaddr_storage from;
 		socklen_t from_len;
-		ssize_t n = udp_recv(fd, buf, sizeof(buf), &from, &from_len,
-		    NULL, NULL);
+		size_t seg;
+		ssize_t n = udp_recv(fd, buf, sizeof(buf), &seg, &from,
+		    &from_len, NULL, NULL);
 
 		if (n == -1) {
 			if (errno == ECONNREFUSED && winner == NULL) {
@@ -529,8 +564,9 @@ on_cand_socket(int fd, GIOCondition cond, gpointer ud)
 				if (&cands[k] != c)
 					cand_drop(&cands[k]);
 		}
-		if (c == winner && c->qc != NULL)
-			quic_conn_recv(c->qc, buf, n);
+		for (ssize_t off = 0; off < n && c == winner && c->qc != NULL;
+		    off += seg)
+			quic_conn_recv(c->qc, buf + off, MIN((ssize_t)seg, n - off));
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -663,7 +699,7 @@ cmd_connect(const char *text)
 			.local_len = llen,
 			.remote = (struct sockaddr *)&c->remote,
 			.remote_len = rlen,
-			.io = { cand_send, c },
+			.io = { cand_send, cand_flush, c },
 			.idle_timeout_ms = idle_ms,
 			.handshake_timeout_ms = timeout_s * 1000,
 			.close_when_output_gone = TRUE,
@@ -672,6 +708,7 @@ cmd_connect(const char *text)
 			.ud = c,
 		};
 		memcpy(cfg.proof_key, proof_key, KEYS_LEN);
+		c->out.fd = c->fd;
 		c->watch = g_unix_fd_add(c->fd, G_IO_IN, on_cand_socket, c);
 		n_cands++;
 		c->qc = quic_conn_new_client(&cfg, &error);

@@ -11,6 +11,8 @@
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,7 +73,8 @@ struct QuicConn {
 	/* peer -> out_fd: what the fd did not take yet. */
 	int out_fd;
 	guint out_watch;
-	GByteArray *pend;
+	GByteArray *pend;	/* written up to pend_pos */
+	size_t pend_pos;
 	gboolean rx_fin, out_done, out_discard;
 
 	uint64_t tx_bytes, rx_bytes;
@@ -90,6 +93,12 @@ struct QuicConn {
 };
 
 static gnutls_certificate_credentials_t cred;
+
+static size_t
+pend_left(const QuicConn *c)
+{
+	return c->pend->len - c->pend_pos;
+}
 static uint8_t cert_sha256[32];
 
 static ngtcp2_tstamp
@@ -166,6 +175,20 @@ quic_conn_peer_fingerprint(QuicConn *c, uint8_t out[32])
 }
 
 /* --- small helpers ------------------------------------------------------ */
+
+static void
+io_flush(QuicConn *c)
+{
+	if (c->cfg.io.flush != NULL)
+		c->cfg.io.flush(c->cfg.io.ctx);
+}
+
+static void
+io_send_now(QuicConn *c, const uint8_t *pkt, size_t len)
+{
+	c->cfg.io.send(c->cfg.io.ctx, pkt, len);
+	io_flush(c);
+}
 
 static void conn_write(QuicConn *c);
 static void conn_end(QuicConn *c, QuicEndKind kind, uint64_t code,
@@ -372,12 +395,13 @@ out_finish(QuicConn *c)
 	c->out_fd = -1;
 	c->out_done = TRUE;
 	g_byte_array_set_size(c->pend, 0);
+	c->pend_pos = 0;
 }
 
 static void
 check_done(QuicConn *c)
 {
-	if (c->drain_wait && (c->out_done || c->pend->len == 0)) {
+	if (c->drain_wait && (c->out_done || pend_left(c) == 0)) {
 		c->drain_wait = FALSE;
 		out_finish(c);
 		c->end_set = FALSE;
@@ -406,9 +430,9 @@ out_flush(QuicConn *c)
 {
 	size_t done = 0;
 
-	while (c->out_fd >= 0 && done < c->pend->len) {
-		ssize_t n = write(c->out_fd, c->pend->data + done,
-		    c->pend->len - done);
+	while (c->out_fd >= 0 && done < pend_left(c)) {
+		ssize_t n = write(c->out_fd, c->pend->data + c->pend_pos + done,
+		    pend_left(c) - done);
 
 		if (n > 0) {
 			done += n;
@@ -425,7 +449,7 @@ out_flush(QuicConn *c)
 		/* EPIPE: the reader went away. Stop the peer's sending
 		 * and drop what comes. */
 		log_debug("writing the stream's output: %s", g_strerror(errno));
-		done = c->pend->len;
+		done = pend_left(c);
 		c->out_discard = TRUE;
 		out_finish(c);
 		if (c->cfg.close_when_output_gone && c->in_cb == 0) {
@@ -440,11 +464,18 @@ out_flush(QuicConn *c)
 		}
 		break;
 	}
-	if (done > 0 && c->pend->len > 0)
-		g_byte_array_remove_range(c->pend, 0, done);
+	/* Moved down only now and then: a slow reader takes 64 kB a time. */
+	c->pend_pos += MIN(done, pend_left(c));
+	if (pend_left(c) == 0) {
+		g_byte_array_set_size(c->pend, 0);
+		c->pend_pos = 0;
+	} else if (c->pend_pos > (1u << 20)) {
+		g_byte_array_remove_range(c->pend, 0, c->pend_pos);
+		c->pend_pos = 0;
+	}
 	if (!c->end_set)
 		consumed(c, done);
-	if (c->rx_fin && c->pend->len == 0 && c->out_fd >= 0)
+	if (c->rx_fin && pend_left(c) == 0 && c->out_fd >= 0)
 		out_finish(c);
 	if (c->in_cb == 0) {
 		check_done(c);
@@ -461,21 +492,11 @@ out_push(QuicConn *c, const uint8_t *data, size_t len)
 		consumed(c, len);
 		return;
 	}
-	if (c->pend->len == 0 && c->out_fd >= 0) {
-		ssize_t n = write(c->out_fd, data, len);
-
-		if (n > 0) {
-			consumed(c, n);
-			data += n;
-			len -= n;
-		}
-	}
-	if (len > 0) {
-		g_byte_array_append(c->pend, data, len);
-		if (c->out_fd >= 0 && c->out_watch == 0)
-			c->out_watch = g_unix_fd_add(c->out_fd,
-			    G_IO_OUT | G_IO_ERR | G_IO_HUP, on_out, c);
-	}
+	/* Gathered, and written once per turn of the main loop (on_timer)
+	 * rather than once per packet. */
+	g_byte_array_append(c->pend, data, len);
+	if (c->timer != NULL)
+		g_source_set_ready_time(c->timer, 0);
 }
 
 /* --- ngtcp2 callbacks --------------------------------------------------- */
@@ -583,7 +604,7 @@ cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		out_push(c, data, len);
 	if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) {
 		c->rx_fin = TRUE;
-		if (c->pend->len == 0 && (c->out_fd >= 0 || c->attached))
+		if (pend_left(c) == 0 && (c->out_fd >= 0 || c->attached))
 			out_finish(c);
 	}
 	return 0;
@@ -614,7 +635,7 @@ cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		c->stream_closed = TRUE;
 		if (!c->rx_fin) {
 			c->rx_fin = TRUE;
-			if (c->pend->len == 0)
+			if (pend_left(c) == 0)
 				out_finish(c);
 		}
 	}
@@ -630,22 +651,8 @@ cb_stream_reset(ngtcp2_conn *conn, int64_t sid, uint64_t final_size,
 	/* The peer abandoned its direction: what came is all there is. */
 	if (sid == c->sid && !c->rx_fin) {
 		c->rx_fin = TRUE;
-		if (c->pend->len == 0)
+		if (pend_left(c) == 0)
 			out_finish(c);
-	}
-	return 0;
-}
-
-static int
-cb_stop_sending(ngtcp2_conn *conn, int64_t sid, uint64_t code, void *ud,
-    void *sud)
-{
-	QuicConn *c = ud;
-
-	/* The peer wants no more of our bytes: stop reading them. */
-	if (sid == c->sid) {
-		c->shut_wr = TRUE;
-		in_close(c);
 	}
 	return 0;
 }
@@ -676,7 +683,6 @@ set_callbacks(ngtcp2_callbacks *cb, gboolean server)
 	cb->acked_stream_data_offset = cb_acked;
 	cb->stream_close = cb_stream_close;
 	cb->stream_reset = cb_stream_reset;
-	cb->stream_stop_sending = cb_stop_sending;
 }
 
 /* --- connection --------------------------------------------------------- */
@@ -688,7 +694,10 @@ on_timer(gpointer ud)
 	int rv;
 
 	g_source_set_ready_time(c->timer, -1);
-	if (c->ended || c->closing)
+	if (pend_left(c) > 0 && c->out_fd >= 0 && c->out_watch == 0 &&
+	    !c->end_set)
+		out_flush(c);
+	if (c->ended || c->closing || c->end_set)
 		return G_SOURCE_CONTINUE;
 	c->in_cb++;
 	rv = ngtcp2_conn_handle_expiry(c->conn, now_ts());
@@ -737,15 +746,33 @@ conn_alloc(const QuicConfig *cfg)
 }
 
 static void
+quic_trace(void *ud, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
 fill_settings(QuicConn *c, ngtcp2_settings *s, ngtcp2_transport_params *p)
 {
 	guint idle = c->cfg.idle_timeout_ms ? c->cfg.idle_timeout_ms : 30000;
 
 	ngtcp2_settings_default(s);
+	/* ngtcp2's own trace of every frame, for debugging. */
+	if (g_getenv("PP_QUIC_TRACE") != NULL)
+		s->log_printf = quic_trace;
 	s->initial_ts = now_ts();
 	s->cc_algo = NGTCP2_CC_ALGO_BBR;
-	/* Without both, ngtcp2 0.12 sends 1200-byte packets. */
-	s->max_tx_udp_payload_size = MAX_PKT;
+	/* Without both, ngtcp2 0.12 starts at 1200-byte packets. 1472 fills
+	 * a 1500-byte IPv4 packet, 1452 an IPv6 one; a path with more
+	 * overhead (a relay) passes its own size. */
+	s->max_tx_udp_payload_size = c->cfg.max_udp_payload ?
+	    MIN(c->cfg.max_udp_payload, MAX_PKT) :
+	    c->remote.ss_family == AF_INET6 ? MAX_PKT - 20 : MAX_PKT;
 	s->no_tx_udp_payload_size_shaping = 1;
 	s->max_stream_window = MAX_STREAM_WINDOW;
 	s->max_window = MAX_CONN_WINDOW;
@@ -896,8 +923,11 @@ conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 	c->end.app_code = code;
 	g_strlcpy(c->end.reason, reason ? reason : "", sizeof(c->end.reason));
 	in_close(c);
-	if (kind == QUIC_END_DONE && c->pend->len > 0 && c->out_fd >= 0) {
+	if (kind == QUIC_END_DONE && pend_left(c) > 0 && c->out_fd >= 0) {
 		c->drain_wait = TRUE;	/* check_done comes back here */
+		if (c->out_watch == 0)
+			c->out_watch = g_unix_fd_add(c->out_fd,
+			    G_IO_OUT | G_IO_ERR | G_IO_HUP, on_out, c);
 		return;
 	}
 	out_finish(c);
@@ -936,7 +966,7 @@ do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 	    c->close_pkt, sizeof(c->close_pkt), &ccerr, now_ts());
 	if (n > 0) {
 		c->close_len = n;
-		c->cfg.io.send(c->cfg.io.ctx, c->close_pkt, n);
+		io_send_now(c, c->close_pkt, n);
 	}
 	conn_end(c, kind, code, reason);
 }
@@ -993,7 +1023,7 @@ conn_fatal(QuicConn *c, int rv)
 	n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi,
 	    c->close_pkt, sizeof(c->close_pkt), &ccerr, now_ts());
 	if (n > 0)
-		c->cfg.io.send(c->cfg.io.ctx, c->close_pkt, n);
+		io_send_now(c, c->close_pkt, n);
 	conn_end(c, QUIC_END_ERROR, 0, reason);
 }
 
@@ -1008,7 +1038,7 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 		/* Until the owner frees it: the peer may not have heard our
 		 * close (a refused viewer must learn why); say it again. */
 		if (c->close_len > 0 && c->close_resends++ < 8)
-			c->cfg.io.send(c->cfg.io.ctx, c->close_pkt, c->close_len);
+			io_send_now(c, c->close_pkt, c->close_len);
 		return;
 	}
 	if (c->ended || c->drain_wait)
@@ -1058,8 +1088,10 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 		return;
 	}
 	after_callbacks(c);
-	if (!c->closing && !c->end_set)
-		conn_write(c);
+	/* Acknowledgements and answers go out once the main loop has read
+	 * what is waiting on the socket: fewer, fuller bursts. */
+	if (!c->closing && !c->end_set && c->timer != NULL)
+		g_source_set_ready_time(c->timer, 0);
 }
 
 static size_t
@@ -1129,12 +1161,22 @@ conn_write(QuicConn *c)
 		if (n < 0) {
 			if (n == NGTCP2_ERR_WRITE_MORE)
 				continue;
-			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED ||
-			    n == NGTCP2_ERR_STREAM_SHUT_WR ||
+			if (n == NGTCP2_ERR_STREAM_SHUT_WR ||
 			    n == NGTCP2_ERR_STREAM_NOT_FOUND) {
+				/* The peer sent STOP_SENDING (ngtcp2 answered
+				 * with RESET_STREAM): stop reading our input.
+				 * (ngtcp2's stream_stop_sending callback is
+				 * about our own read side, not this.) */
+				c->shut_wr = TRUE;
+				in_close(c);
 				blocked = TRUE;
 				continue;
 			}
+			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED) {
+				blocked = TRUE;
+				continue;
+			}
+			io_flush(c);
 			conn_fatal(c, (int)n);
 			return;
 		}
@@ -1143,12 +1185,14 @@ conn_write(QuicConn *c)
 		c->cfg.io.send(c->cfg.io.ctx, buf, n);
 		if (++npkts >= BURST) {
 			/* Let the loop read acknowledgements, then go on. */
+			io_flush(c);
 			ngtcp2_conn_update_pkt_tx_time(c->conn, ts);
 			g_source_set_ready_time(c->timer, 0);
 			after_callbacks(c);
 			return;
 		}
 	}
+	io_flush(c);
 	ngtcp2_conn_update_pkt_tx_time(c->conn, ts);
 	after_callbacks(c);
 	timer_update(c);
@@ -1175,10 +1219,11 @@ quic_conn_attach(QuicConn *c, int in_fd, int out_fd)
 		return;
 	}
 	if (out_fd < 0) {
-		consumed(c, c->pend->len);
+		consumed(c, pend_left(c));
 		g_byte_array_set_size(c->pend, 0);
+		c->pend_pos = 0;
 		c->out_done = TRUE;
-	} else if (c->pend->len > 0)
+	} else if (pend_left(c) > 0)
 		c->out_watch = g_unix_fd_add(out_fd, G_IO_OUT | G_IO_ERR | G_IO_HUP,
 		    on_out, c);
 	else if (c->rx_fin)

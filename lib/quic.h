@@ -27,9 +27,12 @@ enum {
 
 typedef struct QuicConn QuicConn;
 
-/* Sends one datagram to the peer. It may drop it: QUIC recovers. */
+/* Sends one datagram to the peer. It may drop it: QUIC recovers. It may
+ * also hold it until flush (optional), which ends every burst, to send
+ * the burst in one system call. */
 typedef struct {
 	void (*send)(void *ctx, const uint8_t *pkt, size_t len);
+	void (*flush)(void *ctx);
 	void *ctx;
 } QuicIO;
 
@@ -66,6 +69,8 @@ typedef struct {
 	uint8_t proof_key[KEYS_LEN];	/* keys_derive(KEYS_DIRECT_PROOF) */
 	guint idle_timeout_ms;
 	guint handshake_timeout_ms;
+	/* Largest UDP payload to send; 0: 1472 (IPv4) or 1452 (IPv6). */
+	guint max_udp_payload;
 	/* When the output fd breaks (EPIPE), close the connection instead of
 	 * only asking the peer to stop sending (a viewer whose player quit). */
 	gboolean close_when_output_gone;

@@ -20,17 +20,37 @@ uint16_t udp_port(int fd);
 int udp_connect(const struct sockaddr *addr, socklen_t len,
     struct sockaddr_storage *local, socklen_t *local_len);
 
-/* Receives one datagram without blocking: from gets the peer, local the
- * address it was sent to (for listening sockets). Returns its length, or
- * -1 with errno (EAGAIN when there is none). */
-ssize_t udp_recv(int fd, uint8_t *buf, size_t len,
+/* Receives without blocking: from gets the peer, local the address it was
+ * sent to (for listening sockets). With UDP GRO the buffer may hold
+ * several datagrams of *seg bytes each (the last may be shorter); *seg is
+ * the length when there is one. Returns the length, or -1 with errno
+ * (EAGAIN when there is none). */
+ssize_t udp_recv(int fd, uint8_t *buf, size_t len, size_t *seg,
     struct sockaddr_storage *from, socklen_t *from_len,
     struct sockaddr_storage *local, socklen_t *local_len);
 
-/* Sends one datagram; to NULL on a connected socket, from NULL to let the
+/* Sends a datagram, or with gso > 0 a run of datagrams of gso bytes (the
+ * last may be shorter) in one call (UDP GSO, or one by one where the
+ * kernel lacks it); to NULL on a connected socket, from NULL to let the
  * kernel choose the source address. Returns 0, or -1 with errno. */
-int udp_send(int fd, const uint8_t *pkt, size_t len,
+int udp_send(int fd, const uint8_t *pkt, size_t len, size_t gso,
     const struct sockaddr *to, socklen_t to_len, const struct sockaddr *from);
+
+/* Datagrams to one peer gathered for udp_send: one system call for a
+ * burst instead of one per packet. */
+#define UDP_BATCH_MAX 65000
+typedef struct {
+	int fd;
+	const struct sockaddr *to, *from;	/* as for udp_send */
+	socklen_t to_len;
+	size_t len, seg;
+	guint n;
+	gboolean sealed;	/* a short datagram ends a run */
+	uint8_t buf[UDP_BATCH_MAX];
+} UdpBatch;
+
+void udp_batch_add(UdpBatch *b, const uint8_t *pkt, size_t len);
+void udp_batch_flush(UdpBatch *b);
 
 /* "192.0.2.1:4433" or "[2001:db8::1]:4433" (IPv4-mapped shown as IPv4). */
 char *udp_addr_string(const struct sockaddr *sa);

@@ -1,8 +1,10 @@
 /* Unit tests of lib/ticket and lib/keys, printing TAP.
  *
- * Also a helper for the shell tests:
+ * Also a tool for the shell tests:
  *	ticket-test resecret TICKET	the same ticket with another secret
  *	ticket-test addrs TICKET	its addresses, one a line
+ *	ticket-test addr IP TICKET	the same ticket with IP (a literal)
+ *					as its only address
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -226,8 +228,25 @@ main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 4 && strcmp(argv[1], "addr") == 0) {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+
+		if (!ticket_decode(argv[3], &t))
+			return 65;
+		t.n_addrs = 0;
+		if (inet_pton(AF_INET, argv[2], &sin.sin_addr) == 1)
+			ticket_add_addr(&t, (struct sockaddr *)&sin);
+		else if (inet_pton(AF_INET6, argv[2], &sin6.sin6_addr) == 1)
+			ticket_add_addr(&t, (struct sockaddr *)&sin6);
+		else
+			return 64;
+		g_autofree char *s = ticket_encode(&t);
+		puts(s);
+		return 0;
+	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: ticket-test [resecret | addrs TICKET]\n");
+		fprintf(stderr, "usage: ticket-test [resecret TICKET | addrs TICKET | addr IP TICKET]\n");
 		return 64;
 	}
 	test_ticket();

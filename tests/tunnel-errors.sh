@@ -5,10 +5,16 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
 need pp-tunnel ticket-test timeout
-plan 20
+plan 22
 
 tunnel_listen host -- echo secret stream
 good=$tunnel_ticket
+
+# The host's port is taken: a second host on it is told so.
+port=$(ticket-test addrs "$good" | head -n 1 | sed 's/.*://')
+pp-tunnel listen --port "$port" -- cat > /dev/null 2> "$TEST_TMP/port.err"
+is "$?" 75 "a port in use exits 75"
+like "$(cat "$TEST_TMP/port.err")" "UDP port $port is in use" "saying the port is in use"
 
 # A valid ticket (good checksum) with another secret.
 wrong=$(ticket-test resecret "$good")

@@ -5,10 +5,11 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
 need pp-tunnel sha256sum head timeout script
-plan 27
+plan 29
 
 head -c 100000000 /dev/urandom > "$TEST_TMP/big"
 want=$(sha "$TEST_TMP/big")
+head -c 5000000 "$TEST_TMP/big" > "$TEST_TMP/small"
 
 # Host to viewer: `listen -- cat FILE`, the viewer's stdin at EOF at once.
 tunnel_listen host1 --rendezvous none --ticket-file "$TEST_TMP/t1" -- cat "$TEST_TMP/big"
@@ -42,8 +43,19 @@ ok "the host's command saw EOF" wait_for 10 test -s "$TEST_TMP/up.eof"
 is "$(sha "$TEST_TMP/up")" "$want" "the host's command got the 100 MB, identical"
 is "$(wc -c < "$TEST_TMP/v2.out")" 0 "the viewer got nothing back (CMD wrote nothing)"
 
+# Each family alone, through a ticket whose only address is loopback.
+for a in 127.0.0.1 ::1; do
+	case $a in *:*) fam=IPv6 ;; *) fam=IPv4 ;; esac
+	if [ $fam = IPv6 ] && ! grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+		_test_n=$((_test_n + 1))
+		echo "ok $_test_n # SKIP no IPv6 loopback on this machine"
+		continue
+	fi
+	tunnel_connect fam "$(ticket-test addr "$a" "$tunnel_ticket")" < "$TEST_TMP/small"
+	is "$tunnel_rc $(grep -c "connected to .*path direct, $fam" "$TEST_TMP/fam.err")" "0 1" "connect over $fam alone"
+done
+
 # Both ways at once through `cat`: what goes in comes back.
-head -c 5000000 "$TEST_TMP/big" > "$TEST_TMP/small"
 tunnel_listen host3 -- cat
 tunnel_connect v3 "$tunnel_ticket" < "$TEST_TMP/small"
 is "$tunnel_rc" 0 "connect through an echoing host exits 0"
