@@ -70,6 +70,7 @@ lab_portal_stop_portals() {
 
 _lab_teardown() {
 	local i rev=()
+	[ -z "${LAB_PID_nudge:-}" ] || _lab_kill "$LAB_PID_nudge"
 	lab_portal_stop_portals
 	for ((i = ${#_lab_pids[@]} - 1; i >= 0; i--)); do
 		rev+=("${_lab_pids[$i]}")
@@ -157,13 +158,16 @@ _lab_portal_services() {
 # while it started unprocessed until the next one arrives (the frontend
 # then waits 25 s for it). A ping every half second wakes it up.
 _lab_xdpw_nudge() {
-	local wlr=org.freedesktop.impl.portal.desktop.wlr
+	local owner
 	while :; do
-		if gdbus call --session --dest org.freedesktop.DBus \
+		# Its unique name: a ping to that never starts the portal again.
+		owner=$(gdbus call --session --dest org.freedesktop.DBus \
 		    --object-path /org/freedesktop/DBus \
-		    --method org.freedesktop.DBus.NameHasOwner "$wlr" 2>/dev/null |
-		    grep -q true; then
-			gdbus call --session --dest "$wlr" \
+		    --method org.freedesktop.DBus.GetNameOwner \
+		    org.freedesktop.impl.portal.desktop.wlr 2>/dev/null |
+		    sed -n "s/^('\(:[0-9.]*\)',)\$/\1/p")
+		if [ -n "$owner" ]; then
+			gdbus call --session --dest "$owner" \
 			    --object-path /org/freedesktop/portal/desktop \
 			    --method org.freedesktop.DBus.Peer.Ping >/dev/null 2>&1
 		fi
