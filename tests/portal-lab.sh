@@ -12,7 +12,8 @@
 #   lab_portal_chooser none|decline   rewrites the wlr portal's chooser
 #   lab_portal_stop_portals  ends the D-Bus-activated portal processes
 #   lab_stop PID [SECS]      SIGTERM to PID; its exit status (SIGKILL and
-#                            a diagnostic when it ignores that for SECS)
+#                            a diagnostic when it ignores that for SECS;
+#                            LAB_DEBUG=1 adds its signal state and stacks)
 #
 # Needs $top_builddir/tests/wlr-dmabuf-shim.so (built by `make check`).
 
@@ -77,6 +78,11 @@ lab_stop() {
 	kill -TERM "$pid" 2>/dev/null
 	if ! wait_for "$secs" lab_exited "$pid"; then
 		diag "pid $pid did not exit within $secs s of SIGTERM: killed"
+		if [ -n "${LAB_DEBUG:-}" ]; then
+			grep -E 'State|Sig|ShdPnd' "/proc/$pid/status" | sed 's/^/# /'
+			gdb -batch -p "$pid" -ex "thread apply all bt" 2>/dev/null | grep -E '^#|^Thread' | sed 's/^/# /'
+			ps -o pid,stat,args --ppid "$pid" | sed 's/^/# /'
+		fi
 		kill -KILL "$pid" 2>/dev/null
 	fi
 	wait "$pid"

@@ -18,7 +18,8 @@ echo "$PP_PIPEWIRE_NODE" >"$out/node"
 gst-launch-1.0 -q pipewiresrc fd=3 path="$PP_PIPEWIRE_NODE" ! videoconvert ! fakesink &
 gst=$!
 exec 3<&-
-trap 'kill -INT $gst; wait $gst; echo clean >"$out/stopped"; exit 0' TERM
+# gst-launch with pipewiresrc sometimes hangs on SIGINT: SIGTERM ends it.
+trap 'kill -TERM $gst; wait $gst; echo clean >"$out/stopped"; exit 0' TERM
 wait $gst
 echo "stream ended by itself" >"$out/stopped"
 exit 3
