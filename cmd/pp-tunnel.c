@@ -304,6 +304,8 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 			.remote = (struct sockaddr *)&v->remote,
 			.remote_len = v->remote_len,
 			.io = { viewer_send, viewer_flush, v },
+			.max_udp_payload = udp_max_payload(
+			    (struct sockaddr *)&v->remote, v->remote_len),
 			.idle_timeout_ms = idle_ms,
 			.ev = ev,
 			.ud = v,
@@ -700,6 +702,8 @@ cmd_connect(const char *text)
 			.remote = (struct sockaddr *)&c->remote,
 			.remote_len = rlen,
 			.io = { cand_send, cand_flush, c },
+			.max_udp_payload = udp_max_payload(
+			    (struct sockaddr *)&c->remote, rlen),
 			.idle_timeout_ms = idle_ms,
 			.handshake_timeout_ms = timeout_s * 1000,
 			.close_when_output_gone = TRUE,
