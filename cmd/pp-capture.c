@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "audio.h"
 #include "log.h"
 #include "portal.h"
 #include "pwglib.h"
@@ -40,8 +41,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: pp-capture [--source portal|x11|test] [--window] [--window-id ID]\n"
-	    "                  [--cursor embedded|hidden] [--app NAME] [--mic] [--no-audio]\n"
-	    "                  [--select-only] [--verbose] -- PROG [ARGS ...]\n"
+	    "           [--cursor embedded|hidden] [--app NAME] [--mic] [--no-audio]\n"
+	    "           [--select-only] [--verbose] -- prog [args ...]\n"
 	    "       pp-capture --list-apps\n");
 	exit(EX_USAGE);
 }
@@ -114,6 +115,57 @@ pick_x11_window(const char *display)
 }
 
 static int
+print_apps(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) apps = NULL;
+	Audio *a;
+
+	if ((a = audio_connect(&error)) == NULL)
+		errx(EX_UNAVAILABLE, "%s: start pipewire (and wireplumber) in this session", error->message);
+	apps = audio_list_apps(a);
+	for (char **p = apps; *p; p++)
+		printf("%s\n", *p);
+	audio_free(a);
+	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}
+
+/* Sets PP_AUDIO_DEVICE (and PP_MIC); keeps the connection while a
+ * routing lasts. Without PipeWire the share goes on without sound. */
+static Audio *
+setup_audio(char ***env)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dev = NULL;
+	Audio *a;
+
+	if ((a = audio_connect(&error)) == NULL) {
+		log_info("%s: sharing without sound", error->message);
+		*env = g_environ_setenv(*env, "PP_NO_AUDIO", "1", TRUE);
+		return NULL;
+	}
+	if (app != NULL) {
+		if ((dev = audio_route_app(a, app, &error)) == NULL) {
+			audio_free(a);
+			errx(EX_UNAVAILABLE, "cannot capture the sound of %s: %s", app, error->message);
+		}
+	} else {
+		dev = audio_default_monitor(a);
+		if (dev == NULL)
+			log_info("PipeWire has no default sink: the child records its default input");
+	}
+	if (dev != NULL)
+		*env = g_environ_setenv(*env, "PP_AUDIO_DEVICE", dev, TRUE);
+	if (mic)
+		*env = g_environ_setenv(*env, "PP_MIC", "1", TRUE);
+	if (app == NULL) {
+		audio_free(a);
+		a = NULL;
+	}
+	return a;
+}
+
+static int
 parse_source(const char *s)
 {
 	if (strcmp(s, "portal") == 0)
@@ -144,6 +196,7 @@ main(int argc, char *argv[])
 	g_auto(GStrv) env = NULL;
 	g_autofree char *picked = NULL;
 	Portal *portal = NULL;
+	Audio *audio = NULL;
 	PwglibNodeWatch *watch = NULL;
 	int list_apps = 0, ch, pwfd = -1, rc;
 	const char *display;
@@ -198,7 +251,7 @@ main(int argc, char *argv[])
 	if (list_apps) {
 		if (argc > 0)
 			errx(EX_USAGE, "--list-apps takes no program");
-		errx(EX_SOFTWARE, "--list-apps is not built in yet");
+		return print_apps();
 	}
 	if (!source_set)
 		source = getenv("WAYLAND_DISPLAY") != NULL &&
@@ -261,6 +314,8 @@ main(int argc, char *argv[])
 	env = g_environ_setenv(env, "PP_CURSOR", hide_cursor ? "hidden" : "embedded", TRUE);
 	if (no_audio)
 		env = g_environ_setenv(env, "PP_NO_AUDIO", "1", TRUE);
+	else
+		audio = setup_audio(&env);
 
 	loop = g_main_loop_new(NULL, FALSE);
 	/* Handled (not ignored) so that the child starts with defaults. */
@@ -277,8 +332,11 @@ main(int argc, char *argv[])
 		    .envp = env };
 
 		child = spawn_child((const char *const *)argv, &so, &error);
-		if (child < 0)
+		if (child < 0) {
+			audio_free(audio);
+			portal_free(portal);
 			errx(EX_UNAVAILABLE, "cannot run %s: %s", argv[0], error->message);
+		}
 		if (pwfd >= 0)
 			close(pwfd);
 		g_child_watch_add(child, on_child_exit, NULL);
@@ -295,6 +353,7 @@ main(int argc, char *argv[])
 	g_main_loop_run(loop);
 
 	pwglib_watch_free(watch);
+	audio_free(audio);
 	portal_free(portal);
 	if (WIFEXITED(child_status))
 		rc = WEXITSTATUS(child_status);

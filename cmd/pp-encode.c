@@ -15,6 +15,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <X11/Xlib.h>
 
 #include "encoder.h"
 #include "log.h"
@@ -59,6 +60,7 @@ static struct {
 	guint in_w, in_h;	/* what the source gives */
 	guint out_w, out_h;	/* what the encoder gets */
 	guint keyframes_asked;
+	gint window_gone;	/* the shared X window was closed */
 } pp = { .out = STDOUT_FILENO };
 
 static void __attribute__((noreturn))
@@ -301,6 +303,30 @@ cb_source_caps(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	return GST_PAD_PROBE_OK;
 }
 
+/* A screencast's buffers carry the compositor's timestamps, in another
+ * time base than the audio (and the first ones none at all): stamp each
+ * with the pipeline's running time as it arrives, as a capture card
+ * would, so that videorate and the mux see one clock. */
+static GstPadProbeReturn
+cb_restamp(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstElement *src = data;
+	GstClock *clock = gst_element_get_clock(src);
+	GstBuffer *buf;
+	GstClockTime now;
+
+	if (clock == NULL)
+		return GST_PAD_PROBE_OK;
+	now = gst_clock_get_time(clock) - gst_element_get_base_time(src);
+	gst_object_unref(clock);
+	buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+	GST_BUFFER_PTS(buf) = now;
+	GST_BUFFER_DTS(buf) = GST_CLOCK_TIME_NONE;
+	GST_BUFFER_DURATION(buf) = GST_CLOCK_TIME_NONE;
+	GST_PAD_PROBE_INFO_DATA(info) = buf;
+	return GST_PAD_PROBE_OK;
+}
+
 static GstPadProbeReturn
 cb_source_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -431,6 +457,9 @@ build_video(GstElement *mux, GstElement *enc)
 	link_pair(queue2, mux);
 
 	srcpad = gst_element_get_static_pad(pp.vsrc, "src");
+	if (source == SRC_PIPEWIRE)
+		gst_pad_add_probe(srcpad, GST_PAD_PROBE_TYPE_BUFFER,
+		    cb_restamp, pp.vsrc, NULL);
 	gst_pad_add_probe(srcpad, GST_PAD_PROBE_TYPE_BUFFER, cb_source_buffer,
 	    NULL, NULL);
 	probe_event(convert, "sink", cb_source_caps);
@@ -451,6 +480,83 @@ audio_server_reachable(void)
 	return ret != GST_STATE_CHANGE_FAILURE;
 }
 
+/* The audio server's recording sources by name, and the monitor of its
+ * default sink. "@DEFAULT_MONITOR@" is not used: pipewire-pulse takes it
+ * for the default source, which is the microphone on most desktops. */
+static void
+audio_sources(GPtrArray *names, char **default_monitor)
+{
+	/* The PulseAudio provider alone: pulsesrc is what records, and
+	 * the PipeWire provider of this era double-frees when stopped. */
+	GstDeviceProvider *prov =
+	    gst_device_provider_factory_get_by_name("pulsedeviceprovider");
+	GList *devices;
+
+	if (prov == NULL)
+		return;
+	/* Started, it also learns which sink is the default one. */
+	if (!gst_device_provider_start(prov)) {
+		gst_object_unref(prov);
+		return;
+	}
+	devices = gst_device_provider_get_devices(prov);
+	for (GList *l = devices; l != NULL; l = l->next) {
+		GstDevice *dev = l->data;
+		g_autoptr(GstStructure) props = gst_device_get_properties(dev);
+		g_autofree char *name = NULL;
+		gboolean is_default = FALSE;
+
+		if (g_object_class_find_property(G_OBJECT_GET_CLASS(dev),
+		    "internal-name") == NULL)
+			continue;
+		g_object_get(dev, "internal-name", &name, NULL);
+		if (name == NULL)
+			continue;
+		if (props != NULL)
+			gst_structure_get_boolean(props, "is-default",
+			    &is_default);
+		if (gst_device_has_classes(dev, "Audio/Source"))
+			g_ptr_array_add(names, g_strdup(name));
+		else if (is_default && gst_device_has_classes(dev, "Audio/Sink")
+		    && *default_monitor == NULL)
+			*default_monitor = g_strdup_printf("%s.monitor", name);
+	}
+	g_list_free_full(devices, gst_object_unref);
+	gst_device_provider_stop(prov);
+	gst_object_unref(prov);
+}
+
+/* What to record: the device asked for when it exists, else the default
+ * sink's monitor. NULL (after saying why) when there is nothing to
+ * record; exits when the device asked for does not exist. */
+static char *
+audio_pick_device(void)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	char *monitor = NULL;
+
+	if (!audio_server_reachable()) {
+		log_info("no audio server (PulseAudio or PipeWire) answers; streaming video only");
+		pp.audio = g_strdup("none (no audio server)");
+		return NULL;
+	}
+	audio_sources(names, &monitor);
+	if (audio_device != NULL) {
+		g_free(monitor);
+		for (guint i = 0; i < names->len; i++)
+			if (strcmp(names->pdata[i], audio_device) == 0)
+				return g_strdup(audio_device);
+		g_ptr_array_add(names, NULL);
+		g_autofree char *list = g_strjoinv(", ", (char **)names->pdata);
+		errx(EX_UNAVAILABLE, "audio device %s does not exist; sources here: %s (or pass --no-audio)", audio_device, *list != '\0' ? list : "none");
+	}
+	if (monitor == NULL) {
+		log_info("the audio server has no output device to record; streaming video only");
+		pp.audio = g_strdup("none (no output device)");
+	}
+	return monitor;
+}
+
 static GstElement *
 audio_branch(GstElement *src)
 {
@@ -461,42 +567,40 @@ audio_branch(GstElement *src)
 	    make("audioresample", NULL), caps, NULL);
 }
 
+/* The sound: the test tone, or what DEVICE records; with --mic, the
+ * default recording source mixed in. */
 static void
-build_audio(GstElement *mux)
+build_audio(GstElement *mux, const char *device)
 {
 	GstElement *last, *src, *enc, *queue;
 
-	if (source == SRC_TEST) {
+	if (device == NULL) {
 		src = make("audiotestsrc", "audio-source");
 		g_object_set(src, "is-live", TRUE, "freq", (double)tone,
 		    "volume", 0.3, NULL);
-		last = audio_branch(src);
 		pp.audio = g_strdup_printf("test tone %u Hz", tone);
 	} else {
 		src = make("pulsesrc", "audio-source");
-		g_object_set(src, "client-name", "pp-encode", "device",
-		    audio_device != NULL ? audio_device : "@DEFAULT_MONITOR@",
+		g_object_set(src, "client-name", "pp-encode", "device", device,
 		    NULL);
-		last = audio_branch(src);
-		pp.audio = g_strdup(audio_device != NULL ? audio_device :
-		    "@DEFAULT_MONITOR@");
-		if (mic) {
-			GstElement *mix = make("audiomixer", NULL);
-			GstElement *msrc = make("pulsesrc", "mic-source");
-			GstElement *mlast;
+		pp.audio = g_strdup(device);
+	}
+	last = audio_branch(src);
+	if (mic) {
+		GstElement *mix = make("audiomixer", NULL);
+		GstElement *msrc = make("pulsesrc", "mic-source");
+		GstElement *mlast;
+		char *desc;
 
-			g_object_set(msrc, "client-name", "pp-encode-mic",
-			    NULL);
-			mlast = audio_branch(msrc);
-			gst_bin_add(GST_BIN(pp.pipe), mix);
-			link_pair(last, mix);
-			link_pair(mlast, mix);
-			last = mix;
-			g_free(pp.audio);
-			pp.audio = g_strdup_printf("%s + microphone",
-			    audio_device != NULL ? audio_device :
-			    "@DEFAULT_MONITOR@");
-		}
+		g_object_set(msrc, "client-name", "pp-encode-mic", NULL);
+		mlast = audio_branch(msrc);
+		gst_bin_add(GST_BIN(pp.pipe), mix);
+		link_pair(last, mix);
+		link_pair(mlast, mix);
+		last = mix;
+		desc = g_strdup_printf("%s + microphone", pp.audio);
+		g_free(pp.audio);
+		pp.audio = desc;
 	}
 	if ((enc = gst_element_factory_make("avenc_aac", NULL)) != NULL)
 		g_object_set(enc, "bitrate", 128000, NULL);
@@ -514,25 +618,37 @@ static void
 build_pipeline(GstElement *enc)
 {
 	GstElement *mux, *sink;
+	g_autofree char *device = NULL;
 	gboolean audio = !no_audio;
 
 	pp.pipe = gst_pipeline_new("pp-encode");
+	/* The system's monotonic clock, not one a source offers: the
+	 * PipeWire clock jumps when the graph's driver changes (minutes of
+	 * duplicated frames), and the audio sources follow any clock. */
+	GstClock *clock = gst_system_clock_obtain();
+	gst_pipeline_use_clock(GST_PIPELINE(pp.pipe), clock);
+	gst_object_unref(clock);
 	mux = make("mpegtsmux", "mux");
 	sink = make("fdsink", "sink");
 	/* Live: write each packet as soon as it is muxed. */
 	g_object_set(sink, "fd", pp.out, "sync", FALSE, NULL);
 	chain(mux, sink, NULL);
 
+	/* The test source has its tone, unless a device is named (as
+	 * pp-capture does when it routes an application's sound). */
 	if (no_audio) {
 		pp.audio = g_strdup("none (--no-audio)");
-	} else if (source != SRC_TEST && !audio_server_reachable()) {
-		log_info("no audio server (PulseAudio or PipeWire) answers; streaming video only");
-		pp.audio = g_strdup("none (no audio server)");
+	} else if (source == SRC_TEST && audio_device == NULL) {
+		if (mic && !audio_server_reachable()) {
+			log_info("no audio server (PulseAudio or PipeWire) answers; no microphone");
+			mic = FALSE;
+		}
+	} else if ((device = audio_pick_device()) == NULL) {
 		audio = FALSE;
 	}
 	build_video(mux, enc);
 	if (audio)
-		build_audio(mux);
+		build_audio(mux, device);
 }
 
 static gboolean
@@ -553,9 +669,26 @@ cb_stop(gpointer data)
 		g_main_loop_quit(pp.loop);
 		return G_SOURCE_CONTINUE;
 	}
+	if (g_atomic_int_get(&pp.frames) == 0) {
+		/* Nothing streamed yet (a screencast still negotiating, say):
+		 * nothing to finish, and EOS would wait for the first frame. */
+		log_debug("signal %d before the first frame: stopping", GPOINTER_TO_INT(data));
+		g_main_loop_quit(pp.loop);
+		return G_SOURCE_CONTINUE;
+	}
 	log_debug("signal %d: finishing the stream", GPOINTER_TO_INT(data));
 	pp.stopping = TRUE;
 	gst_element_send_event(pp.pipe, gst_event_new_eos());
+	if (source == SRC_PIPEWIRE) {
+		/* A screencast whose node is gone (the share was stopped)
+		 * never hands EOS on: end the stream right past it. */
+		g_autoptr(GstPad) pad = gst_element_get_static_pad(pp.vsrc,
+		    "src");
+		g_autoptr(GstPad) peer = gst_pad_get_peer(pad);
+
+		if (peer != NULL)
+			gst_pad_send_event(peer, gst_event_new_eos());
+	}
 	g_timeout_add_seconds(DRAIN_TIMEOUT, cb_drain_timeout, NULL);
 	return G_SOURCE_CONTINUE;
 }
@@ -606,6 +739,45 @@ end_from_source(void)
 	g_timeout_add_seconds(DRAIN_TIMEOUT, cb_drain_timeout, NULL);
 }
 
+static gboolean
+cb_window_gone(gpointer data)
+{
+	if (!pp.stopping) {
+		log_info("the shared window was closed; finishing the stream");
+		end_from_source();
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Xlib's default handler exits the process on any error, such as the
+ * shared window being closed under ximagesrc (BadWindow): that window
+ * ending is the user ending the share, so the stream ends cleanly. This
+ * runs in ximagesrc's thread: only flag it and let the main loop act. */
+static int
+cb_x_error(Display *dpy, XErrorEvent *ev)
+{
+	if (window_id != 0 && ev->resourceid == window_id) {
+		if (!g_atomic_int_get(&pp.window_gone)) {
+			g_atomic_int_set(&pp.window_gone, 1);
+			g_idle_add_full(G_PRIORITY_HIGH, cb_window_gone, NULL,
+			    NULL);
+		}
+	} else {
+		log_debug("X error %d on resource 0x%lx ignored",
+		    ev->error_code, ev->resourceid);
+	}
+	return 0;
+}
+
+/* The connection to the X server is gone: Xlib exits when this returns,
+ * so say why first. */
+static int
+cb_x_io_error(Display *dpy)
+{
+	warnx("the X display closed the connection; the stream ends unfinished");
+	_exit(EX_UNAVAILABLE);
+}
+
 static const char *
 error_hint(GstMessage *msg)
 {
@@ -635,8 +807,6 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 	case GST_MESSAGE_EOS:
 		if (!pp.stopping)
 			log_info("the source ended the stream");
-		else if (pp.ended)
-			log_info("the screen source stopped; stream finished");
 		g_main_loop_quit(pp.loop);
 		break;
 	case GST_MESSAGE_ERROR:
@@ -653,12 +823,17 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 		 * stopped sharing) as an error once it has streamed. */
 		if (GST_ELEMENT(from) == pp.vsrc && source == SRC_PIPEWIRE &&
 		    g_atomic_int_get(&pp.frames) > 0 && !pp.stopping) {
-			log_debug("the PipeWire stream ended: %s", error->message);
+			log_info("the screencast ended (%s); finishing the stream", error->message);
 			end_from_source();
 			break;
 		}
 		if (pp.ended)	/* more of the same while draining */
 			break;
+		if (g_atomic_int_get(&pp.window_gone)) {
+			/* ximagesrc failing on the closed window */
+			cb_window_gone(NULL);
+			break;
+		}
 		warnx("%s: %s; %s", GST_OBJECT_NAME(from), error->message,
 		    error_hint(msg));
 		pp.status = error->domain == GST_CORE_ERROR ? EX_SOFTWARE :
@@ -842,8 +1017,8 @@ main(int argc, char *argv[])
 		errx(EX_USAGE, "--display, --window-id and --cursor work with --source x11 only");
 	if (pw_set && source != SRC_PIPEWIRE)
 		errx(EX_USAGE, "--pipewire-fd and --node work with --source pipewire only");
-	if (pulse_set && source == SRC_TEST)
-		errx(EX_USAGE, "--audio-device and --mic need a screen source (x11 or pipewire)");
+	if (tone_set && audio_device != NULL)
+		errx(EX_USAGE, "--tone and --audio-device exclude each other: the test source records one or plays the other");
 	if (pulse_set && no_audio)
 		errx(EX_USAGE, "--no-audio contradicts --audio-device and --mic");
 	if (source == SRC_X11 && display == NULL && env("DISPLAY") == NULL)
@@ -883,6 +1058,10 @@ main(int argc, char *argv[])
 	g_clear_pointer(&why, g_free);
 	if ((enc = encoder_make(pp.encoder, &es, &why)) == NULL)
 		errx(EX_UNAVAILABLE, "encoder %s: %s", pp.encoder, why);
+	if (source == SRC_X11) {
+		XSetErrorHandler(cb_x_error);
+		XSetIOErrorHandler(cb_x_io_error);
+	}
 	build_pipeline(enc);
 
 	pp.loop = g_main_loop_new(NULL, FALSE);

@@ -25,6 +25,7 @@
 
 #define KICK_INTERVAL_US	(500 * G_TIME_SPAN_MILLISECOND)
 #define GRACE_S			5	/* SIGTERM, then SIGKILL */
+#define EOF_GRACE_MS		1000	/* output closed, still running */
 
 static const char *socket_path;		/* --socket */
 static unsigned linger_s;		/* --linger */
@@ -35,7 +36,7 @@ static int no_keyframe_signal;		/* --no-keyframe-signal */
 typedef struct {
 	pid_t pid;			/* 0 once reaped */
 	int out;			/* its stdout; -1 once at EOF */
-	guint out_watch, kill_timer;
+	guint out_watch, kill_timer, eof_timer;
 	gboolean stopping;		/* we asked it to stop */
 	gboolean got_data;
 	Fanq *q;			/* the stream it feeds, until its EOF */
@@ -212,6 +213,20 @@ on_gone(FanqConsumer *c, const char *reason, gpointer data)
 		    NULL);
 }
 
+static gboolean
+on_eof_grace_over(gpointer data)
+{
+	Producer *p = data;
+
+	p->eof_timer = 0;
+	if (p->pid > 0 && !p->stopping) {
+		log_info("the producer (pid %d) closed its output but still runs: stopping it",
+		    (int)p->pid);
+		producer_stop(p);
+	}
+	return G_SOURCE_REMOVE;
+}
+
 /* The producer's stream is over: its consumers get the rest, then EOF. */
 static void
 producer_eof(Producer *p)
@@ -228,6 +243,10 @@ producer_eof(Producer *p)
 		new_queue();
 	fanq_finish(q);
 	maybe_free_queue(q);
+	/* Its stream is over even if it lives on: unless it exits now (the
+	 * usual case), stop it, so that the next consumer gets a new one. */
+	if (p->pid > 0 && !p->stopping)
+		p->eof_timer = g_timeout_add(EOF_GRACE_MS, on_eof_grace_over, p);
 }
 
 static gboolean
@@ -275,6 +294,8 @@ on_producer_exit(GPid pid, int status, gpointer data)
 	g_spawn_close_pid(pid);
 	if (p->kill_timer)
 		g_source_remove(p->kill_timer);
+	if (p->eof_timer)
+		g_source_remove(p->eof_timer);
 	p->pid = 0;
 	/* What it wrote before it died still goes out; then EOF, even if
 	 * something it left behind holds the pipe open. */

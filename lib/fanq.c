@@ -24,6 +24,8 @@ typedef struct Chunk {
 	uint64_t offset;		/* of data[0] in the stream */
 	int64_t clock;			/* stream clock at its start */
 	gboolean keyframe;		/* starts with a keyframe */
+	uint8_t *psi;			/* keyframe: the PAT and PMT before it */
+	size_t psi_len;
 	size_t len, cap;
 	uint8_t data[];
 } Chunk;
@@ -77,6 +79,7 @@ chunk_unref(Chunk *ch)
 	while (ch != NULL && --ch->ref == 0) {
 		Chunk *next = ch->next;
 
+		free(ch->psi);
 		free(ch);
 		ch = next;
 	}
@@ -95,6 +98,8 @@ chunk_new(Fanq *q, size_t cap)
 	ch->offset = 0;
 	ch->clock = q->ts.clock;
 	ch->keyframe = FALSE;
+	ch->psi = NULL;
+	ch->psi_len = 0;
 	ch->len = 0;
 	ch->cap = cap;
 	return ch;
@@ -339,12 +344,10 @@ start(FanqConsumer *c, Chunk *key)
 {
 	Fanq *q = c->q;
 
-	/* The latest PAT and PMT first: the keyframe is of no use to a
-	 * demuxer that does not know the PIDs yet. */
-	if (q->ts.have_pat)
-		g_byte_array_append(c->pre, q->ts.pat, TS_PACKET_SIZE);
-	if (q->ts.have_pmt)
-		g_byte_array_append(c->pre, q->ts.pmt, TS_PACKET_SIZE);
+	/* The PAT and PMT first: the keyframe is of no use to a demuxer
+	 * that does not know the PIDs yet. */
+	if (key->psi != NULL)
+		g_byte_array_append(c->pre, key->psi, key->psi_len);
 	c->chunk = chunk_ref(key);
 	c->off = 0;
 	c->caught_up = q->ts.clock;
@@ -498,6 +501,23 @@ take_packet(Fanq *q, const uint8_t *p, size_t room)
 		q->building = chunk_new(q, MAX(room, TS_PACKET_SIZE) /
 		    TS_PACKET_SIZE * TS_PACKET_SIZE);
 		q->building->keyframe = key;
+		if (key && (q->ts.have_pat || q->ts.have_pmt)) {
+			Chunk *ch = q->building;
+
+			/* As they were then: the latest ones, in step
+			 * with the continuity counters that follow. */
+			ch->psi = malloc(2 * TS_PACKET_SIZE);
+			if (ch->psi == NULL)
+				g_error("out of memory");
+			if (q->ts.have_pat) {
+				memcpy(ch->psi, q->ts.pat, TS_PACKET_SIZE);
+				ch->psi_len += TS_PACKET_SIZE;
+			}
+			if (q->ts.have_pmt) {
+				memcpy(ch->psi + ch->psi_len, q->ts.pmt, TS_PACKET_SIZE);
+				ch->psi_len += TS_PACKET_SIZE;
+			}
+		}
 	}
 	memcpy(q->building->data + q->building->len, p, TS_PACKET_SIZE);
 	q->building->len += TS_PACKET_SIZE;

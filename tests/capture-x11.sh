@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/libtest.sh"
 need pp-capture Xvfb xsetroot xlogo xwininfo gst-launch-1.0 ffmpeg python3
 
-plan 12
+plan 16
 private_xdg
 unset WAYLAND_DISPLAY PULSE_SERVER PIPEWIRE_REMOTE
 exec 5>"$TEST_TMP/displayfd"
@@ -65,3 +65,15 @@ DISPLAY= pp-capture --source x11 -- true 2>"$TEST_TMP/err"
 is "$?" 69 "no display exits 69"
 pp-capture --source x11 --select-only 2>"$TEST_TMP/err"
 is "$?" 64 "--select-only without the portal is a usage error"
+# The example of pp-capture(1).
+like "$(pp-capture --source x11 --window-id "$wid" --cursor hidden -- env)" "PP_WINDOW_ID=$wid" "the manual's x11 example prints the window id"
+
+# --window without an id: the user clicks the window (a fake click here).
+mkdir "$TEST_TMP/click"
+python3 "$top_srcdir/tests/x11-click.py" 60 50 "$TEST_TMP/click/env" &
+clicker=$!
+track_pid $clicker
+pp-capture --source x11 --window -- "$TEST_TMP/child.sh" "$TEST_TMP/click" 2>"$TEST_TMP/click/err"
+is "$?" 0 "pp-capture --window runs the child once a window is clicked"
+like "$(cat "$TEST_TMP/click/err")" 'click the window' "it asks the user to click the window"
+is "$(var click PP_WINDOW_ID)" "$wid" "PP_WINDOW_ID is the clicked window"

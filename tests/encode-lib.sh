@@ -70,13 +70,14 @@ near() {
 	    'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t) }'
 }
 
-# start_xvfb: an X server of its own, 640x480; sets DISPLAY.
+# start_xvfb: an X server of its own, 640x480; sets DISPLAY and XVFB_PID.
 start_xvfb() {
 	local fifo="$TEST_TMP/xvfb.display" n
 	mkfifo "$fifo"
 	Xvfb -displayfd 3 -noreset -screen 0 640x480x24 -nolisten tcp \
 	    3>"$fifo" 2>"$TEST_TMP/xvfb.log" &
-	track_pid $!
+	XVFB_PID=$!
+	track_pid $XVFB_PID
 	read -r -t 10 n <"$fifo" || bail "Xvfb did not start: $(cat "$TEST_TMP/xvfb.log")"
 	export DISPLAY=":$n"
 }
@@ -105,4 +106,33 @@ for m in re.finditer(b"\x00\x00\x01", data):
     elif t == 5 and data[i + 1] & 0x80:  # first_mb_in_slice == 0
         idr += 1
 print(sps, idr)'
+}
+
+# start_audio_server: PipeWire, WirePlumber and pipewire-pulse on a private
+# D-Bus session, all in $TEST_TMP (call private_xdg first); sets
+# PULSE_SERVER and waits until the server answers.
+start_audio_server() {
+	export DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG_RUNTIME_DIR/bus"
+	export PULSE_SERVER="unix:$XDG_RUNTIME_DIR/pulse/native"
+	unset PIPEWIRE_REMOTE
+	dbus-daemon --session --address="$DBUS_SESSION_BUS_ADDRESS" --nofork \
+	    --nopidfile >"$TEST_TMP/dbus.log" 2>&1 &
+	track_pid $!
+	wait_for 10 test -S "$XDG_RUNTIME_DIR/bus" || bail "dbus-daemon did not start"
+	pipewire >"$TEST_TMP/pipewire.log" 2>&1 &
+	track_pid $!
+	wait_for 10 test -S "$XDG_RUNTIME_DIR/pipewire-0" || bail "pipewire did not start"
+	wireplumber >"$TEST_TMP/wireplumber.log" 2>&1 &
+	track_pid $!
+	pipewire-pulse >"$TEST_TMP/pipewire-pulse.log" 2>&1 &
+	track_pid $!
+	wait_for 10 eval 'pactl info >/dev/null 2>&1' || bail "pipewire-pulse does not answer"
+}
+
+# play_tone HZ SINK: a sine tone played into SINK until the test ends.
+play_tone() {
+	gst-launch-1.0 -q audiotestsrc is-live=true freq="$1" volume=0.5 ! \
+	    pulsesink device="$2" client-name="tone-$1" \
+	    >"$TEST_TMP/tone-$1.log" 2>&1 &
+	track_pid $!
 }

@@ -15,10 +15,10 @@ is "$(video_info "$a")" "640x360 30/1" "1280x720 scaled to fit 640x360, 30 fps b
 is "$(decode_errors "$a")" "" "every frame decodes without error"
 n=$(video_frames "$a")
 ok "about 3 s of video ($n frames)" test "${n:-0}" -ge 45
-read -r f rms spread < <(tone "$a")
+read -r f rms pure < <(tone "$a")
 ok "the tone is 440 Hz (got $f)" near "$f" 440 3
-ok "the tone is loud and pure (rms $rms, spread $spread)" \
-    awk -v r="$rms" -v s="$spread" 'BEGIN { exit !(r > 0.05 && s < 0.05) }'
+ok "the tone is loud and pure (rms $rms, purity $pure)" \
+    awk -v r="$rms" -v p="$pure" 'BEGIN { exit !(r > 0.05 && p > 0.98) }'
 like "$(cat "$TEST_TMP/a.err")" \
     '^pp-encode: source test \(1280x720\), 640x360 at 30 fps, encoder [a-z0-9]+, 6000 kbit/s, keyframe every 2 s, audio test tone 440 Hz$' \
     "one start line on stderr, nothing else"
@@ -33,10 +33,10 @@ is "$?" 0 "exit 0 after SIGINT"
 is "$(streams "$b")" "h264 aac" "one H.264 and one AAC stream"
 is "$(video_info "$b")" "320x240 15/1" "400x300 scaled to fit 320x320, 15 fps"
 is "$(decode_errors "$b")" "" "every frame decodes without error"
-read -r f rms spread < <(tone "$b")
+read -r f rms pure < <(tone "$b")
 ok "the tone is 1000 Hz (got $f)" near "$f" 1000 5
-ok "the tone is loud and pure (rms $rms, spread $spread)" \
-    awk -v r="$rms" -v s="$spread" 'BEGIN { exit !(r > 0.05 && s < 0.05) }'
+ok "the tone is loud and pure (rms $rms, purity $pure)" \
+    awk -v r="$rms" -v p="$pure" 'BEGIN { exit !(r > 0.05 && p > 0.98) }'
 like "$(cat "$TEST_TMP/b.err")" '320x240 at 15 fps, .* 800 kbit/s' \
     "the start line gives size, rate and bit rate"
 

@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 need pp-encode ffmpeg ffprobe Xvfb xsetroot xlogo xwininfo
-plan 18
+plan 25
 
 # rgb FILE [FILTER]: "R G B" of the first decoded frame (through FILTER,
 # e.g. a crop), averaged down to one pixel.
@@ -55,7 +55,8 @@ ok "the picture is #2060c0 (got $got)" close_to "$got" "32 96 192"
 
 # One window: a green xlogo on the blue screen.
 xlogo -bg '#00ff00' -fg '#00ff00' -geometry 160x120+40+40 2>/dev/null &
-track_pid $!
+xlogo_pid=$!
+track_pid $xlogo_pid
 xid=
 wait_for 10 eval 'xid=$(xwininfo -root -tree | awk "/\"xlogo\"/ { print \$1; exit }"); [ -n "$xid" ]'
 ok "xlogo is up ($xid)" test -n "$xid"
@@ -64,6 +65,24 @@ PP_WINDOW_ID=$xid encode_for 2 "$TEST_TMP/win.ts" "$TEST_TMP/win.err" -- \
 is "$(video_info "$TEST_TMP/win.ts")" "160x120 30/1" "PP_WINDOW_ID: the window's size"
 got=$(rgb "$TEST_TMP/win.ts")
 ok "the window is green (got $got)" close_to "$got" "0 255 0"
+
+# Closing the shared window ends the stream cleanly, by itself.
+pp-encode --source x11 --window-id "$xid" --no-audio -o "$TEST_TMP/closed.ts" \
+    2>"$TEST_TMP/closed.err" &
+pid=$!
+track_pid $pid
+wait_for 20 grep -q '^pp-encode: source' "$TEST_TMP/closed.err"
+sleep 1
+kill "$xlogo_pid"
+for _ in $(seq 100); do
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.1
+done
+ok "the window closed: pp-encode ends by itself" eval '! kill -0 $pid 2>/dev/null'
+wait $pid
+is "$?" 0 "with exit 0"
+like "$(cat "$TEST_TMP/closed.err")" 'the shared window was closed; finishing the stream' "saying the window was closed"
+is "$(decode_errors "$TEST_TMP/closed.ts")" "" "and a stream that decodes to the end"
 
 # The pointer sits in the middle of the screen: drawn by default, not
 # with PP_CURSOR=hidden.
@@ -85,3 +104,14 @@ got=$(rgb "$TEST_TMP/mute.ts" crop=32:32:16:400)
 ok "with the screen's picture (got $got)" close_to "$got" "32 96 192"
 is "$(grep -c 'no audio server (PulseAudio or PipeWire) answers' "$TEST_TMP/mute.err")" 1 "one line says there is no audio server"
 like "$(cat "$TEST_TMP/mute.err")" 'audio none \(no audio server\)$' "and the start line too"
+
+# The X server goes away: one line, exit 69.
+pp-encode --source x11 --no-audio -o "$TEST_TMP/gone.ts" 2>"$TEST_TMP/gone.err" &
+pid=$!
+track_pid $pid
+wait_for 20 grep -q '^pp-encode: source' "$TEST_TMP/gone.err"
+kill "$XVFB_PID"
+wait $pid
+is "$?" 69 "the X server gone: exit 69"
+is "$(grep -vc '^pp-encode: source' "$TEST_TMP/gone.err")" 1 "one line"
+like "$(cat "$TEST_TMP/gone.err")" 'the X display closed the connection' "saying so"

@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/fanout-lib.sh"
 need gst-launch-1.0 ffmpeg ffprobe
-plan 39
+plan 41
 
 S=$TEST_TMP/fan.sock
 P=$TEST_TMP/producer
@@ -106,3 +106,19 @@ PROD=$(producer_pids "$LOG2")
 kill $G; wait $G
 ok "the producer stops once --linger 2 has passed" wait_for 15 dead "$PROD"
 like "$(cat "$LOG2")" "no consumer for 2 s: stopping the producer" "...as logged"
+
+# --- --no-keyframe-signal: a producer that SIGUSR1 would kill ---------------
+LOG3=$TEST_TMP/fan3.log
+DEFAULT_USR1=1 pp-fanout serve --socket "$TEST_TMP/s3.sock" --no-keyframe-signal -- "$P" 2> "$LOG3" &
+FAN3=$!
+track_pid $FAN3
+wait_for 10 test -S "$TEST_TMP/s3.sock"
+pp-fanout attach --socket "$TEST_TMP/s3.sock" > "$TEST_TMP/i.ts" & I=$!
+track_pid $I
+wait_for 20 grows "$TEST_TMP/i.ts" 20000
+pp-fanout attach --socket "$TEST_TMP/s3.sock" > "$TEST_TMP/j.ts" & J=$!
+track_pid $J
+ok "with --no-keyframe-signal, a second join leaves such a producer alone" \
+	wait_for 20 grows "$TEST_TMP/j.ts" 20000
+kill $I $J; wait $I $J
+unlike "$(cat "$LOG3")" "ended by itself" "...it was not killed"

@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/portal-lab.sh"
 need pp-capture ffmpeg python3 swaymsg
 
-plan 11
+plan 13
 lab_portal_start '#ff0000'
 
 # The child: records its environment and fd 3, then 12 frames from the
@@ -63,3 +63,14 @@ capture blue
 is "$?" 0 "a second capture exits 0"
 share=$(dominant '#0000ff' "$TEST_TMP/blue/frame11.png")
 ok "the second frame shows the blue background ($share% blue)" test "$share" -ge 90
+
+# The example of pp-capture(1).
+mkdir "$TEST_TMP/example"
+(cd "$TEST_TMP/example" &&
+    timeout 60 pp-capture --source portal -- sh -c 'exec gst-launch-1.0 -q \
+    pipewiresrc fd=3 path="$PP_PIPEWIRE_NODE" num-buffers=12 \
+    ! videoconvert ! pngenc snapshot=false \
+    ! multifilesink location=frame%02d.png')
+is "$?" 0 "the manual's example runs"
+share=$(dominant '#0000ff' "$TEST_TMP/example/frame11.png")
+ok "and its last frame shows the screen ($share% blue)" test "$share" -ge 90

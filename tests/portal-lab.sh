@@ -153,9 +153,27 @@ _lab_portal_services() {
 	lab_portal_chooser none
 }
 
+# xdg-desktop-portal-wlr 0.7 sometimes leaves D-Bus messages that came in
+# while it started unprocessed until the next one arrives (the frontend
+# then waits 25 s for it). A ping every half second wakes it up.
+_lab_xdpw_nudge() {
+	local wlr=org.freedesktop.impl.portal.desktop.wlr
+	while :; do
+		if gdbus call --session --dest org.freedesktop.DBus \
+		    --object-path /org/freedesktop/DBus \
+		    --method org.freedesktop.DBus.NameHasOwner "$wlr" 2>/dev/null |
+		    grep -q true; then
+			gdbus call --session --dest "$wlr" \
+			    --object-path /org/freedesktop/portal/desktop \
+			    --method org.freedesktop.DBus.Peer.Ping >/dev/null 2>&1
+		fi
+		sleep 0.5
+	done
+}
+
 lab_portal_start() {
 	local colour=${1:-#ff0000} shim="$top_builddir/tests/wlr-dmabuf-shim.so"
-	need sway setpriv gst-launch-1.0 /usr/libexec/xdg-desktop-portal /usr/libexec/xdg-desktop-portal-wlr
+	need sway setpriv gst-launch-1.0 gdbus /usr/libexec/xdg-desktop-portal /usr/libexec/xdg-desktop-portal-wlr
 	[ -f "$shim" ] || bail "$shim not built (make check builds it)"
 	_lab_wayland=1
 	lab_audio_start
@@ -180,6 +198,7 @@ lab_portal_start() {
 	wait_for 10 test -S "$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY" || bail "sway did not start"
 	# screencopy only sends frames when the screen changes: keep a small
 	# animated window in the top-left corner.
+	lab_spawn nudge _lab_xdpw_nudge
 	lab_spawn animation gst-launch-1.0 -q videotestsrc is-live=true pattern=ball \
 	    ! video/x-raw,width=48,height=48,framerate=15/1 ! waylandsink
 }

@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""Prints the frequency of the tone in raw mono s16le audio on stdin.
+"""Measures tones in raw mono s16le audio on stdin.
 
-Usage: tonefreq.py RATE. Skips the first quarter second (encoder
-priming), then measures the period between rising zero crossings,
-interpolated between samples. Prints "FREQ RMS SPREAD": the frequency in
-Hz, the level (0..1) and how much the periods vary (0 for a pure tone),
-so a test can tell a tone from noise or silence.
+tonefreq.py RATE: prints "FREQ RMS PURE" for the single tone it holds:
+its frequency in Hz (from the periods between rising zero crossings,
+interpolated between samples), the level (0..1) and the fraction of
+periods within 2% of the median (1 for a clean tone; a glitch or two in a
+live capture costs a few, noise or silence gives near 0).
+
+tonefreq.py RATE F1 F2...: prints the amplitude (0..1) of each frequency
+(Goertzel over the middle second), to tell which tones a mix holds.
+
+The first quarter second (encoder priming) and the last tenth are skipped.
 """
 import array
 import math
+import statistics
 import sys
 
 rate = int(sys.argv[1])
@@ -16,9 +22,26 @@ data = array.array("h")
 data.frombytes(sys.stdin.buffer.read())
 if sys.byteorder != "little":
     data.byteswap()
-samples = data[rate // 4:]
+samples = data[rate // 4:len(data) - rate // 10]
+
+if len(sys.argv) > 2:
+    # The middle second: a live capture may start with silence.
+    mid = len(samples) // 2
+    window = samples[max(0, mid - rate // 2):mid + rate // 2]
+    n = len(window)
+    out = []
+    for f in map(float, sys.argv[2:]):
+        coeff = 2 * math.cos(2 * math.pi * f / rate)
+        s1 = s2 = 0.0
+        for x in window:
+            s1, s2 = x + coeff * s1 - s2, s1
+        power = s1 * s1 + s2 * s2 - coeff * s1 * s2
+        out.append("%.4f" % (2 * math.sqrt(max(power, 0)) / max(n, 1) / 32768))
+    print(" ".join(out))
+    sys.exit(0)
+
 if len(samples) < rate // 4:
-    print("0 0 1")
+    print("0 0 0")
     sys.exit(0)
 rms = math.sqrt(sum(s * s for s in samples) / len(samples)) / 32768
 crossings = []
@@ -26,10 +49,11 @@ for i in range(1, len(samples)):
     a, b = samples[i - 1], samples[i]
     if a < 0 <= b:
         crossings.append(i - 1 + a / (a - b))
-if len(crossings) < 3:
-    print("0 %.4f 1" % rms)
-    sys.exit(0)
 periods = [y - x for x, y in zip(crossings, crossings[1:])]
-mean = sum(periods) / len(periods)
-spread = max(abs(p - mean) for p in periods) / mean
-print("%.1f %.4f %.3f" % (rate / mean, rms, spread))
+if len(periods) < 3:
+    print("0 %.4f 0" % rms)
+    sys.exit(0)
+median = statistics.median(periods)
+good = [p for p in periods if abs(p - median) <= 0.02 * median]
+print("%.1f %.4f %.3f" % (rate / statistics.mean(good), rms,
+                          len(good) / len(periods)))

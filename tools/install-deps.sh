@@ -4,22 +4,32 @@
 # players, and the real services its tests start (Xvfb, PipeWire, sway and
 # the portals, mosquitto, coturn). Run as root.
 set -e
+
+build="build-essential autoconf automake pkgconf
+	libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+	libbsd-dev libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev
+	libnice-dev libmosquitto-dev libportal-dev libpipewire-0.3-dev
+	libx11-dev"
+
+# pp-encode and the media tests: GStreamer's plugins, the players, ffmpeg
+# to check streams, Xvfb and a font for the test pattern's clock.
+media="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+	gstreamer1.0-pipewire gstreamer1.0-x
+	ffmpeg mpv vlc-bin vlc-plugin-base curl
+	xvfb x11-utils x11-apps x11-xserver-utils fonts-dejavu-core
+	python3 sox bc procps psmisc coreutils"
+
+# pp-capture: the Wayland portal on a headless sway, PipeWire audio.
+capture="pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils
+	dbus-daemon dbus sway xdg-desktop-portal xdg-desktop-portal-wlr
+	util-linux libxtst6"
+
+# pp-tunnel and the network lab: namespaces, NAT, a broker, STUN/TURN.
+network="iproute2 iptables nftables iputils-ping iperf3 gnutls-bin
+	mosquitto mosquitto-clients coturn time"
+
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y --no-install-recommends \
-	build-essential autoconf automake pkgconf \
-	libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
-	libbsd-dev libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev \
-	libnice-dev libmosquitto-dev libportal-dev libpipewire-0.3-dev \
-	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
-	gstreamer1.0-pipewire gstreamer1.0-x \
-	ffmpeg mpv vlc-bin vlc-plugin-base \
-	xvfb x11-utils x11-apps \
-	pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils \
-	dbus-daemon dbus \
-	mosquitto coturn iproute2 iptables nftables \
-	python3 sox bc procps psmisc \
-	x11-xserver-utils fonts-dejavu-core \
-	sway xdg-desktop-portal xdg-desktop-portal-wlr util-linux \
-	mosquitto-clients iperf3 gnutls-bin iputils-ping coreutils
+# shellcheck disable=SC2086 # the lists are meant to split into words
+apt-get install -y --no-install-recommends $build $media $capture $network

@@ -1,0 +1,486 @@
+/* pp-bridge: MPEG-TS on stdin, served to local players over
+ * http://127.0.0.1:PORT/, each client starting at a keyframe (lib/fanq);
+ * optionally launches mpv or VLC on that URL. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <glob.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "fanq.h"
+#include "http.h"
+#include "log.h"
+#include "spawn.h"
+
+#define REQUEST_TIMEOUT_S	10
+
+static unsigned port;			/* --port, 0: any free one */
+static const char *player = "auto";	/* --player */
+static const char *player_args;		/* --player-args */
+static unsigned max_lag_ms = FANQ_DEFAULT_MAX_LAG_MS;	/* --max-lag */
+
+typedef struct {
+	int fd;
+	unsigned id;
+	char buf[HTTP_MAX_REQUEST];
+	size_t len;
+	guint watch, timer;
+} Pending;
+
+static struct {
+	GMainLoop *loop;
+	Fanq *q;
+	int listen_fd;
+	guint listen_watch;
+	GList *pending;
+	unsigned next_id;
+	gboolean stdin_done;
+	char *url;
+} B = { .listen_fd = -1 };
+
+static G_NORETURN void
+usage(void)
+{
+	fprintf(stderr, "usage: pp-bridge [--port port] [--player auto|mpv|vlc|none] [--player-args args]\n"
+	    "           [--max-lag ms]\n");
+	exit(EX_USAGE);
+}
+
+/* The players and the options that keep them close to live. */
+static const char *const mpv_opts[] = {
+	"--profile=low-latency",	/* no frame threads, small probe */
+	"--cache=no",
+	"--title=pixelpass",
+	NULL
+};
+static const char *const vlc_opts[] = {
+	"--network-caching=200",	/* ms; the default is 1000 */
+	NULL
+};
+
+static void
+pending_free(Pending *p, gboolean close_fd)
+{
+	B.pending = g_list_remove(B.pending, p);
+	if (p->watch)
+		g_source_remove(p->watch);
+	if (p->timer)
+		g_source_remove(p->timer);
+	if (close_fd)
+		close(p->fd);
+	g_free(p);
+}
+
+static void
+quit_if_done(void)
+{
+	if (B.stdin_done && fanq_count(B.q) == 0)
+		g_main_loop_quit(B.loop);
+}
+
+static void
+on_gone(FanqConsumer *c, const char *reason, gpointer data)
+{
+	log_info("%s left: %s (%" PRIu64 " bytes, %u skips)",
+	    fanq_consumer_name(c), reason != NULL ? reason : "end of stream",
+	    fanq_consumer_bytes(c), fanq_consumer_skips(c));
+	quit_if_done();
+}
+
+static void
+answer(Pending *p, int status)
+{
+	g_autofree char *resp = http_error_response(status);
+
+	log_info("client %u: answered %d", p->id, status);
+	/* Small enough for any socket buffer; a client that is not
+	 * reading loses it, and nothing else. */
+	if (write(p->fd, resp, strlen(resp)) < 0)
+		log_debug("client %u: %s", p->id, g_strerror(errno));
+	shutdown(p->fd, SHUT_WR);
+	pending_free(p, TRUE);
+}
+
+static gboolean
+on_request_data(int fd, GIOCondition cond, gpointer data)
+{
+	Pending *p = data;
+	HttpRequest req;
+	ssize_t r;
+	int status;
+
+	r = read(fd, p->buf + p->len, sizeof(p->buf) - p->len);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	p->watch = 0;
+	if (r <= 0) {
+		pending_free(p, TRUE);
+		return G_SOURCE_REMOVE;
+	}
+	p->len += r;
+	status = http_parse_request(p->buf, p->len, &req);
+	if (status == 0) {
+		if (p->len < sizeof(p->buf)) {
+			p->watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+			    on_request_data, p);
+			return G_SOURCE_REMOVE;
+		}
+		status = 400;
+	}
+	if (status != 200) {
+		answer(p, status);
+		return G_SOURCE_REMOVE;
+	}
+	{
+		g_autofree char *hdr = http_stream_response();
+		g_autofree char *name = g_strdup_printf("client %u", p->id);
+
+		if (req.head) {
+			if (write(fd, hdr, strlen(hdr)) < 0)
+				log_debug("client %u: %s", p->id, g_strerror(errno));
+			pending_free(p, TRUE);
+			return G_SOURCE_REMOVE;
+		}
+		/* The queue owns the fd from now on. */
+		fanq_add(B.q, fd, name, hdr, strlen(hdr), on_gone, NULL);
+		log_info("%s: playing (%u clients)", name, fanq_count(B.q));
+		pending_free(p, FALSE);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_request_timeout(gpointer data)
+{
+	Pending *p = data;
+
+	p->timer = 0;
+	log_info("client %u: no request within %d s", p->id, REQUEST_TIMEOUT_S);
+	pending_free(p, TRUE);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_accept(int fd, GIOCondition cond, gpointer data)
+{
+	Pending *p;
+	int c;
+
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_info("accept: %s", g_strerror(errno));
+		return G_SOURCE_CONTINUE;
+	}
+	p = g_new0(Pending, 1);
+	p->fd = c;
+	p->id = ++B.next_id;
+	p->watch = g_unix_fd_add(c, G_IO_IN | G_IO_HUP | G_IO_ERR,
+	    on_request_data, p);
+	p->timer = g_timeout_add_seconds(REQUEST_TIMEOUT_S, on_request_timeout, p);
+	B.pending = g_list_prepend(B.pending, p);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_stdin(int fd, GIOCondition cond, gpointer data)
+{
+	static uint8_t buf[1 << 16];
+	ssize_t r = read(fd, buf, sizeof(buf));
+
+	if (r > 0) {
+		fanq_push(B.q, buf, r);
+		return G_SOURCE_CONTINUE;
+	}
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	if (r < 0)
+		log_info("reading stdin: %s", g_strerror(errno));
+	B.stdin_done = TRUE;
+	/* No newcomers: there is nothing left to start them at. */
+	g_source_remove(B.listen_watch);
+	B.listen_watch = 0;
+	close(B.listen_fd);
+	while (B.pending != NULL)
+		pending_free(B.pending->data, TRUE);
+	log_info("end of the input stream: %u clients get what is left",
+	    fanq_count(B.q));
+	fanq_finish(B.q);
+	quit_if_done();
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_quit_signal(gpointer data)
+{
+	g_main_loop_quit(B.loop);
+	return G_SOURCE_CONTINUE;
+}
+
+/* The command line that plays the URL, extra options before it. */
+static char **
+player_argv(const char *name, char **extra)
+{
+	GPtrArray *a = g_ptr_array_new();
+	const char *const *o = strcmp(name, "mpv") == 0 ? mpv_opts : vlc_opts;
+
+	g_ptr_array_add(a, g_strdup(name));
+	for (; *o != NULL; o++)
+		g_ptr_array_add(a, g_strdup(*o));
+	for (; extra != NULL && *extra != NULL; extra++)
+		g_ptr_array_add(a, g_strdup(*extra));
+	g_ptr_array_add(a, g_strdup(B.url));
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+static void
+print_commands(const char *why)
+{
+	g_auto(GStrv) mpv = player_argv("mpv", NULL);
+	g_auto(GStrv) vlc = player_argv("vlc", NULL);
+	g_autofree char *m = g_strjoinv(" ", mpv), *v = g_strjoinv(" ", vlc);
+
+	log_info("%s: play it with: %s", why, m);
+	log_info("or: %s", v);
+}
+
+/* VLC ships its MPEG-TS demuxer and its H.264 decoder (through libavcodec)
+ * as plugins that a minimal install lacks: without them it plays nothing
+ * and says little. VLC_PLUGIN_PATH, when set, is where to look. */
+static void
+check_vlc_plugins(void)
+{
+	static const char *const want[] = { "demux/libts_plugin.so",
+	    "codec/libavcodec_plugin.so" };
+	const char *env = g_getenv("VLC_PLUGIN_PATH");
+	g_auto(GStrv) dirs = NULL;
+	GString *missing = g_string_new(NULL);
+	size_t i, j;
+
+	if (env != NULL && *env != '\0')
+		dirs = g_strsplit(env, ":", -1);
+	else {
+		GPtrArray *a = g_ptr_array_new();
+		glob_t g;
+
+		/* Debian's is under the multiarch directory. */
+		if (glob("/usr/lib/*/vlc/plugins", GLOB_ONLYDIR, NULL, &g) == 0) {
+			for (i = 0; i < g.gl_pathc; i++)
+				g_ptr_array_add(a, g_strdup(g.gl_pathv[i]));
+			globfree(&g);
+		}
+		g_ptr_array_add(a, g_strdup("/usr/lib/vlc/plugins"));
+		g_ptr_array_add(a, g_strdup("/usr/lib64/vlc/plugins"));
+		g_ptr_array_add(a, g_strdup("/usr/local/lib/vlc/plugins"));
+		g_ptr_array_add(a, NULL);
+		dirs = (char **)g_ptr_array_free(a, FALSE);
+	}
+	for (i = 0; i < G_N_ELEMENTS(want); i++) {
+		gboolean found = FALSE;
+
+		for (j = 0; dirs[j] != NULL && !found; j++) {
+			g_autofree char *f = g_build_filename(dirs[j], want[i], NULL);
+
+			found = g_file_test(f, G_FILE_TEST_EXISTS);
+		}
+		if (!found)
+			g_string_append_printf(missing, "%s%s",
+			    missing->len ? ", " : "", want[i]);
+	}
+	if (missing->len > 0)
+		log_info("VLC lacks the plugins that play this stream (%s: the MPEG-TS demuxer and the H.264 decoder); on Debian: apt-get install vlc-plugin-base",
+		    missing->str);
+	g_string_free(missing, TRUE);
+}
+
+static void
+launch(const char *name, char **extra)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) argv = player_argv(name, extra);
+	g_autofree char *path = NULL;
+	const char *dir = g_getenv("XDG_RUNTIME_DIR");
+	SpawnOpts o = { .in = -1, .out = -1, .err = -1, .flags = SPAWN_DETACH };
+	int logfd, devnull;
+	pid_t pid;
+
+	if (strcmp(name, "vlc") == 0) {
+		check_vlc_plugins();
+		if (geteuid() == 0)
+			log_info("VLC refuses to run as root: start it as your own user");
+	}
+	if (dir == NULL || !g_file_test(dir, G_FILE_TEST_IS_DIR))
+		dir = g_get_tmp_dir();
+	path = g_strdup_printf("%s/pp-bridge-%s-%d.log", dir, name, (int)getpid());
+	logfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (logfd < 0) {
+		log_info("cannot create %s (%s): the player's output is lost",
+		    path, g_strerror(errno));
+		logfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	}
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	o.in = devnull;
+	o.out = o.err = logfd;
+	/* Its own session: the player is the user's, it outlives us. */
+	pid = spawn_child((const char *const *)argv, &o, &error);
+	close(logfd);
+	close(devnull);
+	if (pid < 0) {
+		log_info("cannot start %s: %s", name, error->message);
+		print_commands("no player started");
+		return;
+	}
+	log_info("started %s (pid %d), its output in %s", name, (int)pid, path);
+}
+
+static void
+start_player(void)
+{
+	g_auto(GStrv) extra = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *name = player;
+
+	if (player_args != NULL && *player_args != '\0' &&
+	    !g_shell_parse_argv(player_args, NULL, &extra, &error))
+		errx(EX_USAGE, "--player-args: %s", error->message);
+	if (strcmp(name, "none") == 0) {
+		check_vlc_plugins();
+		print_commands("no player asked for");
+		return;
+	}
+	if (strcmp(name, "auto") == 0) {
+		g_autofree char *mpv = g_find_program_in_path("mpv");
+		g_autofree char *vlc = g_find_program_in_path("vlc");
+
+		name = mpv != NULL ? "mpv" : vlc != NULL ? "vlc" : NULL;
+		if (name == NULL) {
+			print_commands("neither mpv nor vlc is installed (apt-get install mpv)");
+			return;
+		}
+	}
+	launch(name, extra);
+}
+
+static int
+listen_tcp(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd, one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		err(EX_OSERR, "socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EADDRINUSE)
+			errx(EX_TEMPFAIL, "port %u on 127.0.0.1 is in use: choose another --port, or leave it out for a free one",
+			    port);
+		err(EX_UNAVAILABLE, "cannot listen on 127.0.0.1:%u", port);
+	}
+	if (listen(fd, 16) < 0)
+		err(EX_OSERR, "listen");
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		err(EX_OSERR, "getsockname");
+	port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static unsigned
+number(const char *s, long long min, long long max, const char *what)
+{
+	const char *errstr;
+	long long n = strtonum(s, min, max, &errstr);
+
+	if (errstr != NULL)
+		errx(EX_USAGE, "%s %s is %s (%lld to %lld)", what, s, errstr,
+		    min, max);
+	return (unsigned)n;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "player", required_argument, NULL, 'P' },
+		{ "player-args", required_argument, NULL, 'a' },
+		{ "max-lag", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	FanqLimits limits = { 0 };
+	int ch;
+
+	log_init();
+	while ((ch = getopt_long(argc, argv, "p:P:a:m:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			port = number(optarg, 1, 65535, "--port");
+			break;
+		case 'P':
+			player = optarg;
+			break;
+		case 'a':
+			player_args = optarg;
+			break;
+		case 'm':
+			max_lag_ms = number(optarg, 40, 60000, "--max-lag");
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (argc > 0)
+		usage();
+	if (strcmp(player, "auto") != 0 && strcmp(player, "mpv") != 0 &&
+	    strcmp(player, "vlc") != 0 && strcmp(player, "none") != 0)
+		errx(EX_USAGE, "--player %s: choose auto, mpv, vlc or none", player);
+	if (isatty(STDIN_FILENO))
+		errx(EX_USAGE, "stdin is a terminal: pipe an MPEG-TS stream into pp-bridge");
+
+	B.listen_fd = listen_tcp();
+	B.url = g_strdup_printf("http://127.0.0.1:%u/", port);
+	/* The URL is the one line on stdout, for whoever started us. */
+	printf("%s\n", B.url);
+	if (fflush(stdout) == EOF)
+		err(EX_IOERR, "stdout");
+
+	signal(SIGPIPE, SIG_IGN);
+	limits.max_lag_ms = max_lag_ms;
+	B.q = fanq_new(&limits);
+	B.loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, on_quit_signal, NULL);
+	g_unix_signal_add(SIGINT, on_quit_signal, NULL);
+	B.listen_watch = g_unix_fd_add(B.listen_fd, G_IO_IN, on_accept, NULL);
+	g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
+	g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, NULL);
+	log_info("serving %s", B.url);
+	start_player();
+	g_main_loop_run(B.loop);
+
+	while (B.pending != NULL)
+		pending_free(B.pending->data, TRUE);
+	fanq_free(B.q);
+	return 0;
+}

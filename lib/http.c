@@ -1,0 +1,170 @@
+#include "http.h"
+
+#include <string.h>
+
+/* RFC 9110 token characters. */
+static gboolean
+is_tchar(unsigned char c)
+{
+	return g_ascii_isalnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* The end of the line starting at p (the '\n'), or NULL when not in
+ * buf[0..len). */
+static const char *
+line_end(const char *p, const char *end)
+{
+	return memchr(p, '\n', end - p);
+}
+
+/* Length of a line without its "\r\n" or "\n". */
+static size_t
+line_len(const char *p, const char *nl)
+{
+	size_t n = nl - p;
+
+	return n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+}
+
+static gboolean
+path_is_stream(const char *p, size_t n)
+{
+	const char *q = memchr(p, '?', n);
+
+	if (q != NULL)
+		n = q - p;
+	return (n == 1 && p[0] == '/') ||
+	    (n == 10 && memcmp(p, "/stream.ts", 10) == 0);
+}
+
+/* "METHOD SP target SP HTTP/1.x": 0 when good, else the status. */
+static int
+parse_request_line(const char *p, size_t n, HttpRequest *req)
+{
+	size_t i = 0, m, t0, t1;
+
+	while (i < n && is_tchar(p[i]))
+		i++;
+	m = i;
+	if (m == 0 || i >= n || p[i] != ' ')
+		return 400;
+	t0 = ++i;
+	while (i < n && p[i] != ' ') {
+		if ((unsigned char)p[i] <= 0x20 || p[i] == 0x7f)
+			return 400;
+		i++;
+	}
+	t1 = i;
+	if (t1 == t0 || i >= n || p[i] != ' ')
+		return 400;
+	i++;
+	if (n - i != 8 || memcmp(p + i, "HTTP/1.", 7) != 0 ||
+	    (p[i + 7] != '0' && p[i + 7] != '1'))
+		return 400;
+	req->minor = p[i + 7] - '0';
+	if (m == 3 && memcmp(p, "GET", 3) == 0)
+		req->head = FALSE;
+	else if (m == 4 && memcmp(p, "HEAD", 4) == 0)
+		req->head = TRUE;
+	else
+		return 405;
+	/* absolute-form: http://host[:port]/path */
+	if (t1 - t0 > 7 && g_ascii_strncasecmp(p + t0, "http://", 7) == 0) {
+		const char *slash = memchr(p + t0 + 7, '/', t1 - t0 - 7);
+
+		if (slash == NULL)
+			return path_is_stream("/", 1) ? 0 : 404;
+		t0 = slash - p;
+	}
+	if (p[t0] != '/')
+		return 400;
+	return path_is_stream(p + t0, t1 - t0) ? 0 : 404;
+}
+
+/* "name: value": a token, a colon, no control characters. */
+static gboolean
+header_ok(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && is_tchar(p[i]))
+		i++;
+	if (i == 0 || i >= n || p[i] != ':')
+		return FALSE;
+	for (i++; i < n; i++)
+		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+			return FALSE;
+	return TRUE;
+}
+
+int
+http_parse_request(const char *buf, size_t len, HttpRequest *req)
+{
+	const char *end, *p = buf, *nl;
+	int status = 0;
+
+	memset(req, 0, sizeof(*req));
+	if (len > HTTP_MAX_REQUEST)
+		len = HTTP_MAX_REQUEST;
+	end = buf + len;
+	if (memchr(buf, '\0', len) != NULL)
+		return 400;
+	nl = line_end(p, end);
+	if (nl == NULL)
+		return len >= HTTP_MAX_REQUEST ? 400 : 0;
+	status = parse_request_line(p, line_len(p, nl), req);
+	if (status == 400)
+		return 400;
+	/* Headers up to the empty line; a bad one is a bad request even
+	 * when the path or method is wrong too. */
+	for (p = nl + 1; ; p = nl + 1) {
+		size_t n;
+
+		nl = line_end(p, end);
+		if (nl == NULL)
+			return len >= HTTP_MAX_REQUEST ? 400 : 0;
+		n = line_len(p, nl);
+		if (n == 0)
+			break;
+		if (p[0] == ' ' || p[0] == '\t' || !header_ok(p, n))
+			return 400;	/* obsolete line folding, or garbage */
+	}
+	return status != 0 ? status : 200;
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	default: return "Error";
+	}
+}
+
+char *
+http_error_response(int status)
+{
+	g_autofree char *body = g_strdup_printf("%d %s\n", status, reason(status));
+
+	return g_strdup_printf("HTTP/1.0 %d %s\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "Content-Length: %zu\r\n"
+	    "%s"
+	    "Connection: close\r\n"
+	    "\r\n%s", status, reason(status), strlen(body),
+	    status == 405 ? "Allow: GET, HEAD\r\n" : "", body);
+}
+
+char *
+http_stream_response(void)
+{
+	/* No length: the stream lasts as long as it lasts. */
+	return g_strdup("HTTP/1.0 200 OK\r\n"
+	    "Content-Type: video/mp2t\r\n"
+	    "Cache-Control: no-cache, no-store\r\n"
+	    "Connection: close\r\n"
+	    "\r\n");
+}

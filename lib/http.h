@@ -1,0 +1,28 @@
+/* The one HTTP request pp-bridge understands: GET (or HEAD) of its stream,
+ * HTTP/1.0 or 1.1. Hand-written because that is all it needs; it takes
+ * untrusted bytes and never reads past the length it is given. */
+#pragma once
+
+#include <glib.h>
+#include <stddef.h>
+
+#define HTTP_MAX_REQUEST	8192	/* request line and headers */
+
+typedef struct {
+	gboolean head;		/* HEAD: headers only */
+	int minor;		/* HTTP/1.minor */
+} HttpRequest;
+
+/* Parses buf[0..len), the bytes a client sent so far. Returns 0 while the
+ * request is incomplete, 200 for a GET or HEAD of "/" (or "/stream.ts",
+ * with or without a query), else the status to answer with: 400 (not
+ * HTTP, too long, a malformed header), 404 (another path) or 405 (another
+ * method). A bad request line is answered as soon as it is whole. */
+int http_parse_request(const char *buf, size_t len, HttpRequest *req);
+
+/* The whole response for an error status: status line, a few headers,
+ * and a one-line body. */
+char *http_error_response(int status);
+
+/* The response header that precedes the stream. */
+char *http_stream_response(void);

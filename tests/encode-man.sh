@@ -1,0 +1,62 @@
+#!/bin/bash
+# Runs every example of pp-encode(1), as written there, and checks what
+# each one made. Examples that stream are stopped with SIGINT after a few
+# seconds, as Control-C would.
+. "$top_srcdir/tests/libtest.sh"
+. "$top_srcdir/tests/encode-lib.sh"
+need pp-encode ffmpeg ffprobe mpv Xvfb
+plan 14
+
+private_xdg
+export PULSE_SERVER="unix:$TEST_TMP/no-such-socket"
+# mpv as the example runs it, but headless and for 2 s of video.
+mkdir -p "$XDG_CONFIG_HOME/mpv"
+printf 'vo=null\nao=null\nframes=60\n' >"$XDG_CONFIG_HOME/mpv/mpv.conf"
+start_xvfb
+unset PP_SOURCE PP_DISPLAY
+mkdir "$TEST_TMP/ex"
+cd "$TEST_TMP/ex" || bail "no temp dir"
+
+mapfile -t examples < <(sed -n 's/^\.Dl \$ //p' "$top_srcdir/man/pp-encode.1" |
+    sed 's/\\-/-/g')
+is "${#examples[@]}" 5 "the man page has the 5 examples this test knows"
+
+# run N: runs example N in its own process group; stops it with SIGINT
+# after 3 s unless it ended; its status in $rc, its output in out.N.
+set -m
+run() {
+	local pid
+	bash -o pipefail -c "${examples[$1]}" >"out.$1" 2>"err.$1" &
+	pid=$!
+	track_pid "$pid"
+	for _ in $(seq 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -INT -- "-$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+}
+
+run 0
+is "$rc" 0 "${examples[0]}: exit 0"
+like "$(cat out.0)" '^x264enc +works$' "${examples[0]}: x264enc works"
+
+run 1
+is "$rc" 0 "${examples[1]}: exit 0"
+is "$(streams test.ts)" "h264 aac" "${examples[1]}: H.264 and AAC"
+is "$(video_info test.ts)" "640x360 30/1" "${examples[1]}: 640x360"
+
+run 2
+is "$rc" 0 "${examples[2]}: both exit 0 (mpv played its 60 frames)"
+like "$(cat out.2 err.2)" 'VO: \[null\] 1280x720' "${examples[2]}: mpv got the 1280x720 video"
+like "$(cat out.2 err.2)" 'AO: \[null\] 48000Hz' "${examples[2]}: and the 48 kHz audio"
+
+run 3
+is "$rc" 0 "${examples[3]}: exit 0"
+is "$(streams screen.ts)" "h264" "${examples[3]}: H.264 only"
+is "$(video_info screen.ts)" "640x480 30/1" "${examples[3]}: the screen's size"
+
+run 4
+is "$rc" 0 "${examples[4]}: exit 0"
+is "$(video_info low.ts)" "1280x720 15/1" "${examples[4]}: 15 fps"

@@ -1,0 +1,78 @@
+/* Unit test of lib/http's request parser: what pp-bridge accepts, what it
+ * answers 400/404/405, incomplete and oversized requests, garbage. TAP. */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+
+static int test_n, test_failed;
+
+static void
+expect(const char *req, size_t len, int want, const char *desc)
+{
+	HttpRequest r;
+	int got = http_parse_request(req, len, &r);
+
+	printf("%s %d - %s (got %d)\n", got == want ? "ok" : "not ok", ++test_n,
+	    desc, got);
+	if (got != want)
+		test_failed = 1;
+}
+
+#define T(s, want, desc) expect(s, sizeof(s) - 1, want, desc)
+
+int
+main(void)
+{
+	static char big[HTTP_MAX_REQUEST + 100];
+	GRand *r = g_rand_new_with_seed(1);
+	HttpRequest req;
+	int i, j, bad = 0;
+
+	printf("1..24\n");
+	T("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: mpv\r\n\r\n", 200, "GET / HTTP/1.1");
+	T("GET / HTTP/1.0\n\n", 200, "bare LF line ends");
+	T("GET /stream.ts?x=1 HTTP/1.1\r\n\r\n", 200, "/stream.ts with a query");
+	T("GET http://127.0.0.1:9/ HTTP/1.1\r\n\r\n", 200, "absolute-form target");
+	T("HEAD / HTTP/1.1\r\n\r\n", 200, "HEAD");
+	T("GET / HTTP/1.1\r\nHost: x\r\n", 0, "headers not finished yet: wait");
+	T("GET / HTT", 0, "request line not finished yet: wait");
+	T("", 0, "nothing yet: wait");
+	T("GET /nope HTTP/1.1\r\n\r\n", 404, "another path: 404");
+	T("POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 405, "POST: 405");
+	T("BREW / HTTP/1.1\r\nA: b\r\n\r\n", 405, "an unknown method: 405");
+	T("garbage\r\n", 400, "a garbage line: 400 without waiting for more");
+	T("GET / HTTP/2.0\r\n\r\n", 400, "HTTP/2.0: 400");
+	T("GET /\r\n\r\n", 400, "HTTP/0.9 request line: 400");
+	T("GET  / HTTP/1.1\r\n\r\n", 400, "two spaces: 400");
+	T("G\x01T / HTTP/1.1\r\n\r\n", 400, "control character in the method: 400");
+	T("GET / HTTP/1.1\r\nNo colon here\r\n\r\n", 400, "header without a colon: 400");
+	T("GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", 400, "obsolete line folding: 400");
+	T("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n", 400, "NUL byte: 400");
+	T("GET /\x7f HTTP/1.1\r\n\r\n", 400, "DEL in the target: 400");
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+	expect(big, HTTP_MAX_REQUEST, 400, "headers that never end within the limit: 400");
+	expect(big, sizeof(big), 400, "more than the limit: 400, nothing read past it");
+	expect("GET / HTTP/1.1\r\n\r\n", 5, 0, "a length shorter than the string is respected");
+
+	/* Random bytes, with the characters that matter made common. */
+	for (i = 0; i < 100000; i++) {
+		char buf[200];
+		int n = g_rand_int_range(r, 0, sizeof(buf)), s;
+
+		for (j = 0; j < n; j++) {
+			static const char pick[] = "GET / HTTP/1.1\r\n: ";
+
+			buf[j] = g_rand_boolean(r) ? pick[g_rand_int_range(r, 0,
+			    sizeof(pick) - 1)] : (char)g_rand_int(r);
+		}
+		s = http_parse_request(buf, n, &req);
+		bad += s != 0 && s != 200 && s != 400 && s != 404 && s != 405;
+	}
+	printf("%s %d - 100000 random requests: only the statuses documented\n",
+	    bad == 0 ? "ok" : "not ok", ++test_n);
+	g_rand_free(r);
+	return test_failed || bad || test_n != 24;
+}
