@@ -208,7 +208,12 @@ on_state(NiceAgent *agent, guint stream, guint comp, guint state, gpointer ud)
 		if (l->ev.connected != NULL)
 			l->ev.connected(l, l->ud);
 	} else if (state == NICE_COMPONENT_STATE_FAILED && !l->connected &&
-	    !l->failed) {
+	    !l->failed && l->local_done && l->remote_done &&
+	    l->n_local[NICE_CANDIDATE_TYPE_RELAYED] == 0) {
+		/* With a relay, checks through it may still be coming
+		 * (libnice can go from failed back to connecting as trickled
+		 * candidates and permissions arrive): the caller's timeout
+		 * decides then. */
 		l->failed = TRUE;
 		if (l->ev.failed != NULL)
 			l->ev.failed(l, l->ud);
@@ -370,7 +375,8 @@ ice_link_path(IceLink *l, int *relay_transport, char **desc)
 		kind = ICE_PATH_RELAYED;
 		if (lc->type == NICE_CANDIDATE_TYPE_RELAYED && l->has_turn)
 			*relay_transport = l->turn_transport;
-	} else if (rc->type != NICE_CANDIDATE_TYPE_HOST || natted(l, lc))
+	} else if (lc->type != NICE_CANDIDATE_TYPE_HOST ||
+	    rc->type != NICE_CANDIDATE_TYPE_HOST || natted(l, lc))
 		kind = ICE_PATH_PUNCHED;
 	else
 		kind = ICE_PATH_UDP;
