@@ -907,8 +907,9 @@ cmd_listen(int argc, char **argv)
 	g_unix_signal_add(SIGINT, on_listen_stop, NULL);
 	g_unix_signal_add(SIGTERM, on_listen_stop, NULL);
 	g_main_loop_run(loop);
-	g_hash_table_destroy(sessions);
 	g_hash_table_destroy(viewers);
+	g_hash_table_destroy(sessions);
+	sessions = NULL;
 	rendezvous_free(host_rv);
 	return 0;
 }
