@@ -134,14 +134,22 @@ static void
 network_settings(void)
 {
 	static const char *const keys[] = { "rendezvous", "stun", "turn", NULL };
-	static const char *const none[] = { NULL };
 	g_autofree char *path = config_path();
 	g_autoptr(GError) error = NULL;
-	const char *const *v;
 
 	if ((config = config_load(path, &error)) == NULL ||
 	    !config_check_keys(config, "network", keys, &error))
 		errx(EX_USAGE, "%s; fix or remove that line", error->message);
+}
+
+/* STUN and TURN, resolved: only when ICE is going to be used. */
+static void
+ice_servers(void)
+{
+	static const char *const none[] = { NULL };
+	g_autoptr(GError) error = NULL;
+	const char *const *v;
+
 	/* The first STUN server that resolves. */
 	for (v = setting(opt_stun, "stun", default_stun); *v != NULL; v++) {
 		if (strcmp(*v, "none") == 0)
@@ -869,6 +877,7 @@ cmd_listen(int argc, char **argv)
 	if ((host_rv = host_rendezvous()) == NULL)
 		strcpy(t.rendezvous, "none");
 	else {
+		ice_servers();
 		/* The ticket names the broker unless it is the default. */
 		if (strcmp(rendezvous_url(host_rv), default_rendezvous[0]) != 0 &&
 		    g_strlcpy(t.rendezvous, rendezvous_url(host_rv),
@@ -1325,6 +1334,7 @@ start_ice(void)
 	vi.started = TRUE;
 	for (guint k = 0; k < n_cands; k++)
 		cand_drop(&cands[k]);
+	ice_servers();
 	log_debug("no direct answer; through the rendezvous %s", vi.url);
 	if ((vi.rv = rendezvous_new(vi.url, rendezvous_ca, &rev, NULL, &error)) == NULL)
 		errx(EX_USAGE, "%s", error->message);
