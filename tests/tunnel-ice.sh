@@ -1,17 +1,18 @@
 #!/bin/bash
 # pp-tunnel's ICE path in the NAT lab, beyond the matrix of tunnel-nat.sh:
-# TURN over TCP when the internet drops a viewer's UDP; the broker stopped
-# and started under a connected viewer (the stream goes on, and a new
-# viewer connects once the broker is back); junk and a replayed offer on
-# the host's topic are ignored; a full host refuses with 75; an
-# unreachable broker and a pair of NATs with no relay exit 69 saying so.
+# TURN over TCP and over TLS when the internet drops a viewer's UDP; the
+# broker stopped and started under a connected viewer (the stream goes
+# on, and a new viewer connects once the broker is back); junk and a
+# replayed offer on the host's topic are ignored; a full host refuses
+# with 75; an unreachable broker and a pair of NATs with no relay exit 69
+# saying so.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
 . "$top_srcdir/tests/lab/lab.sh"
 need_root
 need pp-tunnel ip iptables mosquitto mosquitto_sub mosquitto_pub turnserver \
 	certtool sha256sum timeout python3
-plan 28
+plan 31
 
 lab_nat || bail "the lab's internet did not start"
 lab_nat_node h port-restricted && lab_nat_node v port-restricted &&
@@ -38,6 +39,14 @@ is "$?" 0 "UDP blocked: the viewer exits 0"
 is "$(sha "$TEST_TMP/tcp.out")" "$want" "UDP blocked: 1 MB identical"
 like "$(cat "$TEST_TMP/tcp.err")" 'connected through the rendezvous .*path relayed through TURN over TCP' \
 	"UDP blocked: relayed through TURN over TCP"
+# The same over TLS (turns://, coturn's port 5349).
+inns vt timeout 60 pp-tunnel connect "$tunnel_ticket" "${net[@]}" \
+	--turn "turns://$LAB_TURN_USER:$LAB_TURN_PASS@$LAB_SERVER_IP:5349" --timeout 20 \
+	< /dev/null > "$TEST_TMP/tls.out" 2> "$TEST_TMP/tls.err"
+is "$?" 0 "UDP blocked, TURN over TLS: the viewer exits 0"
+is "$(sha "$TEST_TMP/tls.out")" "$want" "UDP blocked, TURN over TLS: 1 MB identical"
+like "$(cat "$TEST_TMP/tls.err")" 'path relayed through TURN over TLS' \
+	"UDP blocked: relayed through TURN over TLS"
 kill -TERM "$hpid"
 
 # --- no path and no TURN: 69 with the advice ----------------------------
