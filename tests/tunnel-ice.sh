@@ -10,9 +10,9 @@
 . "$top_srcdir/tests/tunnel-lib.sh"
 . "$top_srcdir/tests/lab/lab.sh"
 need_root
-need pp-tunnel ip iptables mosquitto mosquitto_sub mosquitto_pub turnserver \
+need pp-tunnel ticket-test ip iptables mosquitto mosquitto_sub mosquitto_pub turnserver \
 	certtool sha256sum timeout python3
-plan 31
+plan 36
 
 lab_nat || bail "the lab's internet did not start"
 lab_nat_node h port-restricted && lab_nat_node v port-restricted &&
@@ -72,6 +72,26 @@ is "$?" 69 "listen with an unreachable broker exits 69"
 like "$(cat "$TEST_TMP/nobroker.err")" 'cannot reach the rendezvous mqtt://192\.0\.2\.1:1884' \
 	"naming the broker"
 is "$(wc -l < "$TEST_TMP/nobroker.err")" 1 "in one line" || diag "$(cat "$TEST_TMP/nobroker.err")"
+
+# The viewer too, when the host's direct addresses do not answer.
+t=$(ticket-test addr 10.99.0.1 "$tunnel_ticket")
+inns v timeout 60 pp-tunnel connect "$t" --rendezvous mqtt://192.0.2.1:1884 \
+	"${net[@]}" --timeout 5 < /dev/null > /dev/null 2> "$TEST_TMP/nobroker2.err"
+is "$?" 69 "connect with an unreachable broker exits 69"
+like "$(cat "$TEST_TMP/nobroker2.err")" 'cannot reach the rendezvous mqtt://192\.0\.2\.1:1884.*direct addresses did not answer: 10\.99\.0\.1' \
+	"naming the broker and the addresses tried"
+
+# mqtts:// without --rendezvous-ca verifies with the system's CA store
+# (OpenSSL's, which SSL_CERT_FILE replaces): the lab's CA is not in it...
+inns h timeout 60 pp-tunnel listen --rendezvous "$LAB_MQTTS_URL" "${net[@]}" \
+	-- cat > /dev/null 2> "$TEST_TMP/noca.err"
+is "$?" 69 "mqtts:// with a certificate the CA store does not know: 69"
+like "$(cat "$TEST_TMP/noca.err")" "cannot reach the rendezvous $LAB_MQTTS_URL" "naming the broker"
+# ... and when it is, the broker is trusted.
+SSL_CERT_FILE=$LAB_CA_FILE tunnel_listen_ns "$LAB_NS_h" sysca \
+	--rendezvous "$LAB_MQTTS_URL" "${net[@]}" -- echo trusted
+like "$(cat "$tunnel_log")" "rendezvous $LAB_MQTTS_URL" "mqtts:// verified with the system's CA store"
+kill -TERM "$tunnel_pid"
 
 # --- the broker goes away under a connected viewer ----------------------
 tunnel_listen_ns "$LAB_NS_h" slow --rendezvous "$LAB_MQTT_URL" "${net[@]}" \
