@@ -12,7 +12,7 @@ good=$tunnel_ticket
 
 # The host's port is taken: a second host on it is told so.
 port=$(ticket-test addrs "$good" | head -n 1 | sed 's/.*://')
-pp-tunnel listen --port "$port" -- cat > /dev/null 2> "$TEST_TMP/port.err"
+pp-tunnel listen --rendezvous none --port "$port" -- cat > /dev/null 2> "$TEST_TMP/port.err"
 is "$?" 75 "a port in use exits 75"
 like "$(cat "$TEST_TMP/port.err")" "UDP port $port is in use" "saying the port is in use"
 
