@@ -312,10 +312,16 @@ read_ts(void)
 	GError *error = NULL;
 	int status = 0;
 
-	pipe = gst_parse_launch("fdsrc fd=0 ! tsdemux ! h264parse ! "
+	/* PP_LATENCY_DEMUX replaces "tsdemux ! h264parse", to find where
+	 * time goes (say "gdpdepay" for a stream that keeps its buffers). */
+	const char *demux = g_getenv("PP_LATENCY_DEMUX");
+	g_autofree char *desc = g_strdup_printf("fdsrc fd=0 ! %s ! "
 	    "avdec_h264 name=dec ! "
 	    "video/x-raw,format={I420,Y42B,Y444,NV12} ! "
-	    "appsink name=sink sync=false max-buffers=8", &error);
+	    "appsink name=sink sync=false max-buffers=8",
+	    demux != NULL ? demux : "tsdemux ! h264parse");
+
+	pipe = gst_parse_launch(desc, &error);
 	if (pipe == NULL)
 		errx(EX_UNAVAILABLE, "cannot build the decoder: %s", error->message);
 	dec = gst_bin_get_by_name(GST_BIN(pipe), "dec");
