@@ -188,7 +188,8 @@ function str(   q, c, out) {
 		name = substr(s, k, i - k); i++
 		if (!at_end()) fail("not a [table] header")
 		if (name in tables) fail("a table that was already there")
-		tables[name] = 1; table = name; next
+		tables[name] = 1; table = name
+		printf "HDR\t%s\ttable\t%d\t\n", name, NR; next
 	}
 	k = i
 	while (i <= n && bare(substr(s, i, 1))) i++
@@ -242,6 +243,12 @@ config_read() {
 		[ -n "$table$key" ] || continue
 		if [ "$table" = ERR ]; then
 			config_error "$key" "$type"
+		fi
+		if [ "$table" = HDR ]; then
+			case $key in
+			bandwidth | network) continue ;;
+			*) config_error "$line" "unknown table [$key] (pixelpass knows [bandwidth] and [network])" ;;
+			esac
 		fi
 		case $table in
 		bandwidth) ;;

@@ -59,3 +59,36 @@ decodes() {
 codecs() {
 	ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$1" | grep . | sort -u | tr '\n' ' '
 }
+
+# An interactive pixelpass in a terminal: a private tmux server, one
+# window per program (kept after it exits, to read its screen).
+#   fe_tmux_start                 the server
+#   fe_term NAME CMD              runs CMD (a shell command) in window NAME
+#   fe_keys NAME KEYS...          tmux send-keys
+#   fe_screen NAME                what the window shows (history included)
+#   fe_see SECS NAME REGEX        waits until the screen matches REGEX
+#   fe_pane_pid NAME, fe_dead NAME, fe_status NAME
+fe_tmux() { tmux -S "$TEST_TMP/tmux.sock" -f /dev/null "$@"; }
+fe_tmux_start() {
+	fe_tmux new-session -d -s main -x 250 -y 50 'sleep 3600' || bail "tmux does not start"
+	at_exit 'fe_tmux kill-server 2>/dev/null'
+	fe_tmux set-option -g remain-on-exit on
+	fe_tmux set-option -g history-limit 5000
+}
+fe_term() { fe_tmux new-window -d -t main -n "$1" "$2"; }
+fe_keys() {
+	local n=$1
+	shift
+	fe_tmux send-keys -t "main:$n" "$@"
+}
+fe_screen() { fe_tmux capture-pane -p -J -S -1000 -t "main:$1"; }
+_fe_match() { fe_screen "$1" | grep -Eq -- "$2"; }
+fe_see() {
+	wait_for "$1" _fe_match "$2" "$3" && return 0
+	diag "window $2 shows:"
+	fe_screen "$2" | grep . | tail -n 15 | sed 's/^/#   /'
+	return 1
+}
+fe_pane_pid() { fe_tmux display-message -p -t "main:$1" '#{pane_pid}'; }
+fe_dead() { [ "$(fe_tmux display-message -p -t "main:$1" '#{pane_dead}')" = 1 ]; }
+fe_status() { fe_tmux display-message -p -t "main:$1" '#{pane_dead_status}'; }
