@@ -635,7 +635,7 @@ status_line() {
 	local s a n=${#viewers[@]}
 	s="viewers $n/$cap"
 	for a in "${!viewers[@]}"; do
-		s+=" | $a ${viewers[$a]}"
+		s+=" | $a (${viewers[$a]})"
 	done
 	if [ "$n" -eq 0 ]; then
 		s+=" | stream idle (it starts with the first viewer)"

@@ -31,7 +31,7 @@ network="iproute2 iptables nftables iputils-ping iperf3 gnutls-bin
 
 # pixelpass, the frontend: its menu is tested in tmux, the clipboard
 # with xclip (under Xvfb); curl for the upstream test.
-frontend="tmux xclip xsel util-linux curl"
+frontend="tmux xclip util-linux curl"
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
