@@ -37,6 +37,9 @@ SINK=$(routes | sed -n 's/^appA -> \(pixelpass_capture_[0-9]*\)$/\1/p')
 kill -KILL "$fe_pid" $(descendants "$fe_pid") 2> /dev/null
 wait "$fe_pid" 2> /dev/null
 fe_stop $VIEW
+# (until its parent is reaped too, the killed pp-capture is a zombie,
+# which pp-repair counts as running)
+wait_for 10 test ! -e "/proc/${SINK#pixelpass_capture_}" || diag "pp-capture ${SINK#pixelpass_capture_} is still there"
 ok "killed, the host leaves its sink with appA in it" routed "appA -> $SINK"
 
 out=$(pixelpass --repair 2> "$TEST_TMP/r1.err")
