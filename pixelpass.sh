@@ -643,7 +643,8 @@ status_line() {
 		s+=" | stream $(awk -v r="$rate" 'BEGIN { printf "%.1f", r / 1e6 }') Mbit/s"
 	fi
 	s+=" | q or Ctrl-C stops"
-	printf '\r\033[K%s' "${s:0:$((${COLUMNS:-200} - 1))}" >&2
+	# One terminal line, or the carriage return no longer redraws it.
+	printf '\r\033[K%s' "${s:0:$((${cols:-80} - 1))}" >&2
 }
 
 host() {
@@ -704,6 +705,7 @@ host() {
 	stop_rc=0
 
 	if [ "$mode" = menu ]; then
+		cols=$(tput cols 2> /dev/null) || cols=80
 		printf '\nTicket (give it to your viewers; anyone who has it can watch):\n\n' >&2
 		printf '%s\n\n' "$ticket"
 		clipboard "$ticket"
@@ -793,6 +795,9 @@ choose_player() {
 view() {
 	local rc line url bridge_pid tunnel_pid con bargs=()
 	choose_player
+	if [ "$opt_player" = vlc ] && [ "$(id -u)" -eq 0 ]; then
+		say "VLC refuses to run as root: run pixelpass as your own user, or choose mpv"
+	fi
 	if [ -n "$opt_record" ]; then
 		spawn "$W/connect.log" pp-tunnel connect "$ticket" "${opt_net[@]}" < /dev/null > "$opt_record"
 	else
