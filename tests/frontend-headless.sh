@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/portal-lab.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge ffmpeg ffprobe curl setsid
-plan 26
+plan 30
 
 lab_audio_start		# PipeWire: the host's sound is the speakers' monitor
 
@@ -80,3 +80,26 @@ chmod +x "$TEST_TMP/bin/pp-encode"
 PATH=$TEST_TMP/bin:$PATH pixelpass host --source test < /dev/null > "$TEST_TMP/noenc.out" 2> "$TEST_TMP/noenc.err"
 is "$?" 69 "no working H.264 encoder: exit 69"
 like "$(cat "$TEST_TMP/noenc.err")" 'no H.264 encoder works on this machine' "...before any ticket, in words"
+
+# --rendezvous, --stun and --turn go to pp-tunnel as they are, for the
+# host and for the viewer (a stand-in pp-tunnel notes its arguments and
+# refuses them, as one with the direct path only does).
+cat > "$TEST_TMP/bin/pp-tunnel" <<'SH'
+#!/bin/sh
+echo "$*" >> "$PP_ARGS_LOG"
+echo "pp-tunnel: --rendezvous mqtt://127.0.0.1:1883: this version of pp-tunnel only has the direct path" >&2
+exit 64
+SH
+chmod +x "$TEST_TMP/bin/pp-tunnel"
+export PP_ARGS_LOG=$TEST_TMP/args
+rm -f "$TEST_TMP/bin/pp-encode"
+NET="--rendezvous mqtt://127.0.0.1:1883 --stun 127.0.0.1:3478 --turn turn://u:p@127.0.0.1:3478"
+# shellcheck disable=SC2086
+PATH=$TEST_TMP/bin:$PATH pixelpass host --source test $NET < /dev/null > /dev/null 2> "$TEST_TMP/rv.err"
+is "$?" 64 "a rendezvous pp-tunnel refuses: exit 64"
+like "$(cat "$TEST_TMP/rv.err")" '^pixelpass: --rendezvous mqtt://127.0.0.1:1883: this version of pp-tunnel' "...with pp-tunnel's reason"
+# shellcheck disable=SC2086
+PATH=$TEST_TMP/bin:$PATH pixelpass $NET --record "$TEST_TMP/x.ts" "$T" > /dev/null 2>&1
+like "$(sed -n 1p "$TEST_TMP/args")" "^listen --max-viewers 2 $NET -- pp-fanout attach --socket $XDG_RUNTIME_DIR/pixelpass-[0-9]+\\.sock\$" \
+	"the host passes them to pp-tunnel listen"
+is "$(sed -n 2p "$TEST_TMP/args")" "connect $T $NET" "the viewer passes them to pp-tunnel connect"
