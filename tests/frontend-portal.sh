@@ -12,6 +12,7 @@ plan 9
 lab_portal_start '#00ff00'
 
 lab_portal_chooser decline
+lab_portal_stop_portals
 pixelpass host --no-audio < /dev/null > "$TEST_TMP/d.out" 2> "$TEST_TMP/d.err"
 is "$?" 77 "a declined screen choice: exit 77"
 like "$(cat "$TEST_TMP/d.err")" 'pixelpass: the screen choice was cancelled; nothing is shared' "...in words"
@@ -23,7 +24,9 @@ DBUS_SESSION_BUS_ADDRESS=unix:path=$TEST_TMP/nobus pixelpass host --source porta
 is "$?" 69 "no portal: exit 69"
 like "$(cat "$TEST_TMP/n.err")" '^pixelpass: no screencast portal: ' "...in words"
 
+# The wlr portal reads its configuration when it starts.
 lab_portal_chooser none
+lab_portal_stop_portals
 fe_host host --no-audio --rendezvous none --fps 15
 like "$(cat "$TEST_TMP/host.log")" 'choose what to share in the desktop' "the host asks for the screen before the ticket"
 pixelpass --record "$TEST_TMP/rec.ts" "$fe_ticket" > /dev/null 2> "$TEST_TMP/v.err" &
