@@ -614,6 +614,7 @@ host_poll() {
 			producer=${producer%)} ;;
 		"pp-fanout: the producer (pid "*") "*": it exited with status "*)
 			st=${line##*status }
+			st=${st%%[!0-9]*}
 			if [ "$st" != 0 ]; then
 				event "pixelpass: the stream stopped: ${last_tool_line:-the encoder exited with status $st}; the next viewer starts it again"
 			fi ;;
@@ -676,7 +677,7 @@ host() {
 	if ! [ -S "$sock" ] || ! alive "$fanout_pid"; then
 		wait "$fanout_pid"
 		rc=$?
-		die "$rc" "cannot start the host: $(tool_line "$W/fanout.log" pp-fanout)"
+		die $((rc ? rc : EX_SOFTWARE)) "cannot start the host: $(tool_line "$W/fanout.log" pp-fanout)"
 	fi
 
 	tun_args=(--max-viewers "$cap" "${opt_net[@]}")
@@ -699,7 +700,7 @@ host() {
 		64) die $EX_USAGE "${err:-pp-tunnel refused its options}" ;;
 		75) die $EX_TEMPFAIL "cannot listen: $err" ;;
 		69) die $EX_UNAVAILABLE "cannot listen for viewers: $err" ;;
-		*) die "$rc" "cannot listen for viewers: ${err:-pp-tunnel exited with status $rc}" ;;
+		*) die $((rc ? rc : EX_SOFTWARE)) "cannot listen for viewers: ${err:-pp-tunnel exited with status $rc}" ;;
 		esac
 	fi
 	stop_rc=0
@@ -761,7 +762,7 @@ explain_connect() {
 	77) die $EX_NOPERM "the host refused this ticket: ask for its current ticket (a new host session has a new one)" ;;
 	69) die $EX_UNAVAILABLE "cannot reach the host: ${err:-no answer}" ;;
 	64) die $EX_USAGE "${err:-pp-tunnel refused its options}" ;;
-	*) die "$rc" "the connection failed: ${err:-pp-tunnel exited with status $rc}" ;;
+	*) die $((rc ? rc : EX_SOFTWARE)) "the connection failed: ${err:-pp-tunnel exited with status $rc}" ;;
 	esac
 }
 
