@@ -3,7 +3,7 @@
  *
  *	pp-bench pace [-r kbit] [-s size] -t seconds
  *		writes records of size bytes to stdout at kbit/s, evenly
- *		spaced, each stamped with the time it was due
+ *		spaced, each stamped with the time it was written
  *	pp-bench delay
  *		reads those records from stdin and prints, at EOF, how late
  *		each arrived: "records N p50 MS p95 MS max MS"
@@ -13,8 +13,9 @@
  *
  * Both ends run on one machine (network namespaces share the clock), so
  * CLOCK_MONOTONIC stamps give one-way delays directly. A record's stamp is
- * when it was due, not when write() returned: a stream held back by the
- * pipe it feeds counts as late, as a live encoder's frames would be.
+ * taken just before write(): a stream held back by the pipe it feeds
+ * counts as late, but a pacer that the scheduler woke late does not (on a
+ * busy machine it would otherwise measure the machine, not the path).
  */
 #include <err.h>
 #include <errno.h>
@@ -132,7 +133,7 @@ do_pace(void)
 		put32(rec, MAGIC);
 		put32(rec + 4, (uint32_t)rec_size);
 		put64(rec + 8, i);
-		put64(rec + 16, (uint64_t)due);
+		put64(rec + 16, (uint64_t)now_ns());
 		for (size_t off = 0; off < (size_t)rec_size; ) {
 			ssize_t w = write(STDOUT_FILENO, rec + off, rec_size - off);
 

@@ -67,10 +67,10 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: pp-encode [-v] [-o file] [--source test|x11|pipewire] [--bitrate kbps]\n"
-	    "                 [--fps n] [--keyint seconds] [--max-size WxH] [--encoder name]\n"
-	    "                 [--tone hz] [--display name] [--window-id xid]\n"
-	    "                 [--cursor embedded|hidden] [--pipewire-fd fd] [--node id]\n"
+	    "usage: pp-encode [-v] [-o file] [--source test | x11 | pipewire]\n"
+	    "                 [--bitrate kbps] [--fps n] [--keyint seconds] [--max-size WxH]\n"
+	    "                 [--encoder name] [--tone hz] [--display name] [--window-id xid]\n"
+	    "                 [--cursor embedded | hidden] [--pipewire-fd fd] [--node id]\n"
 	    "                 [--audio-device name] [--no-audio] [--mic]\n"
 	    "       pp-encode --list-encoders\n");
 	exit(EX_USAGE);
@@ -255,7 +255,8 @@ chain(GstElement *first, ...)
 	va_list ap;
 	GstElement *prev = first, *el;
 
-	gst_bin_add(GST_BIN(pp.pipe), first);
+	if (GST_OBJECT_PARENT(first) == NULL)	/* else: continues a chain */
+		gst_bin_add(GST_BIN(pp.pipe), first);
 	va_start(ap, first);
 	while ((el = va_arg(ap, GstElement *)) != NULL) {
 		gst_bin_add(GST_BIN(pp.pipe), el);
@@ -303,10 +304,10 @@ cb_source_caps(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	return GST_PAD_PROBE_OK;
 }
 
-/* A screencast's buffers carry the compositor's timestamps, in another
- * time base than the audio (and the first ones none at all): stamp each
- * with the pipeline's running time as it arrives, as a capture card
- * would, so that videorate and the mux see one clock. */
+/* A screencast's buffers carry timestamps of PipeWire's making, not
+ * necessarily in the pipeline's time base: stamp each with the running
+ * time at which it arrives, as a capture card would, so that videorate,
+ * the audio and the mux all see one clock. */
 static GstPadProbeReturn
 cb_restamp(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -402,7 +403,10 @@ build_video_source(void)
 			g_object_set(src, "display-name", display, NULL);
 		if (window_id != 0)
 			g_object_set(src, "xid", window_id, NULL);
-		last = chain(src, capsfilter(raw_video_caps(NULL, 0, 0)), NULL);
+		/* ximagesrc stamps each frame with when it grabbed it, late
+		 * ones off the 1/fps grid; videorate puts them back on it. */
+		last = chain(src, capsfilter(raw_video_caps(NULL, 0, 0)),
+		    make("videorate", NULL), NULL);
 		break;
 	default:
 		src = make("pipewiresrc", "video-source");
@@ -542,10 +546,20 @@ audio_pick_device(void)
 	}
 	audio_sources(names, &monitor);
 	if (audio_device != NULL) {
+		/* A sink pp-capture made a moment ago may take the audio
+		 * server a moment to show: look again for up to a second. */
+		for (int tries = 0; tries < 10; tries++) {
+			for (guint i = 0; i < names->len; i++)
+				if (strcmp(names->pdata[i], audio_device) == 0) {
+					g_free(monitor);
+					return g_strdup(audio_device);
+				}
+			g_usleep(G_USEC_PER_SEC / 10);
+			g_ptr_array_set_size(names, 0);
+			g_clear_pointer(&monitor, g_free);
+			audio_sources(names, &monitor);
+		}
 		g_free(monitor);
-		for (guint i = 0; i < names->len; i++)
-			if (strcmp(names->pdata[i], audio_device) == 0)
-				return g_strdup(audio_device);
 		g_ptr_array_add(names, NULL);
 		g_autofree char *list = g_strjoinv(", ", (char **)names->pdata);
 		errx(EX_UNAVAILABLE, "audio device %s does not exist; sources here: %s (or pass --no-audio)", audio_device, *list != '\0' ? list : "none");
@@ -581,8 +595,10 @@ build_audio(GstElement *mux, const char *device)
 		pp.audio = g_strdup_printf("test tone %u Hz", tone);
 	} else {
 		src = make("pulsesrc", "audio-source");
+		/* A roomy ring buffer rides out a busy machine; it adds no
+		 * delay, samples are taken as soon as they come. */
 		g_object_set(src, "client-name", "pp-encode", "device", device,
-		    NULL);
+		    "buffer-time", (gint64)500000, NULL);
 		pp.audio = g_strdup(device);
 	}
 	last = audio_branch(src);
@@ -592,7 +608,8 @@ build_audio(GstElement *mux, const char *device)
 		GstElement *mlast;
 		char *desc;
 
-		g_object_set(msrc, "client-name", "pp-encode-mic", NULL);
+		g_object_set(msrc, "client-name", "pp-encode-mic",
+		    "buffer-time", (gint64)500000, NULL);
 		mlast = audio_branch(msrc);
 		gst_bin_add(GST_BIN(pp.pipe), mix);
 		link_pair(last, mix);
@@ -622,9 +639,10 @@ build_pipeline(GstElement *enc)
 	gboolean audio = !no_audio;
 
 	pp.pipe = gst_pipeline_new("pp-encode");
-	/* The system's monotonic clock, not one a source offers: the
-	 * PipeWire clock jumps when the graph's driver changes (minutes of
-	 * duplicated frames), and the audio sources follow any clock. */
+	/* The system's monotonic clock, not one a source offers: with
+	 * the PipeWire clock, running time jumped by minutes under a
+	 * screencast (minutes of duplicated frames); the audio sources
+	 * follow whichever clock the pipeline uses. */
 	GstClock *clock = gst_system_clock_obtain();
 	gst_pipeline_use_clock(GST_PIPELINE(pp.pipe), clock);
 	gst_object_unref(clock);
@@ -778,6 +796,46 @@ cb_x_io_error(Display *dpy)
 	_exit(EX_UNAVAILABLE);
 }
 
+static int
+cb_x_error_ignore(Display *dpy, XErrorEvent *ev)
+{
+	return 0;
+}
+
+/* Before anything else: the display opens and the window exists, so
+ * that a typo gets one clear line rather than a pipeline error. */
+static void
+x11_check(void)
+{
+	const char *name = display != NULL ? display : env("DISPLAY");
+	XWindowAttributes attrs;
+	Display *dpy;
+
+	if ((dpy = XOpenDisplay(name)) == NULL)
+		errx(EX_UNAVAILABLE, "cannot open X display %s: is it running, and may this user connect to it?", name);
+	if (window_id != 0) {
+		XErrorHandler old = XSetErrorHandler(cb_x_error_ignore);
+		Status ok = XGetWindowAttributes(dpy, window_id, &attrs);
+
+		XSetErrorHandler(old);
+		if (!ok)
+			errx(EX_UNAVAILABLE, "no window 0x%llx on X display %s: pick one with xwininfo", (unsigned long long)window_id, name);
+	}
+	XCloseDisplay(dpy);
+}
+
+/* GStreamer's messages are sentences; ours go on after them. */
+static char *
+without_dot(const char *msg)
+{
+	char *s = g_strdup(msg);
+	size_t n = strlen(s);
+
+	if (n > 0 && s[n - 1] == '.')
+		s[n - 1] = '\0';
+	return s;
+}
+
 static const char *
 error_hint(GstMessage *msg)
 {
@@ -800,7 +858,7 @@ static gboolean
 cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *debug = NULL;
+	g_autofree char *debug = NULL, *text = NULL;
 	GstObject *from = GST_MESSAGE_SRC(msg);
 
 	switch (GST_MESSAGE_TYPE(msg)) {
@@ -834,7 +892,8 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 			cb_window_gone(NULL);
 			break;
 		}
-		warnx("%s: %s; %s", GST_OBJECT_NAME(from), error->message,
+		text = without_dot(error->message);
+		warnx("%s: %s; %s", GST_OBJECT_NAME(from), text,
 		    error_hint(msg));
 		pp.status = error->domain == GST_CORE_ERROR ? EX_SOFTWARE :
 		    EX_UNAVAILABLE;
@@ -917,6 +976,12 @@ main(int argc, char *argv[])
 	int ch;
 
 	log_init();
+	/* First of all: a keyframe request (pp-fanout sends one as soon as
+	 * a viewer joins, maybe while we start) must never kill us. The
+	 * handlers run once the main loop does. */
+	g_unix_signal_add(SIGTERM, cb_stop, GINT_TO_POINTER(SIGTERM));
+	g_unix_signal_add(SIGINT, cb_stop, GINT_TO_POINTER(SIGINT));
+	g_unix_signal_add(SIGUSR1, cb_keyframe, NULL);
 	read_env();
 	while ((ch = getopt_long(argc, argv, "o:v", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -1059,6 +1124,7 @@ main(int argc, char *argv[])
 	if ((enc = encoder_make(pp.encoder, &es, &why)) == NULL)
 		errx(EX_UNAVAILABLE, "encoder %s: %s", pp.encoder, why);
 	if (source == SRC_X11) {
+		x11_check();
 		XSetErrorHandler(cb_x_error);
 		XSetIOErrorHandler(cb_x_io_error);
 	}
@@ -1067,14 +1133,21 @@ main(int argc, char *argv[])
 	pp.loop = g_main_loop_new(NULL, FALSE);
 	bus = gst_element_get_bus(pp.pipe);
 	gst_bus_add_watch(bus, cb_bus, NULL);
-	g_unix_signal_add(SIGTERM, cb_stop, GINT_TO_POINTER(SIGTERM));
-	g_unix_signal_add(SIGINT, cb_stop, GINT_TO_POINTER(SIGINT));
-	g_unix_signal_add(SIGUSR1, cb_keyframe, NULL);
 
 	if (gst_element_set_state(pp.pipe, GST_STATE_PLAYING) ==
 	    GST_STATE_CHANGE_FAILURE) {
-		/* The element that failed posted the reason on the bus. */
-		log_debug("the pipeline did not start");
+		/* The element that failed posts why on the bus. */
+		g_autoptr(GstMessage) msg = gst_bus_timed_pop_filtered(bus,
+		    2 * GST_SECOND, GST_MESSAGE_ERROR);
+		g_autoptr(GError) error = NULL;
+
+		if (msg == NULL)
+			errx(EX_UNAVAILABLE, "the GStreamer pipeline did not start; run with -v for details");
+		gst_message_parse_error(msg, &error, NULL);
+		g_autofree char *text = without_dot(error->message);
+		errx(EX_UNAVAILABLE, "%s: %s; %s",
+		    GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), text,
+		    error_hint(msg));
 	}
 	g_main_loop_run(pp.loop);
 

@@ -79,7 +79,9 @@ wait $spk
 read -r l440 l660 l880 < <(level "$TEST_TMP/app/rec.wav" 1 440 660 880 | tr '\n' ' ')
 ok "appA's tone is recorded (440: $l440 dB)" python3 -c "import sys; sys.exit(not $l440 > -30)"
 ok "so is appA's stream started after pp-capture (660: $l660 dB)" python3 -c "import sys; sys.exit(not $l660 > -30)"
-ok "appB's tone is far down (880: $l880 dB)" python3 -c "import sys; sys.exit(not $l880 < $l440 - 60)"
+# Routed, appB would be as loud as appA; dropouts on a loaded machine put
+# some broadband noise in, so "far down" is 30 dB.
+ok "appB's tone is far down (880: $l880 dB)" python3 -c "import sys; sys.exit(not $l880 < $l440 - 30)"
 read -r s440 s880 < <(level "$TEST_TMP/speakers.wav" 0.5 440 880 | tr '\n' ' ')
 ok "the speakers still play appA and appB (440: $s440 dB, 880: $s880 dB)" \
     python3 -c "import sys; sys.exit(not ($s440 > -30 and $s880 > -30))"
@@ -94,7 +96,7 @@ mkdir "$TEST_TMP/example"
 is "$?" 0 "the manual's --app example runs"
 read -r l440 l880 < <(level "$TEST_TMP/example/rec.wav" 0.5 440 880 | tr '\n' ' ')
 ok "its recording has appA's tone only (440: $l440 dB, 880: $l880 dB)" \
-    python3 -c "import sys; sys.exit(not ($l440 > -30 and $l880 < $l440 - 60))"
+    python3 -c "import sys; sys.exit(not ($l440 > -30 and $l880 < $l440 - 30))"
 
 # After exit: every stream back on the speakers, no pixelpass node.
 wait_for 10 sh -c "! pw-dump | python3 '$top_srcdir/tests/pw-routes.py' | grep -q pixelpass"

@@ -4,7 +4,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 need pp-encode ffmpeg ffprobe python3
-plan 9
+plan 11
 
 args=(--source test --max-size 320x180 --no-audio --keyint 10)
 
@@ -13,10 +13,11 @@ encode_for 4 "$TEST_TMP/plain.ts" "$TEST_TMP/plain.err" -- "${args[@]}"
 is "$?" 0 "exit 0"
 is "$(keyframes "$TEST_TMP/plain.ts" | wc -l)" 1 "no signal: one keyframe in 4 s"
 
-# SIGUSR1 at about 1.5 s and 3 s after start.
+# SIGUSR1 at about 1.5 s and 3 s after the start line.
 pp-encode "${args[@]}" >"$TEST_TMP/usr1.ts" 2>"$TEST_TMP/usr1.err" &
 pid=$!
 track_pid "$pid"
+wait_for 60 grep -q '^pp-encode: source' "$TEST_TMP/usr1.err"
 sleep 1.5
 kill -USR1 "$pid"
 sleep 1.5
@@ -38,3 +39,23 @@ read -r sps idr < <(nal_counts "$TEST_TMP/usr1.ts")
 is "$idr" 3 "three IDR pictures"
 is "$sps" 3 "each with its SPS"
 is "$(decode_errors "$TEST_TMP/usr1.ts")" "" "every frame decodes"
+
+# A request that comes while pp-encode is still starting (pp-fanout asks
+# as soon as the first viewer joins) must not kill it.
+# (Before exec nothing can catch it: as soon as the handler is in place,
+# which is before the encoders are probed.)
+catches_usr1() {
+	local mask
+	mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ -n "$mask" ] && (( (16#$mask >> 9) & 1 ))
+}
+pp-encode "${args[@]}" >"$TEST_TMP/early.ts" 2>"$TEST_TMP/early.err" &
+pid=$!
+track_pid "$pid"
+wait_for 10 catches_usr1 "$pid"
+kill -USR1 "$pid"
+sleep 2
+ok "SIGUSR1 while starting: still running" kill -0 "$pid"
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "and exit 0 on SIGTERM"

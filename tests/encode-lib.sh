@@ -1,8 +1,9 @@
 # Helpers shared by the pp-encode tests (sourced after libtest.sh).
 
 # encode_for SECS OUT ERR [SIGNAL] -- ARGS...: runs pp-encode ARGS with its
-# stdout in OUT and stderr in ERR, lets it stream for SECS seconds, stops
-# it with SIGNAL (default TERM) and returns its exit status.
+# stdout in OUT and stderr in ERR, lets it stream for SECS seconds after
+# its start line, stops it with SIGNAL (default TERM) and returns its exit
+# status.
 encode_for() {
 	local secs=$1 out=$2 errf=$3 sig=TERM pid rc
 	shift 3
@@ -14,6 +15,9 @@ encode_for() {
 	pp-encode "$@" >"$out" 2>"$errf" &
 	pid=$!
 	track_pid "$pid"
+	# SECS of stream: counted from the start line, as starting may take
+	# long on a loaded machine (or one whose GStreamer registry is new).
+	wait_for 60 eval 'grep -q "^pp-encode: source" "$errf" || ! kill -0 $pid 2>/dev/null'
 	sleep "$secs"
 	kill -"$sig" "$pid" 2>/dev/null
 	# Bounded: pp-encode gives up draining after 5 s itself.
@@ -71,15 +75,27 @@ near() {
 }
 
 # start_xvfb: an X server of its own, 640x480; sets DISPLAY and XVFB_PID.
+# Tried three times: servers that start at the same moment on a busy
+# machine may race for a display number.
 start_xvfb() {
-	local fifo="$TEST_TMP/xvfb.display" n
-	mkfifo "$fifo"
-	Xvfb -displayfd 3 -noreset -screen 0 640x480x24 -nolisten tcp \
-	    3>"$fifo" 2>"$TEST_TMP/xvfb.log" &
-	XVFB_PID=$!
-	track_pid $XVFB_PID
-	read -r -t 10 n <"$fifo" || bail "Xvfb did not start: $(cat "$TEST_TMP/xvfb.log")"
-	export DISPLAY=":$n"
+	local fifo n try
+	for try in 1 2 3; do
+		fifo="$TEST_TMP/xvfb.display.$try"
+		mkfifo "$fifo"
+		Xvfb -displayfd 3 -noreset -screen 0 640x480x24 -nolisten tcp \
+		    3>"$fifo" 2>"$TEST_TMP/xvfb.log" &
+		XVFB_PID=$!
+		track_pid $XVFB_PID
+		n=
+		read -r -t 30 n <"$fifo"
+		if [ -n "$n" ] && kill -0 $XVFB_PID 2>/dev/null; then
+			export DISPLAY=":$n"
+			return 0
+		fi
+		kill $XVFB_PID 2>/dev/null
+		diag "Xvfb try $try failed: $(tr '\n' ' ' <"$TEST_TMP/xvfb.log")"
+	done
+	bail "Xvfb did not start: $(tr '\n' ' ' <"$TEST_TMP/xvfb.log")"
 }
 
 # keyframes FILE: the presentation times of its video keyframes, one a line.

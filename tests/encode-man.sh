@@ -21,15 +21,16 @@ mapfile -t examples < <(sed -n 's/^\.Dl \$ //p' "$top_srcdir/man/pp-encode.1" |
     sed 's/\\-/-/g')
 is "${#examples[@]}" 5 "the man page has the 5 examples this test knows"
 
-# run N: runs example N in its own process group; stops it with SIGINT
-# after 3 s unless it ended; its status in $rc, its output in out.N.
+# run N [SECS]: runs example N in its own process group; stops it with
+# SIGINT after SECS (default 3) seconds unless it ended; its status in
+# $rc, its output in out.N.
 set -m
 run() {
-	local pid
+	local pid secs=${2:-3}
 	bash -o pipefail -c "${examples[$1]}" >"out.$1" 2>"err.$1" &
 	pid=$!
 	track_pid "$pid"
-	for _ in $(seq 30); do
+	for _ in $(seq $((secs * 10))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -47,7 +48,8 @@ is "$rc" 0 "${examples[1]}: exit 0"
 is "$(streams test.ts)" "h264 aac" "${examples[1]}: H.264 and AAC"
 is "$(video_info test.ts)" "640x360 30/1" "${examples[1]}: 640x360"
 
-run 2
+# mpv ends by itself after its 60 frames; the bound is against hangs.
+run 2 30
 is "$rc" 0 "${examples[2]}: both exit 0 (mpv played its 60 frames)"
 like "$(cat out.2 err.2)" 'VO: \[null\] 1280x720' "${examples[2]}: mpv got the 1280x720 video"
 like "$(cat out.2 err.2)" 'AO: \[null\] 48000Hz' "${examples[2]}: and the 48 kHz audio"

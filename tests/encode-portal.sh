@@ -14,9 +14,9 @@ lab_portal_start '#00ff00'
 # rgb FILE: "R G B" of the middle of the last decoded frame, away from
 # the animated window in the top-left corner.
 rgb_last() {
-	ffmpeg -nostdin -v error -sseof -0.5 -i "$1" -update 1 -frames:v 1 \
+	ffmpeg -nostdin -v error -i "$1" \
 	    -vf "crop=iw/2:ih/2:iw/2:ih/2,scale=1:1:flags=area" \
-	    -f rawvideo -pix_fmt rgb24 - | od -An -tu1 | xargs
+	    -f rawvideo -pix_fmt rgb24 - | tail -c 3 | od -An -tu1 | xargs
 }
 green() { local c=($1); [ "${c[0]:-255}" -lt 30 ] && [ "${c[1]:-0}" -gt 220 ] && [ "${c[2]:-255}" -lt 30 ]; }
 

@@ -22,7 +22,7 @@ pactl set-default-source pp_mic.monitor
 play_tone 880 speakers
 play_tone 660 pp_app
 play_tone 1000 pp_mic
-wait_for 10 eval '[ "$(pactl list short sink-inputs | wc -l)" -ge 3 ]'
+wait_for 30 eval '[ "$(pactl list short sink-inputs | wc -l)" -ge 3 ]'
 ok "three tones playing" test "$(pactl list short sink-inputs | wc -l)" -ge 3
 
 # amps FILE: amplitudes at 660, 880 and 1000 Hz, e.g. "0.4 0.0 0.0".

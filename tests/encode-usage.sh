@@ -4,7 +4,7 @@
 # ones that do), 64 for bad option and environment values.
 . "$top_srcdir/tests/libtest.sh"
 need pp-encode
-plan 30
+plan 34
 
 # fails STATUS REGEX DESC -- ARGS...: pp-encode ARGS exits STATUS, printing
 # one line on stderr that matches REGEX, and nothing on stdout.
@@ -45,4 +45,8 @@ fails 64 '--tone works with --source test only' "--tone with x11" -- --source x1
 fails 64 '--max-size 640x99999: a side is too large' "--max-size 640x99999" -- --source test --max-size 640x99999
 fails 64 '--window-id zz: expected a window id' "--window-id zz" -- --source x11 --display :0 --window-id zz
 fails 64 '--pipewire-fd 77: not an open file descriptor' "--pipewire-fd 77 (closed)" -- --source pipewire --pipewire-fd 77
+fails 69 'cannot open X display :9473' "an X display that is not there" -- --source x11 --display :9473 --no-audio
+exec 5</dev/null
+fails 69 'video-source: .*; check the PipeWire fd \(--pipewire-fd\) and node \(--node\)$' "a PipeWire fd that is no PipeWire" -- --source pipewire --pipewire-fd 5 --no-audio -o /dev/null
+exec 5<&-
 fails 64 '--no-audio contradicts' "--no-audio --mic" -- --source x11 --display :0 --no-audio --mic

@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 need pp-encode ffmpeg ffprobe Xvfb xsetroot xlogo xwininfo
-plan 25
+plan 27
 
 # rgb FILE [FILTER]: "R G B" of the first decoded frame (through FILTER,
 # e.g. a crop), averaged down to one pixel.
@@ -65,6 +65,10 @@ PP_WINDOW_ID=$xid encode_for 2 "$TEST_TMP/win.ts" "$TEST_TMP/win.err" -- \
 is "$(video_info "$TEST_TMP/win.ts")" "160x120 30/1" "PP_WINDOW_ID: the window's size"
 got=$(rgb "$TEST_TMP/win.ts")
 ok "the window is green (got $got)" close_to "$got" "0 255 0"
+
+pp-encode --source x11 --window-id 0x7ffffe --no-audio >/dev/null 2>"$TEST_TMP/nowin.err"
+is "$?" 69 "a window that does not exist: exit 69"
+like "$(cat "$TEST_TMP/nowin.err")" '^pp-encode: no window 0x7ffffe on X display :[0-9]+: pick one with xwininfo$' "one line saying so"
 
 # Closing the shared window ends the stream cleanly, by itself.
 pp-encode --source x11 --window-id "$xid" --no-audio -o "$TEST_TMP/closed.ts" \

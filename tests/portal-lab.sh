@@ -11,6 +11,9 @@
 #                            be activated (wlr backend, no chooser)
 #   lab_portal_chooser none|decline   rewrites the wlr portal's chooser
 #   lab_portal_stop_portals  ends the D-Bus-activated portal processes
+#   lab_stop PID [SECS]      SIGTERM to PID; its exit status (SIGKILL and
+#                            a diagnostic when it ignores that for SECS;
+#                            LAB_DEBUG=1 adds its signal state and stacks)
 #
 # Needs $top_builddir/tests/wlr-dmabuf-shim.so (built by `make check`).
 
@@ -63,6 +66,28 @@ _lab_kill() {
 	return 0
 }
 
+# lab_exited PID: gone, or a zombie waiting for this shell to reap it.
+lab_exited() {
+	[ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+# A stop that never hangs the test: a process that does not react to
+# SIGTERM fails the test's assertion on its status instead.
+lab_stop() {
+	local pid=$1 secs=${2:-20}
+	kill -TERM "$pid" 2>/dev/null
+	if ! wait_for "$secs" lab_exited "$pid"; then
+		diag "pid $pid did not exit within $secs s of SIGTERM: killed"
+		if [ -n "${LAB_DEBUG:-}" ]; then
+			grep -E 'State|Sig|ShdPnd' "/proc/$pid/status" | sed 's/^/# /'
+			gdb -batch -p "$pid" -ex "thread apply all bt" 2>/dev/null | grep -E '^#|^Thread' | sed 's/^/# /'
+			ps -o pid,stat,args --ppid "$pid" | sed 's/^/# /'
+		fi
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid"
+}
+
 lab_portal_stop_portals() {
 	# shellcheck disable=SC2046
 	_lab_kill $(lab_bus_pids)
@@ -70,6 +95,7 @@ lab_portal_stop_portals() {
 
 _lab_teardown() {
 	local i rev=()
+	[ -z "${LAB_PID_nudge:-}" ] || _lab_kill "$LAB_PID_nudge"
 	lab_portal_stop_portals
 	for ((i = ${#_lab_pids[@]} - 1; i >= 0; i--)); do
 		rev+=("${_lab_pids[$i]}")
@@ -157,13 +183,16 @@ _lab_portal_services() {
 # while it started unprocessed until the next one arrives (the frontend
 # then waits 25 s for it). A ping every half second wakes it up.
 _lab_xdpw_nudge() {
-	local wlr=org.freedesktop.impl.portal.desktop.wlr
+	local owner
 	while :; do
-		if gdbus call --session --dest org.freedesktop.DBus \
+		# Its unique name: a ping to that never starts the portal again.
+		owner=$(gdbus call --session --dest org.freedesktop.DBus \
 		    --object-path /org/freedesktop/DBus \
-		    --method org.freedesktop.DBus.NameHasOwner "$wlr" 2>/dev/null |
-		    grep -q true; then
-			gdbus call --session --dest "$wlr" \
+		    --method org.freedesktop.DBus.GetNameOwner \
+		    org.freedesktop.impl.portal.desktop.wlr 2>/dev/null |
+		    sed -n "s/^('\(:[0-9.]*\)',)\$/\1/p")
+		if [ -n "$owner" ]; then
+			gdbus call --session --dest "$owner" \
 			    --object-path /org/freedesktop/portal/desktop \
 			    --method org.freedesktop.DBus.Peer.Ping >/dev/null 2>&1
 		fi
