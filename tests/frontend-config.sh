@@ -23,7 +23,7 @@ cap_of() { sed -n 's/^pixelpass: viewer cap: \([0-9]*\) .*/\1/p' "$1"; }
 host_once() {
 	local name=$1
 	shift
-	fe_host "$name" --source test "$@"
+	fe_host "$name" --source test --rendezvous none "$@"
 	fe_stop "$fe_pid"
 }
 getkey() { sed -n "s/^$1 = \"\{0,1\}\([^\"]*\)\"\{0,1\}\$/\1/p" "$CONF"; }
@@ -89,7 +89,7 @@ is "$(getkey status)" measured "host --reconfigure measures again, then hosts"
 # --- skipped in the menu, and sticky ------------------------------------------
 rm "$CONF"
 fe_tmux_start
-fe_term skip "pixelpass --source test --no-audio"
+fe_term skip "pixelpass --source test --no-audio --rendezvous none"
 fe_see 10 skip 'Choose 1 or 2' || bail "no menu"
 fe_keys skip 1 Enter
 ok "the first host offers the upstream test" fe_see 10 skip 'measure the upstream once'
@@ -99,7 +99,7 @@ is "$(getkey status)" skipped "status = \"skipped\""
 like "$(fe_screen skip)" 'viewer cap: 2 \(the upstream test was skipped' "cap 2, and why"
 fe_keys skip q
 ok "q stops the host" wait_for 15 fe_dead skip
-fe_term skip2 "pixelpass --source test --no-audio"
+fe_term skip2 "pixelpass --source test --no-audio --rendezvous none"
 fe_see 10 skip2 'Choose 1 or 2' || bail "no menu"
 fe_keys skip2 1 Enter
 ok "the next host goes straight to the ticket" fe_see 15 skip2 '^pp1[a-z2-7]+$'
@@ -111,7 +111,7 @@ wait_for 15 fe_dead skip2
 damaged() {
 	printf '%s\n' "$1" > "$CONF"
 	cp "$CONF" "$TEST_TMP/before"
-	pixelpass host --source test < /dev/null > "$TEST_TMP/d.out" 2> "$TEST_TMP/d.err"
+	pixelpass host --source test --rendezvous none < /dev/null > "$TEST_TMP/d.out" 2> "$TEST_TMP/d.err"
 	is "$?" 65 "$2: exit 65"
 	like "$(cat "$TEST_TMP/d.err")" "^pixelpass: $CONF:$3: $4" "...naming the file and line $3"
 	ok "...the file left as it was" cmp -s "$CONF" "$TEST_TMP/before"

@@ -58,7 +58,7 @@ is "$fe_rc" 0 "the host stops on SIGTERM with status 0"
 is "$(fe_leftovers)" "" "no process, socket or file of it is left"
 
 # stdout not a terminal and no word: a headless host as well.
-pixelpass --source test --no-audio --max-viewers 3 < /dev/null > "$TEST_TMP/h2.ticket" 2> "$TEST_TMP/h2.log" &
+pixelpass --source test --no-audio --max-viewers 3 --rendezvous none < /dev/null > "$TEST_TMP/h2.ticket" 2> "$TEST_TMP/h2.log" &
 H2=$!
 track_pid $H2
 ok "pixelpass with stdout not a terminal hosts" wait_for 20 grep -qs '^pp1' "$TEST_TMP/h2.ticket"
@@ -79,7 +79,7 @@ like "$(cat "$TEST_TMP/gone.err")" '^pixelpass: cannot reach the host: ' "...can
 mkdir "$TEST_TMP/bin"
 printf '#!/bin/sh\necho "x264enc       unusable: no such element"\nexit 0\n' > "$TEST_TMP/bin/pp-encode"
 chmod +x "$TEST_TMP/bin/pp-encode"
-PATH=$TEST_TMP/bin:$PATH pixelpass host --source test < /dev/null > "$TEST_TMP/noenc.out" 2> "$TEST_TMP/noenc.err"
+PATH=$TEST_TMP/bin:$PATH pixelpass host --source test --rendezvous none < /dev/null > "$TEST_TMP/noenc.out" 2> "$TEST_TMP/noenc.err"
 is "$?" 69 "no working H.264 encoder: exit 69"
 like "$(cat "$TEST_TMP/noenc.err")" 'no H.264 encoder works on this machine' "...before any ticket, in words"
 

@@ -25,7 +25,7 @@ wait_for 10 sh -c 'pp-capture --list-apps 2>/dev/null | grep -qx appA' || bail "
 
 fe_tmux_start
 # --- the host ---------------------------------------------------------------------
-fe_term host "pixelpass --source test --bitrate 1000 --fps 15"
+fe_term host "pixelpass --source test --bitrate 1000 --fps 15 --rendezvous none"
 ok "the menu offers Host and View" fe_see 10 host '1\) Host: share this screen'
 fe_keys host 1 Enter
 ok "a first host offers the upstream test" fe_see 10 host 'measure the upstream once'

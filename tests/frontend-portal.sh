@@ -13,13 +13,13 @@ lab_portal_start '#00ff00'
 
 lab_portal_chooser decline
 lab_portal_stop_portals
-pixelpass host --no-audio < /dev/null > "$TEST_TMP/d.out" 2> "$TEST_TMP/d.err"
+pixelpass host --no-audio --rendezvous none < /dev/null > "$TEST_TMP/d.out" 2> "$TEST_TMP/d.err"
 is "$?" 77 "a declined screen choice: exit 77"
 like "$(cat "$TEST_TMP/d.err")" 'pixelpass: the screen choice was cancelled; nothing is shared' "...in words"
 is "$(cat "$TEST_TMP/d.out")" "" "...and no ticket"
 lab_portal_stop_portals
 
-DBUS_SESSION_BUS_ADDRESS=unix:path=$TEST_TMP/nobus pixelpass host --source portal \
+DBUS_SESSION_BUS_ADDRESS=unix:path=$TEST_TMP/nobus pixelpass host --source portal --rendezvous none \
 	< /dev/null > /dev/null 2> "$TEST_TMP/n.err"
 is "$?" 69 "no portal: exit 69"
 like "$(cat "$TEST_TMP/n.err")" '^pixelpass: no screencast portal: ' "...in words"
