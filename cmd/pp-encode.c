@@ -571,6 +571,74 @@ audio_pick_device(void)
 	return monitor;
 }
 
+/* How far a recording's timestamps may stray from the pipeline's running
+ * time before they are pulled back to it. */
+#define AUDIO_STRAY (GST_SECOND)
+
+/* pulsesrc stamps its buffers from the audio server's timing, and that has
+ * been seen an hour off the running time with two recordings mixed (the
+ * mixer then filled the hour with silence in seconds): a buffer ends about
+ * when it arrives, so one that ends far from now is moved there, and the
+ * buffers after it keep the same shift. DATA: the shift, per source. */
+static GstPadProbeReturn
+cb_audio_stamp(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstClockTimeDiff *shift = data;
+	GstElement *src = GST_PAD_PARENT(pad);
+	GstClock *clock = gst_element_get_clock(src);
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	GstClockTimeDiff pts, end, now, stray;
+
+	if (clock == NULL || !GST_BUFFER_PTS_IS_VALID(buf)) {
+		g_clear_object(&clock);
+		return GST_PAD_PROBE_OK;
+	}
+	now = GST_CLOCK_DIFF(gst_element_get_base_time(src),
+	    gst_clock_get_time(clock));
+	gst_object_unref(clock);
+	pts = (GstClockTimeDiff)GST_BUFFER_PTS(buf) + *shift;
+	end = pts + (GST_BUFFER_DURATION_IS_VALID(buf) ?
+	    (GstClockTimeDiff)GST_BUFFER_DURATION(buf) : 0);
+	stray = now - end;
+	if (stray > (GstClockTimeDiff)AUDIO_STRAY ||
+	    stray < -(GstClockTimeDiff)AUDIO_STRAY) {
+		log_debug("%s: timestamps %.3f s off the running time; restamped",
+		    GST_OBJECT_NAME(src), (double)stray / GST_SECOND);
+		*shift += stray;
+		pts += stray;
+		buf = gst_buffer_make_writable(buf);
+		GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+	} else if (*shift == 0) {
+		return GST_PAD_PROBE_OK;
+	} else {
+		buf = gst_buffer_make_writable(buf);
+	}
+	GST_BUFFER_PTS(buf) = MAX(pts, 0);
+	GST_BUFFER_DTS(buf) = GST_CLOCK_TIME_NONE;
+	GST_PAD_PROBE_INFO_DATA(info) = buf;
+	return GST_PAD_PROBE_OK;
+}
+
+/* A recording from the audio server, on the pipeline's clock. */
+static GstElement *
+pulse_source(const char *name, const char *client, const char *device)
+{
+	GstElement *src = make("pulsesrc", name);
+	g_autoptr(GstPad) pad = gst_element_get_static_pad(src, "src");
+
+	/* A roomy ring buffer rides out a busy machine; it adds no delay,
+	 * samples are taken as soon as they come. Not a clock of its own:
+	 * with two recordings, two audio clocks each slaved their own way;
+	 * both follow the pipeline's (system) clock instead. */
+	g_object_set(src, "client-name", client,
+	    "buffer-time", (gint64)500000, "provide-clock", FALSE, NULL);
+	if (device != NULL)
+		g_object_set(src, "device", device, NULL);
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_audio_stamp,
+	    g_new0(GstClockTimeDiff, 1), g_free);
+	return src;
+}
+
 static GstElement *
 audio_branch(GstElement *src)
 {
@@ -594,22 +662,23 @@ build_audio(GstElement *mux, const char *device)
 		    "volume", 0.3, NULL);
 		pp.audio = g_strdup_printf("test tone %u Hz", tone);
 	} else {
-		src = make("pulsesrc", "audio-source");
-		/* A roomy ring buffer rides out a busy machine; it adds no
-		 * delay, samples are taken as soon as they come. */
-		g_object_set(src, "client-name", "pp-encode", "device", device,
-		    "buffer-time", (gint64)500000, NULL);
+		src = pulse_source("audio-source", "pp-encode", device);
 		pp.audio = g_strdup(device);
 	}
 	last = audio_branch(src);
 	if (mic) {
 		GstElement *mix = make("audiomixer", NULL);
-		GstElement *msrc = make("pulsesrc", "mic-source");
+		GstElement *msrc = pulse_source("mic-source", "pp-encode-mic",
+		    NULL);
 		GstElement *mlast;
 		char *desc;
 
-		g_object_set(msrc, "client-name", "pp-encode-mic",
-		    "buffer-time", (gint64)500000, NULL);
+		/* Output starts where the first input does, not at zero;
+		 * a microphone that never delivers (a suspended device) is
+		 * not waited for. */
+		gst_util_set_object_arg(G_OBJECT(mix), "start-time-selection",
+		    "first");
+		g_object_set(mix, "ignore-inactive-pads", TRUE, NULL);
 		mlast = audio_branch(msrc);
 		gst_bin_add(GST_BIN(pp.pipe), mix);
 		link_pair(last, mix);

@@ -49,6 +49,14 @@ video_info() {
 	    "$1" | _streams_once | awk -F, '{ print $2 "x" $3 " " $4 }'
 }
 
+# stream_duration FILE a|v: the duration in seconds of its first audio or
+# video stream.
+stream_duration() {
+	ffprobe -v error -select_streams "$2:0" \
+	    -show_entries stream=index,duration -of csv=p=0 "$1" |
+	    _streams_once | cut -d, -f2
+}
+
 # decode_errors FILE: what ffmpeg says while decoding every frame
 # (nothing when the stream is clean).
 decode_errors() {
