@@ -577,11 +577,12 @@ audio_pick_device(void)
  * time before they are pulled back to it. */
 #define AUDIO_STRAY (GST_SECOND)
 
-/* pulsesrc stamps its buffers from the audio server's timing, and that has
- * been seen an hour off the running time with two recordings mixed (the
- * mixer then filled the hour with silence in seconds): a buffer ends about
- * when it arrives, so one that ends far from now is moved there, and the
- * buffers after it keep the same shift. DATA: the shift, per source. */
+/* pulsesrc stamps its buffers from its own ring-buffer clock, slaved to
+ * the pipeline's. With two recordings mixed, a stream once came out as an
+ * hour of silence written in seconds: the mixer fills any gap between its
+ * inputs' timestamps. A buffer ends about when it arrives, so one that
+ * ends far from now is moved there, and the buffers after it keep the
+ * same shift. DATA: the shift, per source. */
 static GstPadProbeReturn
 cb_audio_stamp(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
