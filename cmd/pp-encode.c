@@ -43,6 +43,8 @@ static guint test_w = 1280, test_h = 720; /* PP_WIDTH, PP_HEIGHT */
 
 /* How long SIGTERM waits for the stream to finish before giving up. */
 #define DRAIN_TIMEOUT 5
+/* How long stopping the pipeline may take once the stream is done. */
+#define TEARDOWN_TIMEOUT 2
 
 static struct {
 	GMainLoop *loop;
@@ -608,6 +610,75 @@ audio_pick_device(void)
 	return monitor;
 }
 
+/* How far a recording's timestamps may stray from the pipeline's running
+ * time before they are pulled back to it. */
+#define AUDIO_STRAY (GST_SECOND)
+
+/* pulsesrc stamps its buffers from its own ring-buffer clock, slaved to
+ * the pipeline's. With two recordings mixed, a stream once came out as an
+ * hour of silence written in seconds: the mixer fills any gap between its
+ * inputs' timestamps. A buffer ends about when it arrives, so one that
+ * ends far from now is moved there, and the buffers after it keep the
+ * same shift. DATA: the shift, per source. */
+static GstPadProbeReturn
+cb_audio_stamp(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstClockTimeDiff *shift = data;
+	GstElement *src = GST_PAD_PARENT(pad);
+	GstClock *clock = gst_element_get_clock(src);
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	GstClockTimeDiff pts, end, now, stray;
+
+	if (clock == NULL || !GST_BUFFER_PTS_IS_VALID(buf)) {
+		g_clear_object(&clock);
+		return GST_PAD_PROBE_OK;
+	}
+	now = GST_CLOCK_DIFF(gst_element_get_base_time(src),
+	    gst_clock_get_time(clock));
+	gst_object_unref(clock);
+	pts = (GstClockTimeDiff)GST_BUFFER_PTS(buf) + *shift;
+	end = pts + (GST_BUFFER_DURATION_IS_VALID(buf) ?
+	    (GstClockTimeDiff)GST_BUFFER_DURATION(buf) : 0);
+	stray = now - end;
+	if (stray > (GstClockTimeDiff)AUDIO_STRAY ||
+	    stray < -(GstClockTimeDiff)AUDIO_STRAY) {
+		log_debug("%s: timestamps %.3f s off the running time; restamped",
+		    GST_OBJECT_NAME(src), (double)stray / GST_SECOND);
+		*shift += stray;
+		pts += stray;
+		buf = gst_buffer_make_writable(buf);
+		GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+	} else if (*shift == 0) {
+		return GST_PAD_PROBE_OK;
+	} else {
+		buf = gst_buffer_make_writable(buf);
+	}
+	GST_BUFFER_PTS(buf) = MAX(pts, 0);
+	GST_BUFFER_DTS(buf) = GST_CLOCK_TIME_NONE;
+	GST_PAD_PROBE_INFO_DATA(info) = buf;
+	return GST_PAD_PROBE_OK;
+}
+
+/* A recording from the audio server, on the pipeline's clock. */
+static GstElement *
+pulse_source(const char *name, const char *client, const char *device)
+{
+	GstElement *src = make("pulsesrc", name);
+	g_autoptr(GstPad) pad = gst_element_get_static_pad(src, "src");
+
+	/* A roomy ring buffer rides out a busy machine; it adds no delay,
+	 * samples are taken as soon as they come. Not a clock of its own:
+	 * with two recordings, two audio clocks each slaved their own way;
+	 * both follow the pipeline's (system) clock instead. */
+	g_object_set(src, "client-name", client,
+	    "buffer-time", (gint64)500000, "provide-clock", FALSE, NULL);
+	if (device != NULL)
+		g_object_set(src, "device", device, NULL);
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_audio_stamp,
+	    g_new0(GstClockTimeDiff, 1), g_free);
+	return src;
+}
+
 static GstElement *
 audio_branch(GstElement *src)
 {
@@ -631,22 +702,23 @@ build_audio(GstElement *mux, const char *device)
 		    "volume", 0.3, NULL);
 		pp.audio = g_strdup_printf("test tone %u Hz", tone);
 	} else {
-		src = make("pulsesrc", "audio-source");
-		/* A roomy ring buffer rides out a busy machine; it adds no
-		 * delay, samples are taken as soon as they come. */
-		g_object_set(src, "client-name", "pp-encode", "device", device,
-		    "buffer-time", (gint64)500000, NULL);
+		src = pulse_source("audio-source", "pp-encode", device);
 		pp.audio = g_strdup(device);
 	}
 	last = audio_branch(src);
 	if (mic) {
 		GstElement *mix = make("audiomixer", NULL);
-		GstElement *msrc = make("pulsesrc", "mic-source");
+		GstElement *msrc = pulse_source("mic-source", "pp-encode-mic",
+		    NULL);
 		GstElement *mlast;
 		char *desc;
 
-		g_object_set(msrc, "client-name", "pp-encode-mic",
-		    "buffer-time", (gint64)500000, NULL);
+		/* Output starts where the first input does, not at zero;
+		 * a microphone that never delivers (a suspended device) is
+		 * not waited for. */
+		gst_util_set_object_arg(G_OBJECT(mix), "start-time-selection",
+		    "first");
+		g_object_set(mix, "ignore-inactive-pads", TRUE, NULL);
 		mlast = audio_branch(msrc);
 		gst_bin_add(GST_BIN(pp.pipe), mix);
 		link_pair(last, mix);
@@ -706,13 +778,92 @@ build_pipeline(GstElement *enc)
 		build_audio(mux, device);
 }
 
+/* Whether the reader of our output has gone away (EPIPE on a pipe, a
+ * hung-up socket): that ends the stream, it is not an error. */
+static gboolean
+reader_gone(void)
+{
+	struct pollfd p = { .fd = pp.out, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/* Whether the reader keeps our output open but takes nothing more: the
+ * pipe is full, so the end of the stream cannot be written. */
+static gboolean
+reader_stalled(void)
+{
+	struct pollfd p = { .fd = pp.out, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 0;
+}
+
+/* The deadline after a stop. The pipeline is stuck by then, and tearing
+ * it down could hang as well: exit from here. */
 static gboolean
 cb_drain_timeout(gpointer data)
 {
-	warnx("the stream did not finish within %d s after the stop signal; the output may end mid-frame", DRAIN_TIMEOUT);
-	pp.status = EX_SOFTWARE;
-	g_main_loop_quit(pp.loop);
-	return G_SOURCE_REMOVE;
+	if (reader_gone())
+		_exit(EX_OK);
+	if (reader_stalled()) {
+		/* Nobody reads: nobody misses the end of the stream. */
+		log_info("the reader stopped reading, so the stream could not be finished; stopped");
+		_exit(EX_OK);
+	}
+	warnx("the stream did not finish within %d s after the stop signal; the output may end mid-frame (run with -v to see why)", DRAIN_TIMEOUT);
+	_exit(EX_SOFTWARE);
+}
+
+/* Sends EOS into the pipeline, from the source element (or, with PAST,
+ * into the element after it). From a thread of its own: a source can hold
+ * the locks that sending waits for (pipewiresrc at times, any source
+ * blocked on a full output), and the main loop must stay free to keep the
+ * deadline. */
+static gpointer
+eos_thread(gpointer data)
+{
+	GstElement *el = data;
+	gboolean past = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(el),
+	    "pp-eos-past"));
+
+	if (past) {
+		g_autoptr(GstPad) pad = gst_element_get_static_pad(el, "src");
+		g_autoptr(GstPad) peer = pad != NULL ? gst_pad_get_peer(pad) :
+		    NULL;
+
+		if (peer != NULL)
+			gst_pad_send_event(peer, gst_event_new_eos());
+	} else {
+		gst_element_send_event(el, gst_event_new_eos());
+	}
+	gst_object_unref(el);
+	return NULL;
+}
+
+/* Ends the stream at every source and arms the deadline. PAST: every
+ * source is done (the screen source ended), the EOS goes right past
+ * them. A screencast gets it past pipewiresrc always: one whose node is
+ * gone never hands EOS on, and at times pipewiresrc does not take it. */
+static void
+finish_stream(gboolean past)
+{
+	GstIterator *it;
+	GValue v = G_VALUE_INIT;
+
+	pp.stopping = TRUE;
+	g_timeout_add_seconds(DRAIN_TIMEOUT, cb_drain_timeout, NULL);
+	it = gst_bin_iterate_sources(GST_BIN(pp.pipe));
+	while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
+		GstElement *el = g_value_dup_object(&v);
+
+		g_object_set_data(G_OBJECT(el), "pp-eos-past",
+		    GINT_TO_POINTER(past || (el == pp.vsrc &&
+		    source == SRC_PIPEWIRE)));
+		g_thread_unref(g_thread_new("pp-eos", eos_thread, el));
+		g_value_reset(&v);
+	}
+	g_value_unset(&v);
+	gst_iterator_free(it);
 }
 
 static gboolean
@@ -732,19 +883,7 @@ cb_stop(gpointer data)
 		return G_SOURCE_CONTINUE;
 	}
 	log_debug("signal %d: finishing the stream", GPOINTER_TO_INT(data));
-	pp.stopping = TRUE;
-	gst_element_send_event(pp.pipe, gst_event_new_eos());
-	if (source == SRC_PIPEWIRE) {
-		/* A screencast whose node is gone (the share was stopped)
-		 * never hands EOS on: end the stream right past it. */
-		g_autoptr(GstPad) pad = gst_element_get_static_pad(pp.vsrc,
-		    "src");
-		g_autoptr(GstPad) peer = gst_pad_get_peer(pad);
-
-		if (peer != NULL)
-			gst_pad_send_event(peer, gst_event_new_eos());
-	}
-	g_timeout_add_seconds(DRAIN_TIMEOUT, cb_drain_timeout, NULL);
+	finish_stream(FALSE);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -759,39 +898,13 @@ cb_keyframe(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Whether the reader of our output has gone away (EPIPE on a pipe, a
- * hung-up socket): that ends the stream, it is not an error. */
-static gboolean
-reader_gone(void)
-{
-	struct pollfd p = { .fd = pp.out, .events = POLLOUT };
-
-	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
-}
-
 /* When the screen source stops (the user pressed "stop sharing"), the
  * rest of the pipeline still holds frames: finish them. */
 static void
 end_from_source(void)
 {
-	GstIterator *it;
-	GValue v = G_VALUE_INIT;
-
 	pp.ended = TRUE;
-	pp.stopping = TRUE;
-	it = gst_bin_iterate_sources(GST_BIN(pp.pipe));
-	while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
-		GstElement *el = g_value_get_object(&v);
-		g_autoptr(GstPad) pad = gst_element_get_static_pad(el, "src");
-		g_autoptr(GstPad) peer = gst_pad_get_peer(pad);
-
-		if (peer != NULL)
-			gst_pad_send_event(peer, gst_event_new_eos());
-		g_value_reset(&v);
-	}
-	g_value_unset(&v);
-	gst_iterator_free(it);
-	g_timeout_add_seconds(DRAIN_TIMEOUT, cb_drain_timeout, NULL);
+	finish_stream(TRUE);
 }
 
 static gboolean
@@ -945,6 +1058,16 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 		break;
 	}
 	return G_SOURCE_CONTINUE;
+}
+
+/* Stopping the pipeline waits for each of its threads; one stuck in a
+ * source (a screencast still negotiating, say) must not keep us here. */
+static gpointer
+teardown_watchdog(gpointer data)
+{
+	g_usleep(TEARDOWN_TIMEOUT * G_USEC_PER_SEC);
+	log_debug("the pipeline did not stop within %d s; exiting anyway", TEARDOWN_TIMEOUT);
+	_exit(pp.status);
 }
 
 static char *
@@ -1135,7 +1258,7 @@ main(int argc, char *argv[])
 	if (outfile != NULL && strcmp(outfile, "-") != 0) {
 		if ((pp.out = open(outfile, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_CLOEXEC, 0666)) == -1)
-			err(EX_CANTCREAT, "%s", outfile);
+			errx(EX_CANTCREAT, "cannot create %s: %s; check the directory and its permissions, or pass another -o", outfile, strerror(errno));
 	} else if (isatty(STDOUT_FILENO)) {
 		errx(EX_USAGE, "stdout is a terminal: pipe it into a player (pp-encode | mpv -) or pass -o FILE");
 	}
@@ -1188,6 +1311,7 @@ main(int argc, char *argv[])
 	}
 	g_main_loop_run(pp.loop);
 
+	g_thread_unref(g_thread_new("pp-watchdog", teardown_watchdog, NULL));
 	gst_element_set_state(pp.pipe, GST_STATE_NULL);
 	gst_bus_remove_watch(bus);
 	gst_object_unref(pp.pipe);

@@ -42,11 +42,47 @@ streams() {
 	    "$1" | _streams_once | cut -d, -f2 | tr '\n' ' ' | sed 's/ $//'
 }
 
-# video_info FILE: "WIDTHxHEIGHT RATE" of the first video stream.
+# video_info FILE: "WIDTHxHEIGHT RATE" of the first video stream. RATE is
+# the frame rate its H.264 SPS declares (VUI timing, what players go by),
+# e.g. 30/1, followed by " (avg N/D)" when the rate the frames actually
+# came at is more than 10% off it. Not ffprobe's r_frame_rate: that is a
+# guess from the timestamps of the first frames, and on a loaded machine
+# it once said 240/1 for a stream whose SPS said 30.
 video_info() {
-	ffprobe -v error -select_streams v:0 \
-	    -show_entries stream=index,width,height,r_frame_rate -of csv=p=0 \
-	    "$1" | _streams_once | awk -F, '{ print $2 "x" $3 " " $4 }'
+	local size rate avg
+	size=$(ffprobe -v error -select_streams v:0 \
+	    -show_entries stream=index,width,height -of csv=p=0 "$1" |
+	    _streams_once | awk -F, '{ print $2 "x" $3 }')
+	avg=$(ffprobe -v error -select_streams v:0 \
+	    -show_entries stream=index,avg_frame_rate -of csv=p=0 "$1" |
+	    _streams_once | cut -d, -f2)
+	rate=$(sps_rate "$1")
+	awk -v s="$size" -v r="${rate:-none}" -v a="${avg:-0/0}" 'BEGIN {
+		split(r, rr, "/"); split(a, aa, "/")
+		ok = rr[2] > 0 && aa[2] > 0
+		if (ok) { want = rr[1] / rr[2]; got = aa[1] / aa[2]
+			ok = got > want * 0.9 && got < want * 1.1 }
+		printf "%s %s%s\n", s, r, ok ? "" : " (avg " a ")" }'
+}
+
+# sps_rate FILE: the frame rate the first SPS of its H.264 stream declares
+# (time_scale / 2 num_units_in_tick) as N/D, nothing when it declares none.
+sps_rate() {
+	ffmpeg -nostdin -v trace -i "$1" -map 0:v:0 -c copy \
+	    -bsf:v trace_headers -frames:v 1 -f null - 2>&1 |
+	awk '/ num_units_in_tick / { n = $NF } / time_scale / { t = $NF }
+	    / fixed_frame_rate_flag / && n > 0 && t > 0 {
+		d = 2 * n; a = t; b = d
+		while (b) { c = a % b; a = b; b = c }
+		print t / a "/" d / a; exit }'
+}
+
+# stream_duration FILE a|v: the duration in seconds of its first audio or
+# video stream.
+stream_duration() {
+	ffprobe -v error -select_streams "$2:0" \
+	    -show_entries stream=index,duration -of csv=p=0 "$1" |
+	    _streams_once | cut -d, -f2
 }
 
 # decode_errors FILE: what ffmpeg says while decoding every frame

@@ -5,8 +5,8 @@
 # a device that does not exist is refused naming those that do.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
-need pp-encode ffmpeg ffprobe python3 Xvfb pipewire wireplumber pipewire-pulse pactl dbus-daemon gst-launch-1.0
-plan 18
+need pp-encode pp-capture ffmpeg ffprobe python3 Xvfb pipewire wireplumber pipewire-pulse pactl dbus-daemon gst-launch-1.0
+plan 24
 
 private_xdg
 start_xvfb
@@ -58,6 +58,37 @@ read -r a660 a880 a1000 < <(amps "$TEST_TMP/mic.ts")
 ok "PP_MIC=1 mixes the app ($a660) and the microphone ($a1000)" \
     eval 'has "$a660" && has "$a1000"'
 ok "and nothing else ($a880)" lacks "$a880"
+
+# As the host runs it: pp-capture --mic hands PP_MIC=1 and the speakers'
+# monitor on. Both tones, for as long as it ran (the mix once wrote an
+# hour of silence in a few seconds), and every frame decodes.
+pp-capture --source x11 --mic -- pp-encode --max-size 320x240 \
+    >"$TEST_TMP/cap.ts" 2>"$TEST_TMP/cap.err" &
+pid=$!
+track_pid $pid
+wait_for 60 eval 'grep -q "^pp-encode: source" "$TEST_TMP/cap.err" || ! kill -0 $pid 2>/dev/null'
+t0=$(date +%s.%N)
+sleep 4
+t1=$(date +%s.%N)
+kill -INT $pid
+for _ in $(seq 100); do
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.1
+done
+wait $pid
+is "$?" 0 "pp-capture --mic -- pp-encode: exit 0 on SIGINT"
+like "$(cat "$TEST_TMP/cap.err")" 'audio speakers.monitor \+ microphone$' \
+    "the start line names the speakers and the microphone"
+read -r a660 a880 a1000 < <(amps "$TEST_TMP/cap.ts")
+ok "the speakers' 880 Hz ($a880) and the microphone's 1000 Hz ($a1000)" \
+    eval 'has "$a880" && has "$a1000"'
+ran=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+ad=$(stream_duration "$TEST_TMP/cap.ts" a)
+vd=$(stream_duration "$TEST_TMP/cap.ts" v)
+ok "the audio lasts as long as the video (${ad:-none} s, ${vd:-none} s)" \
+    near "${ad:-0}" "${vd:-99}" 1
+ok "and as long as it ran (${ad:-none} s, ran $ran s)" near "${ad:-0}" "$ran" 1
+is "$(decode_errors "$TEST_TMP/cap.ts")" "" "every frame decodes"
 
 PP_NO_AUDIO=1 encode_for 2 "$TEST_TMP/none.ts" "$TEST_TMP/none.err" -- \
     --source x11 --max-size 320x240

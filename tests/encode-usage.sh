@@ -4,7 +4,7 @@
 # ones that do), 64 for bad option and environment values.
 . "$top_srcdir/tests/libtest.sh"
 need pp-encode
-plan 34
+plan 36
 
 # fails STATUS REGEX DESC -- ARGS...: pp-encode ARGS exits STATUS, printing
 # one line on stderr that matches REGEX, and nothing on stdout.
@@ -50,3 +50,6 @@ exec 5</dev/null
 fails 69 'video-source: .*; check the PipeWire fd \(--pipewire-fd\) and node \(--node\)$' "a PipeWire fd that is no PipeWire" -- --source pipewire --pipewire-fd 5 --no-audio -o /dev/null
 exec 5<&-
 fails 64 '--no-audio contradicts' "--no-audio --mic" -- --source x11 --display :0 --no-audio --mic
+fails 73 "cannot create $TEST_TMP/nodir/x.ts: No such file or directory; check" \
+    "-o in a directory that does not exist" -- --source test --no-audio \
+    -o "$TEST_TMP/nodir/x.ts"
