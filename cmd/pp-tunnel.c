@@ -1112,7 +1112,7 @@ on_connect_ended(QuicConn *qc, const QuicEnd *end, void *ud)
 
 /* --- connect: through the rendezvous and ICE ----------------------------- */
 
-#define DIRECT_MS 2000		/* the direct path's turn, when there is ICE */
+#define DIRECT_MS 1000		/* the direct path's turn, when there is ICE: an answer takes one RTT */
 
 static gboolean no_path_timeout(gpointer ud);
 
