@@ -23,6 +23,7 @@
 #include "fanq.h"
 #include "http.h"
 #include "log.h"
+#include "opt.h"
 #include "spawn.h"
 
 #define REQUEST_TIMEOUT_S	10
@@ -403,18 +404,6 @@ listen_tcp(void)
 	return fd;
 }
 
-static unsigned
-number(const char *s, long long min, long long max, const char *what)
-{
-	const char *errstr;
-	long long n = strtonum(s, min, max, &errstr);
-
-	if (errstr != NULL)
-		errx(EX_USAGE, "%s %s is %s (%lld to %lld)", what, s, errstr,
-		    min, max);
-	return (unsigned)n;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -433,7 +422,7 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "p:P:a:m:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
-			port = number(optarg, 1, 65535, "--port");
+			port = opt_number("--port", optarg, 1, 65535);
 			break;
 		case 'P':
 			player = optarg;
@@ -442,7 +431,7 @@ main(int argc, char *argv[])
 			player_args = optarg;
 			break;
 		case 'm':
-			max_lag_ms = number(optarg, 40, 60000, "--max-lag");
+			max_lag_ms = opt_number("--max-lag", optarg, 40, 60000);
 			break;
 		default:
 			usage();

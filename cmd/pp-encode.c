@@ -19,6 +19,7 @@
 
 #include "encoder.h"
 #include "log.h"
+#include "opt.h"
 
 enum { SRC_TEST, SRC_X11, SRC_PIPEWIRE };
 static const char *const source_names[] = { "test", "x11", "pipewire" };
@@ -77,18 +78,6 @@ usage(void)
 	    "                 [--audio-device name] [--no-audio] [--mic]\n"
 	    "       pp-encode --list-encoders\n");
 	exit(EX_USAGE);
-}
-
-static guint
-parse_num(const char *what, const char *s, long long min, long long max)
-{
-	const char *errstr;
-	long long n = strtonum(s, min, max, &errstr);
-
-	if (errstr != NULL)
-		errx(EX_USAGE, "%s %s: %s (expected %lld to %lld)", what, s,
-		    errstr, min, max);
-	return (guint)n;
 }
 
 static void
@@ -166,9 +155,9 @@ read_env(void)
 	if ((v = env("PP_SOURCE")) != NULL)
 		source = parse_source("PP_SOURCE", v);
 	if ((v = env("PP_WIDTH")) != NULL)
-		test_w = parse_num("PP_WIDTH", v, 16, 16384);
+		test_w = opt_number("PP_WIDTH", v, 16, 16384);
 	if ((v = env("PP_HEIGHT")) != NULL)
-		test_h = parse_num("PP_HEIGHT", v, 16, 16384);
+		test_h = opt_number("PP_HEIGHT", v, 16, 16384);
 	if ((v = env("PP_DISPLAY")) != NULL)
 		display = v;
 	if ((v = env("PP_WINDOW_ID")) != NULL)
@@ -1155,13 +1144,13 @@ main(int argc, char *argv[])
 			source = parse_source("--source", optarg);
 			break;
 		case O_BITRATE:
-			bitrate = parse_num("--bitrate", optarg, 100, 200000);
+			bitrate = opt_number("--bitrate", optarg, 100, 200000);
 			break;
 		case O_FPS:
-			fps = parse_num("--fps", optarg, 1, 240);
+			fps = opt_number("--fps", optarg, 1, 240);
 			break;
 		case O_KEYINT:
-			keyint = parse_num("--keyint", optarg, 1, 3600);
+			keyint = opt_number("--keyint", optarg, 1, 3600);
 			break;
 		case O_MAXSIZE:
 			parse_size("--max-size", optarg, &max_w, &max_h);
@@ -1173,7 +1162,7 @@ main(int argc, char *argv[])
 			list = TRUE;
 			break;
 		case O_TONE:
-			tone = parse_num("--tone", optarg, 20, 20000);
+			tone = opt_number("--tone", optarg, 20, 20000);
 			tone_set = TRUE;
 			break;
 		case O_DISPLAY:
@@ -1189,7 +1178,7 @@ main(int argc, char *argv[])
 			x11_set = TRUE;
 			break;
 		case O_PWFD:
-			pipewire_fd = parse_num("--pipewire-fd", optarg, 0,
+			pipewire_fd = opt_number("--pipewire-fd", optarg, 0,
 			    INT_MAX);
 			pw_set = TRUE;
 			break;

@@ -21,6 +21,7 @@
 
 #include "fanq.h"
 #include "log.h"
+#include "opt.h"
 #include "spawn.h"
 
 #define KICK_INTERVAL_US	(500 * G_TIME_SPAN_MILLISECOND)
@@ -621,18 +622,6 @@ attach(void)
 	}
 }
 
-static unsigned
-number(const char *s, long long min, long long max, const char *what)
-{
-	const char *errstr;
-	long long n = strtonum(s, min, max, &errstr);
-
-	if (errstr != NULL)
-		errx(EX_USAGE, "%s %s is %s (%lld to %lld)", what, s, errstr,
-		    min, max);
-	return (unsigned)n;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -662,13 +651,13 @@ main(int argc, char *argv[])
 			socket_path = optarg;
 			break;
 		case 'l':
-			linger_s = number(optarg, 0, 86400, "--linger");
+			linger_s = opt_number("--linger", optarg, 0, 86400);
 			break;
 		case 'm':
-			max_lag_ms = number(optarg, 40, 60000, "--max-lag");
+			max_lag_ms = opt_number("--max-lag", optarg, 40, 60000);
 			break;
 		case 'd':
-			drop_after_s = number(optarg, 1, 3600, "--drop-after");
+			drop_after_s = opt_number("--drop-after", optarg, 1, 3600);
 			break;
 		case 0:
 			break;

@@ -32,6 +32,7 @@
 #include "ice.h"
 #include "keys.h"
 #include "log.h"
+#include "opt.h"
 #include "quic.h"
 #include "rendezvous.h"
 #include "signaling.h"
@@ -1534,14 +1535,10 @@ main(int argc, char *argv[])
 	    is_listen ? listen_opts : connect_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
-			max_viewers = strtonum(optarg, 1, 100000, &errstr);
-			if (errstr != NULL)
-				errx(EX_USAGE, "--max-viewers %s: %s", optarg, errstr);
+			max_viewers = opt_number("--max-viewers", optarg, 1, 100000);
 			break;
 		case 'p':
-			port = strtonum(optarg, 0, 65535, &errstr);
-			if (errstr != NULL)
-				errx(EX_USAGE, "--port %s: %s", optarg, errstr);
+			port = opt_number("--port", optarg, 0, 65535);
 			break;
 		case 'r':
 			if (strcmp(optarg, "none") != 0 &&
@@ -1566,9 +1563,7 @@ main(int argc, char *argv[])
 			ticket_file = optarg;
 			break;
 		case 't':
-			timeout_s = strtonum(optarg, 1, 3600, &errstr);
-			if (errstr != NULL)
-				errx(EX_USAGE, "--timeout %s: %s", optarg, errstr);
+			timeout_s = opt_number("--timeout", optarg, 1, 3600);
 			break;
 		default:
 			usage();

@@ -14,7 +14,7 @@ make_producer "$P"
 # --- usage and a missing fanout -------------------------------------------
 pp-fanout serve --socket "$S" --linger soon 2> "$TEST_TMP/err"
 is "$?" 64 "a bad --linger value: exit 64"
-like "$(cat "$TEST_TMP/err")" '^pp-fanout: --linger soon is invalid' "...with one line naming the option"
+like "$(cat "$TEST_TMP/err")" '^pp-fanout: --linger soon: invalid' "...with one line naming the option"
 pp-fanout attach --socket "$S" > /dev/null 2> "$TEST_TMP/err"
 is "$?" 69 "attach with nobody serving: exit 69"
 like "$(cat "$TEST_TMP/err")" 'no pp-fanout is serving' "...saying so"
