@@ -10,10 +10,9 @@
 need valgrind gst-launch-1.0 ffprobe curl
 
 # Valgrind cannot run programs built with AddressSanitizer (the
-# sanitizer build checks the same things its own way).
+# sanitizer build leaves this test out and checks the same its own way).
 if ldd "$(command -v pp-fanout)" | grep -q libasan; then
-	echo "1..0 # SKIP a sanitizer build: valgrind cannot run it"
-	exit 0
+	bail "a sanitizer build: valgrind cannot run it"
 fi
 plan 15
 
