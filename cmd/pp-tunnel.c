@@ -2,7 +2,9 @@
  * pp-tunnel: an encrypted byte pipe between two machines, addressed by a
  * ticket. "listen" runs a command per authenticated viewer with the stream
  * on its stdin and stdout; "connect" joins a host's stream to stdio.
- * QUIC (ngtcp2, TLS 1.3, BBR) over UDP on the host's direct addresses.
+ * QUIC (ngtcp2, TLS 1.3, BBR) over UDP on the host's direct addresses,
+ * or over an ICE link (libnice) set up through an MQTT rendezvous with
+ * sealed signaling messages, through NATs and TURN relays.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <gio/gio.h>
 #include <glib-unix.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -25,9 +28,13 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "ice.h"
 #include "keys.h"
 #include "log.h"
 #include "quic.h"
+#include "rendezvous.h"
+#include "signaling.h"
 #include "spawn.h"
 #include "ticket.h"
 #include "udp.h"
@@ -37,6 +44,31 @@ static uint16_t port;		/* --port: 0 means any free port */
 static const char *ticket_file;	/* --ticket-file */
 static guint timeout_s = 10;	/* --timeout */
 static guint idle_ms = 30000;	/* PP_TUNNEL_IDLE_TIMEOUT, in seconds */
+static const char *opt_rendezvous;	/* --rendezvous */
+static const char *rendezvous_ca;	/* --rendezvous-ca */
+static const char *opt_stun;	/* --stun */
+static const char *opt_turn;	/* --turn */
+
+/* Used when neither the command line nor config.toml names any. The
+ * host takes the first broker that answers; the ticket names it unless
+ * it is the first. */
+static const char *const default_rendezvous[] = {
+	"mqtts://broker.hivemq.com:8883",
+	"mqtts://broker.emqx.io:8883",
+	"mqtts://test.mosquitto.org:8886",
+	NULL
+};
+static const char *const default_stun[] = {
+	"stun.l.google.com:19302",
+	"stun.cloudflare.com:3478",
+	NULL
+};
+
+/* ICE's datagrams: small enough for a TURN relay's framing (ChannelData,
+ * or a Send indication of 36 bytes, and 2 bytes per frame over TCP) on a
+ * 1280-byte IPv6 path. */
+#define ICE_UDP_PAYLOAD 1200
+#define RENDEZVOUS_TIMEOUT_S 10
 
 static GMainLoop *loop;
 static uint8_t proof_key[KEYS_LEN];
@@ -45,9 +77,13 @@ static void G_GNUC_NORETURN
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: pp-tunnel listen [--max-viewers N] [--port P] [--rendezvous none]\n"
-	    "                        [--ticket-file F] -- CMD [ARG ...]\n"
-	    "       pp-tunnel connect TICKET [--timeout S]\n");
+	    "usage: pp-tunnel listen [--max-viewers N] [--port P] [--ticket-file F]\n"
+	    "                        [--rendezvous URL|none] [--rendezvous-ca FILE]\n"
+	    "                        [--stun HOST[:PORT]|none] [--turn URL|none]\n"
+	    "                        -- CMD [ARG ...]\n"
+	    "       pp-tunnel connect TICKET [--timeout S] [--rendezvous URL]\n"
+	    "                        [--rendezvous-ca FILE] [--stun HOST[:PORT]|none]\n"
+	    "                        [--turn URL|none]\n");
 	exit(EX_USAGE);
 }
 
@@ -68,6 +104,113 @@ size_string(uint64_t n)
 	return g_strdup_printf("%u bytes", (unsigned)n);
 }
 
+/* --- network settings ---------------------------------------------------- */
+
+static Config *config;
+static IceStun stun;
+static IceTurn turn;
+static SignalingCtx sig;
+static char topic[64];
+
+/* A setting: the option, else the [network] key of config.toml (a string
+ * or a list), else the defaults. NULL-terminated list, not to be freed. */
+static const char *const *
+setting(const char *opt, const char *key, const char *const *defaults)
+{
+	static const char *one[2];
+	const char *const *v;
+
+	if (opt != NULL) {
+		one[0] = opt;
+		one[1] = NULL;
+		return one;
+	}
+	if ((v = config_get(config, "network", key)) != NULL)
+		return v;
+	return defaults;
+}
+
+static void
+network_settings(void)
+{
+	static const char *const keys[] = { "rendezvous", "stun", "turn", NULL };
+	g_autofree char *path = config_path();
+	g_autoptr(GError) error = NULL;
+
+	if ((config = config_load(path, &error)) == NULL ||
+	    !config_check_keys(config, "network", keys, &error))
+		errx(EX_USAGE, "%s; fix or remove that line", error->message);
+}
+
+/* STUN and TURN, resolved: only when ICE is going to be used. */
+static void
+ice_servers(void)
+{
+	static const char *const none[] = { NULL };
+	g_autoptr(GError) error = NULL;
+	const char *const *v;
+
+	/* The first STUN server that resolves. */
+	for (v = setting(opt_stun, "stun", default_stun); *v != NULL; v++) {
+		if (strcmp(*v, "none") == 0)
+			break;
+		if (ice_parse_stun(*v, &stun, &error))
+			break;
+		if (opt_stun != NULL || error->code == G_IO_ERROR_INVALID_ARGUMENT)
+			errx(EX_USAGE, "%s", error->message);
+		warnx("%s; trying the next", error->message);
+		g_clear_error(&error);
+	}
+	v = setting(opt_turn, "turn", none);
+	if (*v != NULL && strcmp(*v, "none") != 0 &&
+	    !ice_parse_turn(*v, &turn, &error))
+		errx(error->code == G_IO_ERROR_INVALID_ARGUMENT ? EX_USAGE :
+		    EX_UNAVAILABLE, "%s", error->message);
+}
+
+/* Rate limit for messages on the host's topic, checked before any
+ * cryptography: a token bucket of 50 a second, 100 at once. */
+static gboolean
+rate_ok(void)
+{
+	static double tokens = 100;
+	static gint64 last;
+	gint64 now = g_get_monotonic_time();
+
+	tokens = MIN(100, tokens + (now - last) / 1e6 * 50);
+	last = now;
+	if (tokens < 1)
+		return FALSE;
+	tokens--;
+	return TRUE;
+}
+
+static void
+publish_msg(Rendezvous *r, const char *to, const SignalingMsg *m)
+{
+	g_autoptr(GBytes) env = signaling_seal_msg(&sig, m);
+
+	if (env == NULL) {
+		log_debug("a signaling message did not fit");
+		return;
+	}
+	rendezvous_publish(r, to, g_bytes_get_data(env, NULL),
+	    g_bytes_get_size(env));
+}
+
+static void
+fill_sockaddr(struct sockaddr_storage *ss, socklen_t *len, uint8_t last)
+{
+	/* ICE paths change under QUIC; ngtcp2 sees one fixed pretend path. */
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(last);
+	sin->sin_addr.s_addr = htonl(0x7f000100 | last);
+	*len = sizeof(*sin);
+}
+
 /* --- listen ------------------------------------------------------------- */
 
 typedef struct {
@@ -79,9 +222,18 @@ typedef struct {
 	gboolean admitted, arrived, gone, refused_full;
 	gint64 t0;
 	UdpBatch out;
+	/* On an ICE path: */
+	IceLink *ice;
+	char session[SIGNALING_SESSION_LEN + 1];
+	char reply[129];
+	uint8_t peer_fp[32];
+	guint ice_timer;
+	gboolean ice_removing;
+	char *path;
 } Viewer;
 
-static GHashTable *viewers;	/* "remote|local" -> Viewer */
+static GHashTable *viewers;	/* "remote|local" or "ice|session" -> Viewer */
+static GHashTable *sessions;	/* session -> Viewer (ICE ones) */
 static GHashTable *children;	/* pid -> pid, the CMDs running */
 static char **cmd_argv;
 static guint n_admitted;
@@ -91,7 +243,10 @@ viewer_send(void *ctx, const uint8_t *pkt, size_t len)
 {
 	Viewer *v = ctx;
 
-	udp_batch_add(&v->out, pkt, len);
+	if (v->ice != NULL)
+		ice_link_send(v->ice, pkt, len);
+	else
+		udp_batch_add(&v->out, pkt, len);
 }
 
 static void
@@ -99,7 +254,8 @@ viewer_flush(void *ctx)
 {
 	Viewer *v = ctx;
 
-	udp_batch_flush(&v->out);
+	if (v->ice == NULL)
+		udp_batch_flush(&v->out);
 }
 
 static void
@@ -108,6 +264,13 @@ viewer_free(gpointer p)
 	Viewer *v = p;
 
 	quic_conn_free(v->qc);
+	if (v->ice_timer != 0)
+		g_source_remove(v->ice_timer);
+	if (v->ice != NULL && sessions != NULL &&
+	    g_hash_table_lookup(sessions, v->session) == v)
+		g_hash_table_remove(sessions, v->session);
+	ice_link_free(v->ice);
+	g_free(v->path);
 	g_free(v->name);
 	g_free(v->key);
 	g_free(v);
@@ -126,7 +289,17 @@ static void
 on_handshake(QuicConn *qc, void *ud)
 {
 	Viewer *v = ud;
+	uint8_t fp[32];
 
+	/* On an ICE path, the certificate is the one the sealed offer named:
+	 * whoever relayed the packets cannot have swapped it. */
+	if (v->ice != NULL && (!quic_conn_peer_fingerprint(qc, fp) ||
+	    !keys_equal(fp, v->peer_fp, 32))) {
+		log_info("viewer %s refused: its certificate is not the one its offer named",
+		    v->name);
+		quic_conn_close(qc, QUIC_APP_REFUSED, "certificate mismatch");
+		return;
+	}
 	if (max_viewers > 0 && n_admitted >= max_viewers) {
 		char reason[32];
 
@@ -196,8 +369,16 @@ on_viewer_ready(QuicConn *qc, void *ud)
 		} else
 			log_debug("viewer %s sent no certificate", v->name);
 	}
-	log_info("viewer %s arrived (%s, RTT %.1f ms)", v->name,
-	    family_name((struct sockaddr *)&v->remote), quic_conn_rtt_ms(qc));
+	if (v->ice != NULL) {
+		int rt;
+
+		g_free(v->path);
+		ice_link_path(v->ice, &rt, &v->path);
+		log_info("viewer %s arrived (path %s, RTT %.1f ms)", v->name,
+		    v->path, quic_conn_rtt_ms(qc));
+	} else
+		log_info("viewer %s arrived (%s, RTT %.1f ms)", v->name,
+		    family_name((struct sockaddr *)&v->remote), quic_conn_rtt_ms(qc));
 	quic_conn_attach(qc, from_cmd[0], to_cmd[1]);
 }
 
@@ -304,6 +485,8 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 			.remote = (struct sockaddr *)&v->remote,
 			.remote_len = v->remote_len,
 			.io = { viewer_send, viewer_flush, v },
+			.max_udp_payload = udp_max_payload(
+			    (struct sockaddr *)&v->remote, v->remote_len),
 			.idle_timeout_ms = idle_ms,
 			.ev = ev,
 			.ud = v,
@@ -324,6 +507,257 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 	return G_SOURCE_CONTINUE;
 }
 
+/* --- listen: viewers through the rendezvous and ICE ---------------------- */
+
+static Rendezvous *host_rv;
+static guint n_pending;		/* ICE viewers without QUIC yet */
+
+#define MAX_PENDING 32
+#define ICE_SETUP_S 30
+
+static gboolean
+ice_viewer_remove(gpointer p)
+{
+	Viewer *v = p;
+
+	v->ice_timer = 0;
+	if (v->qc == NULL && n_pending > 0)
+		n_pending--;
+	g_hash_table_remove(viewers, v->key);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_ice_setup_timeout(gpointer p)
+{
+	Viewer *v = p;
+
+	v->ice_timer = 0;
+	if (v->qc != NULL)
+		return G_SOURCE_REMOVE;
+	{
+		g_autofree char *sum = ice_link_summary(v->ice);
+
+		log_info("viewer %s: no path within %u s (%s)", v->name,
+		    ICE_SETUP_S, sum);
+	}
+	v->ice_timer = g_idle_add(ice_viewer_remove, v);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+host_ice_candidate(IceLink *l, const char *sdp, void *ud)
+{
+	Viewer *v = ud;
+	SignalingMsg m = { .type = SIGNALING_CANDIDATE };
+
+	strcpy(m.session, v->session);
+	g_strlcpy(m.text, sdp, sizeof(m.text));
+	publish_msg(host_rv, v->reply, &m);
+}
+
+static void
+host_ice_gathered(IceLink *l, void *ud)
+{
+	Viewer *v = ud;
+	SignalingMsg m = { .type = SIGNALING_DONE };
+
+	strcpy(m.session, v->session);
+	publish_msg(host_rv, v->reply, &m);
+}
+
+static void
+host_ice_failed(IceLink *l, void *ud)
+{
+	Viewer *v = ud;
+	g_autofree char *sum = ice_link_summary(l);
+
+	if (v->qc != NULL)
+		return;
+	log_info("viewer %s: no path (%s)", v->name, sum);
+	if (v->ice_timer != 0)
+		g_source_remove(v->ice_timer);
+	/* Not from inside libnice's signal: later. */
+	v->ice_timer = g_idle_add(ice_viewer_remove, v);
+}
+
+static void
+host_ice_recv(IceLink *l, const uint8_t *pkt, size_t len, void *ud)
+{
+	static const QuicEvents ev = {
+		.handshake_done = on_handshake,
+		.ready = on_viewer_ready,
+		.ended = on_viewer_ended,
+	};
+	Viewer *v = ud;
+	g_autoptr(GError) error = NULL;
+
+	if (v->gone)
+		return;
+	if (v->qc != NULL) {
+		quic_conn_recv(v->qc, pkt, len);
+		return;
+	}
+	QuicConfig cfg = {
+		.server = TRUE,
+		.local = (struct sockaddr *)&v->local,
+		.local_len = v->local_len,
+		.remote = (struct sockaddr *)&v->remote,
+		.remote_len = v->remote_len,
+		.io = { viewer_send, viewer_flush, v },
+		.max_udp_payload = ICE_UDP_PAYLOAD,
+		.idle_timeout_ms = idle_ms,
+		.ev = ev,
+		.ud = v,
+	};
+	memcpy(cfg.proof_key, proof_key, KEYS_LEN);
+	v->qc = quic_conn_new_server(&cfg, pkt, len, &error);
+	if (v->qc == NULL) {
+		log_debug("viewer %s: ignoring a datagram: %s", v->name,
+		    error->message);
+		return;
+	}
+	if (n_pending > 0)
+		n_pending--;
+	if (v->ice_timer != 0)
+		g_source_remove(v->ice_timer);
+	v->ice_timer = 0;
+}
+
+static void
+host_offer(const SignalingMsg *m)
+{
+	static const IceEvents iev = {
+		.candidate = host_ice_candidate,
+		.gathered = host_ice_gathered,
+		.failed = host_ice_failed,
+		.recv = host_ice_recv,
+	};
+	g_autoptr(GError) error = NULL;
+	SignalingMsg a = { .type = SIGNALING_ANSWER };
+	const char *u, *p;
+	Viewer *v;
+
+	if (g_hash_table_contains(sessions, m->session))
+		return;		/* sent again while the answer travelled */
+	if (max_viewers > 0 && n_admitted >= max_viewers) {
+		SignalingMsg f = { .type = SIGNALING_FULL };
+
+		strcpy(f.session, m->session);
+		snprintf(f.text, sizeof(f.text), "%u/%u", n_admitted, max_viewers);
+		log_info("viewer ice-%.8s refused: host is full (%s viewers)",
+		    m->session, f.text);
+		publish_msg(host_rv, m->reply, &f);
+		return;
+	}
+	if (n_pending >= MAX_PENDING) {
+		log_debug("offer dropped: %u viewers setting up already", n_pending);
+		return;
+	}
+	v = g_new0(Viewer, 1);
+	v->fd = -1;
+	strcpy(v->session, m->session);
+	strcpy(v->reply, m->reply);
+	memcpy(v->peer_fp, m->fp, 32);
+	v->name = g_strdup_printf("ice-%.8s", m->session);
+	v->key = g_strconcat("ice|", m->session, NULL);
+	fill_sockaddr(&v->local, &v->local_len, 1);
+	fill_sockaddr(&v->remote, &v->remote_len, 2);
+	v->ice = ice_link_new(FALSE, &stun, &turn, &iev, v);
+	g_hash_table_insert(viewers, v->key, v);
+	g_hash_table_insert(sessions, v->session, v);
+	n_pending++;
+	v->ice_timer = g_timeout_add_seconds(ICE_SETUP_S, on_ice_setup_timeout, v);
+	log_debug("viewer %s: offer through the rendezvous", v->name);
+
+	/* The answer first, so that it reaches the viewer before our
+	 * candidates (one publisher, one topic: in order). */
+	ice_link_credentials(v->ice, &u, &p);
+	strcpy(a.session, m->session);
+	a.has_fp = quic_cert_fingerprint(a.fp);
+	g_strlcpy(a.ufrag, u, sizeof(a.ufrag));
+	g_strlcpy(a.pwd, p, sizeof(a.pwd));
+	if (turn.url != NULL)
+		g_strlcpy(a.turn, turn.url, sizeof(a.turn));
+	publish_msg(host_rv, v->reply, &a);
+	if (!ice_link_start(v->ice, m->ufrag, m->pwd, &error)) {
+		log_info("viewer %s: %s", v->name, error->message);
+		g_source_remove(v->ice_timer);
+		v->ice_timer = g_idle_add(ice_viewer_remove, v);
+	}
+}
+
+static void
+on_host_message(Rendezvous *r, const char *t, const uint8_t *data,
+    size_t len, void *ud)
+{
+	SignalingMsg m;
+	Viewer *v;
+
+	/* Junk costs a token and a failed decryption, nothing more. */
+	if (!rate_ok() || !signaling_open_msg(&sig, data, len, &m)) {
+		log_debug("rendezvous: a message that is not for us (%zu bytes), ignored",
+		    len);
+		return;
+	}
+	if (m.type == SIGNALING_OFFER) {
+		host_offer(&m);
+		return;
+	}
+	if ((v = g_hash_table_lookup(sessions, m.session)) == NULL || v->ice == NULL)
+		return;
+	if (m.type == SIGNALING_CANDIDATE) {
+		if (!ice_link_add_remote(v->ice, m.text))
+			log_debug("viewer %s: a candidate that does not parse", v->name);
+	} else if (m.type == SIGNALING_DONE)
+		ice_link_remote_done(v->ice);
+}
+
+static void
+on_host_rendezvous(Rendezvous *r, gboolean up, const char *why, void *ud)
+{
+	static gboolean was_up = TRUE;
+
+	if (up && !was_up)
+		log_info("rendezvous %s is back", rendezvous_url(r));
+	else if (!up && was_up)
+		log_info("lost the rendezvous %s (%s); reconnecting, viewers already connected are not affected",
+		    rendezvous_url(r), why ? why : "disconnected");
+	was_up = up;
+}
+
+/* Connects to the first broker that answers; NULL for --rendezvous none.
+ * Exits 69 naming them when none does. */
+static Rendezvous *
+host_rendezvous(void)
+{
+	static const RendezvousEvents ev = {
+		.message = on_host_message,
+		.state = on_host_rendezvous,
+	};
+	const char *const *urls = setting(opt_rendezvous, "rendezvous",
+	    default_rendezvous);
+	g_autoptr(GString) errs = g_string_new(NULL);
+
+	if (urls[0] != NULL && strcmp(urls[0], "none") == 0)
+		return NULL;
+	for (const char *const *u = urls; *u != NULL; u++) {
+		g_autoptr(GError) error = NULL;
+		Rendezvous *r = rendezvous_new(*u, rendezvous_ca, &ev, NULL, &error);
+
+		if (r == NULL)
+			errx(EX_USAGE, "%s", error->message);
+		if (rendezvous_connect(r, RENDEZVOUS_TIMEOUT_S, &error))
+			return r;
+		rendezvous_free(r);
+		if (errs->len > 0)
+			g_string_append(errs, "; ");
+		g_string_append(errs, error->message);
+	}
+	errx(EX_UNAVAILABLE, "%s; choose another with --rendezvous, or use --rendezvous none for the direct path only",
+	    errs->str);
+}
+
 static gboolean
 on_listen_stop(gpointer ud)
 {
@@ -334,7 +768,7 @@ on_listen_stop(gpointer ud)
 	while (g_hash_table_iter_next(&it, &k, &val)) {
 		Viewer *v = val;
 
-		if (!v->gone)
+		if (!v->gone && v->qc != NULL)
 			quic_conn_close(v->qc, QUIC_APP_STOPPED, "the host stopped");
 	}
 	g_hash_table_iter_init(&it, children);
@@ -434,7 +868,26 @@ cmd_listen(int argc, char **argv)
 	if (!keys_derive(t.secret, sizeof(t.secret), KEYS_DIRECT_PROOF, proof_key))
 		errx(EX_SOFTWARE, "cannot derive keys");
 	gather_addrs(&t, fd4 >= 0, fd6 >= 0);
-	ticket = ticket_encode(&t);
+	viewers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, viewer_free);
+	sessions = g_hash_table_new(g_str_hash, g_str_equal);
+	children = g_hash_table_new(NULL, NULL);
+	network_settings();
+	if (!signaling_init(&sig, t.secret, sizeof(t.secret), topic))
+		errx(EX_SOFTWARE, "cannot derive keys");
+	if ((host_rv = host_rendezvous()) == NULL)
+		strcpy(t.rendezvous, "none");
+	else {
+		ice_servers();
+		/* The ticket names the broker unless it is the default. */
+		if (strcmp(rendezvous_url(host_rv), default_rendezvous[0]) != 0 &&
+		    g_strlcpy(t.rendezvous, rendezvous_url(host_rv),
+		    sizeof(t.rendezvous)) >= sizeof(t.rendezvous))
+			errx(EX_USAGE, "rendezvous URL too long for a ticket (at most %d characters)",
+			    TICKET_MAX_URL);
+		rendezvous_subscribe(host_rv, topic);
+	}
+	if ((ticket = ticket_encode(&t)) == NULL)
+		errx(EX_USAGE, "the ticket cannot hold this rendezvous URL; use a shorter one");
 
 	if (ticket_file != NULL) {
 		int tf = open(ticket_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -450,9 +903,11 @@ cmd_listen(int argc, char **argv)
 	log_info("listening on UDP port %u (%s%s%s); %u addresses in the ticket",
 	    t.port, fd4 >= 0 ? "IPv4" : "", fd4 >= 0 && fd6 >= 0 ? " and " : "",
 	    fd6 >= 0 ? "IPv6" : "", t.n_addrs);
-
-	viewers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, viewer_free);
-	children = g_hash_table_new(NULL, NULL);
+	if (host_rv != NULL)
+		log_info("rendezvous %s%s%s%s%s", rendezvous_url(host_rv),
+		    stun.host ? ", STUN " : "", stun.host ? stun.host : "",
+		    turn.url ? ", TURN over " : "",
+		    turn.url ? ice_turn_transport_name(turn.transport) : "");
 	loop = g_main_loop_new(NULL, FALSE);
 	if (fd4 >= 0)
 		g_unix_fd_add(fd4, G_IO_IN, on_listen_socket, NULL);
@@ -462,6 +917,9 @@ cmd_listen(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_listen_stop, NULL);
 	g_main_loop_run(loop);
 	g_hash_table_destroy(viewers);
+	g_hash_table_destroy(sessions);
+	sessions = NULL;
+	rendezvous_free(host_rv);
 	return 0;
 }
 
@@ -478,6 +936,8 @@ typedef struct {
 } Cand;
 
 static Cand cands[TICKET_MAX_ADDRS];
+static gboolean ice_possible;	/* the ticket has a rendezvous */
+static void start_ice(void);
 static guint n_cands;
 static Cand *winner;
 static gboolean connected;
@@ -550,9 +1010,11 @@ on_cand_socket(int fd, GIOCondition cond, gpointer ud)
 				c->refused = TRUE;
 				for (guint k = 0; k < n_cands; k++)
 					refused += cands[k].refused;
-				if (refused == n_cands)
+				if (refused == n_cands && !ice_possible)
 					errx(EX_UNAVAILABLE, "no pp-tunnel host is listening at %s; is the host still running?",
 					    tried->str);
+				if (refused == n_cands)
+					start_ice();
 				continue;
 			}
 			break;
@@ -572,14 +1034,10 @@ on_cand_socket(int fd, GIOCondition cond, gpointer ud)
 }
 
 static void
-on_connect_ready(QuicConn *qc, void *ud)
+attach_stdio(QuicConn *qc)
 {
-	Cand *c = ud;
 	int in, out;
 
-	connected = TRUE;
-	log_info("connected to %s (path direct, %s, RTT %.1f ms)", c->name,
-	    family_name((struct sockaddr *)&c->remote), quic_conn_rtt_ms(qc));
 	saved_fl[0] = fcntl(0, F_GETFL);
 	saved_fl[1] = fcntl(1, F_GETFL);
 	atexit(restore_stdio);
@@ -593,12 +1051,19 @@ on_connect_ready(QuicConn *qc, void *ud)
 }
 
 static void
-on_connect_ended(QuicConn *qc, const QuicEnd *end, void *ud)
+on_connect_ready(QuicConn *qc, void *ud)
 {
 	Cand *c = ud;
 
-	if (c != winner)
-		return;
+	connected = TRUE;
+	log_info("connected to %s (path direct, %s, RTT %.1f ms)", c->name,
+	    family_name((struct sockaddr *)&c->remote), quic_conn_rtt_ms(qc));
+	attach_stdio(qc);
+}
+
+static void G_GNUC_NORETURN
+connection_ended(const char *name, const QuicEnd *end)
+{
 	switch (end->kind) {
 	case QUIC_END_DONE:
 	case QUIC_END_LOCAL:
@@ -621,24 +1086,291 @@ on_connect_ended(QuicConn *qc, const QuicEnd *end, void *ud)
 		}
 	case QUIC_END_PROOF:
 		errx(EX_NOPERM, "the host at %s did not prove it holds this ticket's secret; not trusting it",
-		    c->name);
+		    name);
 	case QUIC_END_IDLE:
 		errx(EX_UNAVAILABLE, "lost the connection to %s: no packet for %u s",
-		    c->name, idle_ms / 1000);
+		    name, idle_ms / 1000);
 	case QUIC_END_HANDSHAKE:
 		errx(EX_UNAVAILABLE, "the host at %s answered but the handshake did not finish",
-		    c->name);
+		    name);
 	case QUIC_END_ERROR:
-		errx(EX_UNAVAILABLE, "the connection to %s failed: %s", c->name,
+		errx(EX_UNAVAILABLE, "the connection to %s failed: %s", name,
 		    end->reason);
 	}
 	errx(EX_SOFTWARE, "unknown end of connection");
 }
 
+static void
+on_connect_ended(QuicConn *qc, const QuicEnd *end, void *ud)
+{
+	Cand *c = ud;
+
+	if (c != winner)
+		return;
+	connection_ended(c->name, end);
+}
+
+/* --- connect: through the rendezvous and ICE ----------------------------- */
+
+#define DIRECT_MS 2000		/* the direct path's turn, when there is ICE */
+
+static gboolean no_path_timeout(gpointer ud);
+
+static struct {
+	Ticket *t;
+	char url[TICKET_MAX_URL + 1];
+	Rendezvous *rv;
+	char session[SIGNALING_SESSION_LEN + 1];
+	char reply[129];
+	IceLink *ice;
+	QuicConn *qc;
+	uint8_t host_fp[32];
+	gboolean started, answered, relay_offered;
+	guint offer_timer;
+	IceTurn host_turn;
+	char *path;
+	int relay_transport;
+} vi;
+
+static void
+send_offer(void)
+{
+	SignalingMsg m = { .type = SIGNALING_OFFER };
+	const char *u, *p;
+
+	strcpy(m.session, vi.session);
+	strcpy(m.reply, vi.reply);
+	m.has_fp = quic_cert_fingerprint(m.fp);
+	ice_link_credentials(vi.ice, &u, &p);
+	g_strlcpy(m.ufrag, u, sizeof(m.ufrag));
+	g_strlcpy(m.pwd, p, sizeof(m.pwd));
+	publish_msg(vi.rv, topic, &m);
+}
+
+static gboolean
+on_offer_timer(gpointer ud)
+{
+	/* Again until answered: the host may have been reconnecting. */
+	if (vi.answered) {
+		vi.offer_timer = 0;
+		return G_SOURCE_REMOVE;
+	}
+	send_offer();
+	return G_SOURCE_CONTINUE;
+}
+
+static void G_GNUC_NORETURN
+no_path(const char *why)
+{
+	g_autofree char *sum = vi.ice ? ice_link_summary(vi.ice) : g_strdup("no candidates");
+
+	if (!vi.answered)
+		errx(EX_UNAVAILABLE, "no answer from the host through the rendezvous %s within %u s; is the host running (it may have stopped, or uses another rendezvous)?",
+		    vi.url, timeout_s);
+	if (turn.url == NULL && !vi.relay_offered)
+		errx(EX_UNAVAILABLE, "no path to the host %s (%s; direct: %s); no TURN server was given: both sides' NATs seem to need a relay; give one with --turn turn://USER:PASS@HOST:PORT on either side (a self-hosted coturn will do: see pp-tunnel(1))",
+		    why, sum, tried->str);
+	errx(EX_UNAVAILABLE, "no path to the host %s (%s; direct: %s), even through the TURN server; is UDP or TCP to it blocked?",
+	    why, sum, tried->str);
+}
+
+static void
+viewer_ice_send(void *ctx, const uint8_t *pkt, size_t len)
+{
+	ice_link_send(vi.ice, pkt, len);
+}
+
+static void
+on_ice_handshake(QuicConn *qc, void *ud)
+{
+	uint8_t fp[32];
+
+	if (!quic_conn_peer_fingerprint(qc, fp) || !keys_equal(fp, vi.host_fp, 32)) {
+		quic_conn_close(qc, QUIC_APP_REFUSED, "certificate mismatch");
+		errx(EX_NOPERM, "the host's certificate is not the one its sealed answer named; not trusting this path");
+	}
+}
+
+static void
+on_ice_ready(QuicConn *qc, void *ud)
+{
+	connected = TRUE;
+	g_free(vi.path);
+	ice_link_path(vi.ice, &vi.relay_transport, &vi.path);
+	log_info("connected through the rendezvous %s (path %s, RTT %.1f ms)",
+	    vi.url, vi.path, quic_conn_rtt_ms(qc));
+	attach_stdio(qc);
+}
+
+static void
+on_ice_ended(QuicConn *qc, const QuicEnd *end, void *ud)
+{
+	connection_ended("the host", end);
+}
+
+static void
+viewer_ice_connected(IceLink *l, void *ud)
+{
+	static const QuicEvents ev = {
+		.handshake_done = on_ice_handshake,
+		.ready = on_ice_ready,
+		.ended = on_ice_ended,
+	};
+	g_autoptr(GError) error = NULL;
+	struct sockaddr_storage local, remote;
+	socklen_t llen, rlen;
+
+	fill_sockaddr(&local, &llen, 2);
+	fill_sockaddr(&remote, &rlen, 1);
+	QuicConfig cfg = {
+		.local = (struct sockaddr *)&local,
+		.local_len = llen,
+		.remote = (struct sockaddr *)&remote,
+		.remote_len = rlen,
+		.io = { viewer_ice_send, NULL, NULL },
+		.max_udp_payload = ICE_UDP_PAYLOAD,
+		.idle_timeout_ms = idle_ms,
+		.handshake_timeout_ms = timeout_s * 1000,
+		.close_when_output_gone = TRUE,
+		.close_after_peer_fin = isatty(0),
+		.ev = ev,
+	};
+	memcpy(cfg.proof_key, proof_key, KEYS_LEN);
+	if ((vi.qc = quic_conn_new_client(&cfg, &error)) == NULL)
+		errx(EX_SOFTWARE, "%s", error->message);
+}
+
+static void
+viewer_ice_failed(IceLink *l, void *ud)
+{
+	no_path("(every candidate pair failed)");
+}
+
+static void
+viewer_ice_recv(IceLink *l, const uint8_t *pkt, size_t len, void *ud)
+{
+	if (vi.qc != NULL)
+		quic_conn_recv(vi.qc, pkt, len);
+}
+
+static void
+viewer_ice_candidate(IceLink *l, const char *sdp, void *ud)
+{
+	SignalingMsg m = { .type = SIGNALING_CANDIDATE };
+
+	strcpy(m.session, vi.session);
+	g_strlcpy(m.text, sdp, sizeof(m.text));
+	publish_msg(vi.rv, topic, &m);
+}
+
+static void
+viewer_ice_gathered(IceLink *l, void *ud)
+{
+	SignalingMsg m = { .type = SIGNALING_DONE };
+
+	strcpy(m.session, vi.session);
+	publish_msg(vi.rv, topic, &m);
+}
+
+static void
+on_viewer_message(Rendezvous *r, const char *t, const uint8_t *data,
+    size_t len, void *ud)
+{
+	g_autoptr(GError) error = NULL;
+	SignalingMsg m;
+
+	if (!signaling_open_msg(&sig, data, len, &m) ||
+	    strcmp(m.session, vi.session) != 0)
+		return;
+	switch (m.type) {
+	case SIGNALING_FULL:
+		errx(EX_TEMPFAIL, "host is full (%s viewers); try again later", m.text);
+	case SIGNALING_ANSWER:
+		if (vi.answered)
+			return;
+		vi.answered = TRUE;
+		memcpy(vi.host_fp, m.fp, 32);
+		/* Our own TURN server first, else the host's. */
+		if (turn.url == NULL && m.turn[0] != '\0') {
+			if (ice_parse_turn(m.turn, &vi.host_turn, &error)) {
+				ice_link_set_turn(vi.ice, &vi.host_turn);
+				vi.relay_offered = TRUE;
+			} else
+				warnx("the host's TURN server: %s; going on without it",
+				    error->message);
+			g_clear_error(&error);
+		}
+		if (!ice_link_start(vi.ice, m.ufrag, m.pwd, &error))
+			errx(EX_UNAVAILABLE, "%s", error->message);
+		return;
+	case SIGNALING_CANDIDATE:
+		if (!ice_link_add_remote(vi.ice, m.text))
+			log_debug("a candidate from the host that does not parse");
+		return;
+	case SIGNALING_DONE:
+		ice_link_remote_done(vi.ice);
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+start_ice(void)
+{
+	static const RendezvousEvents rev = { .message = on_viewer_message };
+	static const IceEvents iev = {
+		.candidate = viewer_ice_candidate,
+		.gathered = viewer_ice_gathered,
+		.connected = viewer_ice_connected,
+		.failed = viewer_ice_failed,
+		.recv = viewer_ice_recv,
+	};
+	g_autoptr(GError) error = NULL;
+	char suffix[33];
+
+	if (vi.started || winner != NULL)
+		return;
+	vi.started = TRUE;
+	for (guint k = 0; k < n_cands; k++)
+		cand_drop(&cands[k]);
+	ice_servers();
+	log_debug("no direct answer; through the rendezvous %s", vi.url);
+	if ((vi.rv = rendezvous_new(vi.url, rendezvous_ca, &rev, NULL, &error)) == NULL)
+		errx(EX_USAGE, "%s", error->message);
+	if (!rendezvous_connect(vi.rv, MIN(timeout_s, RENDEZVOUS_TIMEOUT_S), &error))
+		errx(EX_UNAVAILABLE, "%s (the host's direct addresses did not answer: %s)",
+		    error->message, tried->str);
+	signaling_random_hex(vi.session, SIGNALING_SESSION_LEN / 2);
+	signaling_random_hex(suffix, 16);
+	snprintf(vi.reply, sizeof(vi.reply), "%s/%s", topic, suffix);
+	rendezvous_subscribe(vi.rv, vi.reply);
+	vi.ice = ice_link_new(TRUE, &stun, &turn, &iev, NULL);
+	send_offer();
+	vi.offer_timer = g_timeout_add_seconds(3, on_offer_timer, NULL);
+	g_timeout_add_seconds(timeout_s, no_path_timeout, NULL);
+}
+
+static gboolean
+no_path_timeout(gpointer ud)
+{
+	if (!connected)
+		no_path(g_strdup_printf("within %u s", timeout_s));
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_direct_timeout(gpointer ud)
+{
+	if (winner == NULL)
+		start_ice();
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_connect_timeout(gpointer ud)
 {
-	if (connected)
+	if (connected || vi.started)
 		return G_SOURCE_REMOVE;
 	if (winner != NULL)
 		errx(EX_UNAVAILABLE, "the host at %s answered but the connection was not set up within %u s",
@@ -668,8 +1400,20 @@ cmd_connect(const char *text)
 	if (!ticket_decode(text, &t))
 		errx(EX_DATAERR, "ticket is damaged: check that it was copied whole (it starts with \"%s\")",
 		    TICKET_PREFIX);
-	if (t.n_addrs == 0)
-		errx(EX_UNAVAILABLE, "the ticket has no direct address, and this version of pp-tunnel has no rendezvous");
+	network_settings();
+	if (!signaling_init(&sig, t.secret, sizeof(t.secret), topic))
+		errx(EX_SOFTWARE, "cannot derive keys");
+	/* The rendezvous: ours if given, else the ticket's, else the default. */
+	if (opt_rendezvous != NULL)
+		g_strlcpy(vi.url, opt_rendezvous, sizeof(vi.url));
+	else if (t.rendezvous[0] != '\0')
+		g_strlcpy(vi.url, t.rendezvous, sizeof(vi.url));
+	else
+		g_strlcpy(vi.url, setting(NULL, "rendezvous", default_rendezvous)[0],
+		    sizeof(vi.url));
+	ice_possible = strcmp(vi.url, "none") != 0;
+	if (t.n_addrs == 0 && !ice_possible)
+		errx(EX_UNAVAILABLE, "the ticket has no direct address and no rendezvous");
 	if (!quic_init(&error))
 		errx(EX_SOFTWARE, "%s", error->message);
 	if (!keys_derive(t.secret, sizeof(t.secret), KEYS_DIRECT_PROOF, proof_key))
@@ -700,6 +1444,8 @@ cmd_connect(const char *text)
 			.remote = (struct sockaddr *)&c->remote,
 			.remote_len = rlen,
 			.io = { cand_send, cand_flush, c },
+			.max_udp_payload = udp_max_payload(
+			    (struct sockaddr *)&c->remote, rlen),
 			.idle_timeout_ms = idle_ms,
 			.handshake_timeout_ms = timeout_s * 1000,
 			.close_when_output_gone = TRUE,
@@ -715,10 +1461,17 @@ cmd_connect(const char *text)
 		if (c->qc == NULL)
 			errx(EX_SOFTWARE, "%s", error->message);
 	}
-	if (n_cands == 0)
+	if (n_cands == 0 && !ice_possible)
 		errx(EX_UNAVAILABLE, "cannot send to any of the host's addresses: %s",
 		    tried->str);
-	g_timeout_add_seconds(timeout_s, on_connect_timeout, NULL);
+	if (getenv("PP_TUNNEL_NO_DIRECT") != NULL && ice_possible)
+		start_ice();
+	else if (n_cands == 0)
+		start_ice();
+	else if (ice_possible)
+		g_timeout_add(MIN(DIRECT_MS, timeout_s * 1000), on_direct_timeout, NULL);
+	else
+		g_timeout_add_seconds(timeout_s, on_connect_timeout, NULL);
 	g_unix_signal_add(SIGINT, on_connect_stop, NULL);
 	g_unix_signal_add(SIGTERM, on_connect_stop, NULL);
 	g_main_loop_run(loop);
@@ -735,10 +1488,17 @@ main(int argc, char *argv[])
 		{ "port", required_argument, NULL, 'p' },
 		{ "rendezvous", required_argument, NULL, 'r' },
 		{ "ticket-file", required_argument, NULL, 'f' },
+		{ "rendezvous-ca", required_argument, NULL, 'c' },
+		{ "stun", required_argument, NULL, 's' },
+		{ "turn", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct option connect_opts[] = {
 		{ "timeout", required_argument, NULL, 't' },
+		{ "rendezvous", required_argument, NULL, 'r' },
+		{ "rendezvous-ca", required_argument, NULL, 'c' },
+		{ "stun", required_argument, NULL, 's' },
+		{ "turn", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *errstr, *env, *mode;
@@ -784,9 +1544,23 @@ main(int argc, char *argv[])
 				errx(EX_USAGE, "--port %s: %s", optarg, errstr);
 			break;
 		case 'r':
-			if (strcmp(optarg, "none") != 0)
-				errx(EX_USAGE, "--rendezvous %s: this version of pp-tunnel only has the direct path; use --rendezvous none or leave it out",
+			if (strcmp(optarg, "none") != 0 &&
+			    !g_str_has_prefix(optarg, "mqtt://") &&
+			    !g_str_has_prefix(optarg, "mqtts://"))
+				errx(EX_USAGE, "--rendezvous %s: not mqtt://HOST[:PORT], mqtts://HOST[:PORT] or none",
 				    optarg);
+			opt_rendezvous = optarg;
+			break;
+		case 'c':
+			rendezvous_ca = optarg;
+			if (access(optarg, R_OK) == -1)
+				err(EX_USAGE, "--rendezvous-ca %s", optarg);
+			break;
+		case 's':
+			opt_stun = optarg;
+			break;
+		case 'u':
+			opt_turn = optarg;
 			break;
 		case 'f':
 			ticket_file = optarg;

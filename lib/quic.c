@@ -758,6 +758,7 @@ static void
 fill_settings(QuicConn *c, ngtcp2_settings *s, ngtcp2_transport_params *p)
 {
 	guint idle = c->cfg.idle_timeout_ms ? c->cfg.idle_timeout_ms : 30000;
+	size_t max;
 
 	ngtcp2_settings_default(s);
 	/* ngtcp2's own trace of every frame, for debugging. */
@@ -768,9 +769,9 @@ fill_settings(QuicConn *c, ngtcp2_settings *s, ngtcp2_transport_params *p)
 	/* Without both, ngtcp2 0.12 starts at 1200-byte packets. 1472 fills
 	 * a 1500-byte IPv4 packet, 1452 an IPv6 one; a path with more
 	 * overhead (a relay) passes its own size. */
+	max = c->remote.ss_family == AF_INET6 ? MAX_PKT - 20 : MAX_PKT;
 	s->max_tx_udp_payload_size = c->cfg.max_udp_payload ?
-	    MIN(c->cfg.max_udp_payload, MAX_PKT) :
-	    c->remote.ss_family == AF_INET6 ? MAX_PKT - 20 : MAX_PKT;
+	    MIN(c->cfg.max_udp_payload, max) : max;
 	s->no_tx_udp_payload_size_shaping = 1;
 	s->max_stream_window = MAX_STREAM_WINDOW;
 	s->max_window = MAX_CONN_WINDOW;

@@ -69,7 +69,8 @@ typedef struct {
 	uint8_t proof_key[KEYS_LEN];	/* keys_derive(KEYS_DIRECT_PROOF) */
 	guint idle_timeout_ms;
 	guint handshake_timeout_ms;
-	/* Largest UDP payload to send; 0: 1472 (IPv4) or 1452 (IPv6). */
+	/* Largest UDP payload to send (udp_max_payload for the route, or a
+	 * relay's): at most, and by default, 1472 (IPv4) or 1452 (IPv6). */
 	guint max_udp_payload;
 	/* When the output fd breaks (EPIPE), close the connection instead of
 	 * only asking the peer to stop sending (a viewer whose player quit). */

@@ -259,6 +259,25 @@ udp_batch_add(UdpBatch *b, const uint8_t *pkt, size_t len)
 	b->n++;
 }
 
+size_t
+udp_max_payload(const struct sockaddr *addr, socklen_t len)
+{
+	int fd, mtu = 0;
+	socklen_t ml = sizeof(mtu);
+	size_t hdr = addr->sa_family == AF_INET6 ? 48 : 28;
+
+	/* A connected socket asks the routing table; nothing is sent. */
+	if ((fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	if (connect(fd, addr, len) == -1 ||
+	    getsockopt(fd, addr->sa_family == AF_INET6 ? IPPROTO_IPV6 :
+	    IPPROTO_IP, addr->sa_family == AF_INET6 ? IPV6_MTU : IP_MTU, &mtu,
+	    &ml) == -1)
+		mtu = 0;
+	close(fd);
+	return (size_t)mtu > hdr + 1200 ? (size_t)mtu - hdr : 0;
+}
+
 char *
 udp_addr_string(const struct sockaddr *sa)
 {

@@ -52,5 +52,9 @@ typedef struct {
 void udp_batch_add(UdpBatch *b, const uint8_t *pkt, size_t len);
 void udp_batch_flush(UdpBatch *b);
 
+/* The largest UDP payload that fits the MTU of the route to addr (its
+ * interface's, or what the kernel learned), or 0 when unknown. */
+size_t udp_max_payload(const struct sockaddr *addr, socklen_t len);
+
 /* "192.0.2.1:4433" or "[2001:db8::1]:4433" (IPv4-mapped shown as IPv4). */
 char *udp_addr_string(const struct sockaddr *sa);

@@ -32,8 +32,7 @@ track_pid $pid
 wait_for 30 sh -c "test \$(stat -c %s '$TEST_TMP/out.ts' 2>/dev/null || echo 0) -gt 200000" ||
     diag "little output: $(tail -n 3 "$TEST_TMP/err")"
 sleep 2
-kill -TERM $pid
-wait $pid
+lab_stop $pid
 like "$(cat "$TEST_TMP/err")" 'audio pixelpass_capture_[0-9]+\.monitor' "pp-encode records the capture sink's monitor"
 ffmpeg -v error -i "$TEST_TMP/out.ts" -map 0:a -ac 2 -ar 48000 -c:a pcm_s16le "$TEST_TMP/out.wav"
 ok "the stream has an audio track" test -s "$TEST_TMP/out.wav"

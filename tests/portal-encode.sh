@@ -22,8 +22,7 @@ track_pid $pid
 wait_for 30 sh -c "test \$(stat -c %s '$TEST_TMP/out.ts' 2>/dev/null || echo 0) -gt 30000" ||
     diag "little output: $(tail -n 3 "$TEST_TMP/err")"
 sleep 1
-kill -TERM $pid
-wait $pid
+lab_stop $pid
 rc=$?
 is "$rc" "$(cat "$TEST_TMP/status" 2>/dev/null)" "after SIGTERM pp-capture exits with pp-encode's status"
 [ "$rc" -eq 0 ] || diag "pp-encode: $(tail -n 1 "$TEST_TMP/err")"

@@ -11,6 +11,9 @@
 #                            be activated (wlr backend, no chooser)
 #   lab_portal_chooser none|decline   rewrites the wlr portal's chooser
 #   lab_portal_stop_portals  ends the D-Bus-activated portal processes
+#   lab_stop PID [SECS]      SIGTERM to PID; its exit status (SIGKILL and
+#                            a diagnostic when it ignores that for SECS;
+#                            LAB_DEBUG=1 adds its signal state and stacks)
 #
 # Needs $top_builddir/tests/wlr-dmabuf-shim.so (built by `make check`).
 
@@ -61,6 +64,28 @@ _lab_kill() {
 		wait "$pid" 2>/dev/null
 	done
 	return 0
+}
+
+# lab_exited PID: gone, or a zombie waiting for this shell to reap it.
+lab_exited() {
+	[ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+# A stop that never hangs the test: a process that does not react to
+# SIGTERM fails the test's assertion on its status instead.
+lab_stop() {
+	local pid=$1 secs=${2:-20}
+	kill -TERM "$pid" 2>/dev/null
+	if ! wait_for "$secs" lab_exited "$pid"; then
+		diag "pid $pid did not exit within $secs s of SIGTERM: killed"
+		if [ -n "${LAB_DEBUG:-}" ]; then
+			grep -E 'State|Sig|ShdPnd' "/proc/$pid/status" | sed 's/^/# /'
+			gdb -batch -p "$pid" -ex "thread apply all bt" 2>/dev/null | grep -E '^#|^Thread' | sed 's/^/# /'
+			ps -o pid,stat,args --ppid "$pid" | sed 's/^/# /'
+		fi
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid"
 }
 
 lab_portal_stop_portals() {

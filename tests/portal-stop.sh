@@ -18,15 +18,14 @@ echo "$PP_PIPEWIRE_NODE" >"$out/node"
 gst-launch-1.0 -q pipewiresrc fd=3 path="$PP_PIPEWIRE_NODE" ! videoconvert ! fakesink &
 gst=$!
 exec 3<&-
-trap 'kill -INT $gst; wait $gst; echo clean >"$out/stopped"; exit 0' TERM
+# gst-launch with pipewiresrc sometimes hangs on SIGINT: SIGTERM ends it.
+trap 'kill -TERM $gst; wait $gst; echo clean >"$out/stopped"; exit 0' TERM
 wait $gst
 echo "stream ended by itself" >"$out/stopped"
 exit 3
 CHILD
 chmod +x "$TEST_TMP/child.sh"
 
-# exited PID: gone, or a zombie waiting for this shell to reap it.
-exited() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 node_exists() { pw-cli info "$1" >/dev/null 2>&1 && pw-cli info "$1" | grep -q 'type: PipeWire:Interface:Node'; }
 
 # 1: SIGTERM to pp-capture.
@@ -38,8 +37,7 @@ wait_for 20 test -s "$TEST_TMP/term/node" || bail "the child did not start: $(ta
 node=$(cat "$TEST_TMP/term/node")
 ok "the portal's node $node exists while sharing" node_exists "$node"
 sleep 1
-kill -TERM $pid
-wait $pid
+lab_stop $pid
 is "$?" 0 "pp-capture exits 0 after SIGTERM"
 is "$(cat "$TEST_TMP/term/stopped" 2>/dev/null)" clean "the child was stopped cleanly by SIGTERM"
 ok "the session is closed: node $node is gone" wait_for 10 eval '! node_exists $node'
@@ -58,9 +56,9 @@ for p in $(lab_bus_pids); do
 done
 ok "the wlr portal backend is found" test -n "$wlr"
 kill -TERM $wlr
-wait_for 15 exited $pid
-ok "pp-capture ends when the share is stopped" exited $pid
-wait $pid
+wait_for 15 lab_exited $pid
+ok "pp-capture ends when the share is stopped" lab_exited $pid
+lab_stop $pid	# its status (a SIGTERM now if it had not ended)
 is "$?" 0 "with the child's status 0"
 is "$(cat "$TEST_TMP/desk/stopped" 2>/dev/null)" clean "the child was stopped cleanly"
 like "$(cat "$TEST_TMP/desk/err")" 'stopped from the desktop' "pp-capture says the share was stopped from the desktop"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # pp-tunnel's refusals and errors: a wrong secret gets not one byte and 77;
 # a damaged ticket 65 at once; no host 69 naming the addresses; an
-# unsupported rendezvous 64.
+# rendezvous that is not MQTT 64.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
 need pp-tunnel ticket-test timeout
@@ -12,7 +12,7 @@ good=$tunnel_ticket
 
 # The host's port is taken: a second host on it is told so.
 port=$(ticket-test addrs "$good" | head -n 1 | sed 's/.*://')
-pp-tunnel listen --port "$port" -- cat > /dev/null 2> "$TEST_TMP/port.err"
+pp-tunnel listen --rendezvous none --port "$port" -- cat > /dev/null 2> "$TEST_TMP/port.err"
 is "$?" 75 "a port in use exits 75"
 like "$(cat "$TEST_TMP/port.err")" "UDP port $port is in use" "saying the port is in use"
 
@@ -64,7 +64,7 @@ tunnel_connect gone "$good" --timeout 5 < /dev/null
 is "$tunnel_rc" 69 "a host that is gone exits 69"
 like "$(cat "$TEST_TMP/gone.err")" "127\.0\.0\.1:[0-9]+" "naming the addresses"
 
-# Part 1 has only the direct path.
-pp-tunnel listen --rendezvous mqtts://broker.example -- cat 2> "$TEST_TMP/r.err" > /dev/null
-is "$?" 64 "--rendezvous other than none exits 64"
-like "$(cat "$TEST_TMP/r.err")" 'only has the direct path' "saying why"
+# A rendezvous that is not MQTT is a usage error, before any network.
+pp-tunnel listen --rendezvous http://broker.example -- cat 2> "$TEST_TMP/r.err" > /dev/null
+is "$?" 64 "--rendezvous that is not mqtt:// or mqtts:// exits 64"
+like "$(cat "$TEST_TMP/r.err")" 'not mqtt://HOST\[:PORT\], mqtts://HOST\[:PORT\] or none' "saying why"

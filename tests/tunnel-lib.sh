@@ -23,7 +23,7 @@
 tunnel_listen() {
 	local name=$1
 	shift
-	pp-tunnel listen "$@" > "$TEST_TMP/$name.ticket" 2> "$TEST_TMP/$name.log" &
+	pp-tunnel listen --rendezvous none "$@" > "$TEST_TMP/$name.ticket" 2> "$TEST_TMP/$name.log" &
 	tunnel_pid=$!
 	track_pid "$tunnel_pid"
 	tunnel_log=$TEST_TMP/$name.log
@@ -44,7 +44,7 @@ tunnel_connect() {
 tunnel_listen_ns() {
 	local ns=$1 name=$2
 	shift 2
-	ip netns exec "$ns" sh -c 'echo $$ > "$0"; exec pp-tunnel listen "$@"' \
+	ip netns exec "$ns" sh -c 'echo $$ > "$0"; exec pp-tunnel listen --rendezvous none "$@"' \
 		"$TEST_TMP/$name.pid" "$@" \
 		> "$TEST_TMP/$name.ticket" 2> "$TEST_TMP/$name.log" &
 	track_pid $!

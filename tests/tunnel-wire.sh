@@ -19,7 +19,7 @@ wire_listen() {
 	local name=$1
 	shift
 	# ip netns exec execs pp-tunnel: the pid is the listener's own.
-	ip netns exec "$LAB_NS_h" pp-tunnel listen "$@" > "$TEST_TMP/$name.ticket" 2> "$TEST_TMP/$name.log" &
+	ip netns exec "$LAB_NS_h" pp-tunnel listen --rendezvous none "$@" > "$TEST_TMP/$name.ticket" 2> "$TEST_TMP/$name.log" &
 	tunnel_pid=$!
 	track_pid "$tunnel_pid"
 	tunnel_log=$TEST_TMP/$name.log

@@ -287,6 +287,16 @@ lab_nat() {
 	local d=$LAB_DIR
 	_lab_netns inet || return 1
 	ip -n "$LAB_NS_inet" addr add "$LAB_SERVER_IP/32" dev lo || return 1
+	# The internet drops datagrams to private addresses silently, with no
+	# local error: a route into a veth pair whose far end drops them.
+	# (Without it, coturn's sendto to a peer's 10.x candidate fails with
+	# ENETUNREACH and coturn closes that whole allocation.)
+	ip -n "$LAB_NS_inet" link add dark0 type veth peer name dark1 &&
+	ip -n "$LAB_NS_inet" link set dark0 up &&
+	ip -n "$LAB_NS_inet" link set dark1 up &&
+	ip -n "$LAB_NS_inet" route add 10.0.0.0/8 dev dark0 &&
+	ip netns exec "$LAB_NS_inet" iptables -w 5 -A FORWARD -i dark1 -j DROP ||
+		return 1
 	export LAB_IP_inet=$LAB_SERVER_IP
 	_lab_certs >"$d/certtool.log" 2>&1 ||
 		{ _lab_die "certtool failed: $(tail -n 3 "$d/certtool.log")"; return 1; }
@@ -430,7 +440,15 @@ _lab_nat_rules() {
 		# A random public port for every new destination.
 		"${ipt[@]}" -A POSTROUTING -o up0 -j MASQUERADE --random-fully
 		;;
-	esac
+	esac || return 1
+	# An unsolicited datagram is dropped before conntrack confirms it, as
+	# a NAT router keeps no state for it: otherwise its entry would take
+	# the mapping that the inside host's own packet to that peer needs a
+	# moment later (the peer's hole-punching packet arriving first), and
+	# conntrack would give that one another port.
+	[ "$2" = full-cone ] ||
+	ip netns exec "$1" iptables -w 5 -A INPUT -i up0 -p udp -m conntrack \
+		--ctstate NEW -j DROP
 }
 
 # lab_nat_host KIND [RTT_MS LOSS_PERMILLE [RATE_MBIT]] and lab_nat_viewer:
