@@ -193,6 +193,7 @@ config_load(const char *path, GError **error)
 			}
 			if (*p != ']') {
 				why = "not a list of strings on one line";
+				g_ptr_array_set_free_func(vals, g_free);
 				g_ptr_array_free(vals, TRUE);
 				goto bad;
 			}
