@@ -61,6 +61,7 @@ static struct {
 	guint out_w, out_h;	/* what the encoder gets */
 	guint keyframes_asked;
 	gint window_gone;	/* the shared X window was closed */
+	gint64 grid_slot;	/* x11: the 1/fps slot of the last frame */
 } pp = { .out = STDOUT_FILENO };
 
 static void __attribute__((noreturn))
@@ -328,6 +329,37 @@ cb_restamp(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	return GST_PAD_PROBE_OK;
 }
 
+/* Puts an X11 grab on the 1/fps grid: its timestamp rounded to the
+ * nearest free slot; a grab more than a frame ahead of its slot (the
+ * source caught up after a stall) is dropped. videorate did this before,
+ * but it holds each frame until the next arrives: a whole frame of
+ * latency (33 ms at 30 fps), measured with bench/latency. Slots with no
+ * grab stay empty: the player shows the previous frame a little longer. */
+static GstPadProbeReturn
+cb_grid(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	GstClockTime dur = gst_util_uint64_scale_int(GST_SECOND, 1, fps);
+	GstClockTime pts = GST_BUFFER_PTS(buf);
+	gint64 slot;
+
+	if (!GST_CLOCK_TIME_IS_VALID(pts))
+		return GST_PAD_PROBE_OK;
+	slot = (pts + dur / 2) / dur;
+	if (slot <= pp.grid_slot) {
+		if ((pp.grid_slot + 1) * dur > pts + dur)
+			return GST_PAD_PROBE_DROP;
+		slot = pp.grid_slot + 1;
+	}
+	pp.grid_slot = slot;
+	buf = gst_buffer_make_writable(buf);
+	GST_BUFFER_PTS(buf) = slot * dur;
+	GST_BUFFER_DTS(buf) = GST_CLOCK_TIME_NONE;
+	GST_BUFFER_DURATION(buf) = dur;
+	GST_PAD_PROBE_INFO_DATA(info) = buf;
+	return GST_PAD_PROBE_OK;
+}
+
 static GstPadProbeReturn
 cb_source_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -404,9 +436,9 @@ build_video_source(void)
 		if (window_id != 0)
 			g_object_set(src, "xid", window_id, NULL);
 		/* ximagesrc stamps each frame with when it grabbed it, late
-		 * ones off the 1/fps grid; videorate puts them back on it. */
+		 * ones off the 1/fps grid; cb_grid puts them back on it. */
 		last = chain(src, capsfilter(raw_video_caps(NULL, 0, 0)),
-		    make("videorate", NULL), NULL);
+		    NULL);
 		break;
 	default:
 		src = make("pipewiresrc", "video-source");
@@ -464,6 +496,11 @@ build_video(GstElement *mux, GstElement *enc)
 	if (source == SRC_PIPEWIRE)
 		gst_pad_add_probe(srcpad, GST_PAD_PROBE_TYPE_BUFFER,
 		    cb_restamp, pp.vsrc, NULL);
+	if (source == SRC_X11) {
+		pp.grid_slot = -1;
+		gst_pad_add_probe(srcpad, GST_PAD_PROBE_TYPE_BUFFER, cb_grid,
+		    NULL, NULL);
+	}
 	gst_pad_add_probe(srcpad, GST_PAD_PROBE_TYPE_BUFFER, cb_source_buffer,
 	    NULL, NULL);
 	probe_event(convert, "sink", cb_source_caps);

@@ -36,6 +36,12 @@
 /* Bytes read from in_fd and not yet acknowledged: beyond this we stop
  * reading, so a slow peer slows the producer and memory stays bounded. */
 #define SEND_BOUND (6u << 20)
+/* Bytes read from in_fd and not yet sent: at most a congestion window,
+ * and at least this. A live stream on a path slower than itself then
+ * backs up into its producer at once (pp-fanout skips such a viewer
+ * forward to a keyframe) instead of queueing here for up to SEND_BOUND:
+ * at 3 Mbit/s that was 11 s behind and growing (bench/latency). */
+#define UNSENT_MIN (64u << 10)
 #define CHUNK_SIZE (64u << 10)
 #define MAX_PKT 1472
 /* Packets per round before yielding to the main loop. */
@@ -329,13 +335,29 @@ in_close(QuicConn *c)
 	c->in_fd = -1;
 }
 
+/* Whether to read more of in_fd now: see SEND_BOUND and UNSENT_MIN. */
+static gboolean
+in_wanted(QuicConn *c)
+{
+	ngtcp2_conn_stat st;
+	uint64_t bound = UNSENT_MIN;
+
+	if (c->read_off - c->acked_off >= SEND_BOUND)
+		return FALSE;
+	if (c->conn != NULL) {
+		ngtcp2_conn_get_conn_stat(c->conn, &st);
+		if (st.cwnd > bound)
+			bound = st.cwnd;
+	}
+	return c->read_off - c->sent_off < bound;
+}
+
 static gboolean
 on_in(int fd, GIOCondition cond, gpointer ud)
 {
 	QuicConn *c = ud;
 
-	for (int i = 0; i < (c->in_nonblock ? 16 : 1) &&
-	    c->read_off - c->acked_off < SEND_BOUND; i++) {
+	for (int i = 0; i < (c->in_nonblock ? 16 : 1) && in_wanted(c); i++) {
 		Chunk *ch = chunk_tail(c, CHUNK_SIZE);
 		ssize_t n = read(fd, ch->data + ch->len, ch->cap - ch->len);
 
@@ -355,7 +377,7 @@ on_in(int fd, GIOCondition cond, gpointer ud)
 		conn_write(c);
 		return G_SOURCE_REMOVE;
 	}
-	if (c->read_off - c->acked_off >= SEND_BOUND) {
+	if (!in_wanted(c)) {
 		c->in_watch = 0;
 		conn_write(c);
 		return G_SOURCE_REMOVE;
@@ -368,8 +390,7 @@ static void
 in_resume(QuicConn *c)
 {
 	if (c->in_fd < 0 || c->in_watch != 0 || c->in_eof || c->shut_wr ||
-	    c->closing || c->end_set || !c->proof_ok ||
-	    c->read_off - c->acked_off >= SEND_BOUND)
+	    c->closing || c->end_set || !c->proof_ok || !in_wanted(c))
 		return;
 	c->in_watch = g_unix_fd_add(c->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
 	    on_in, c);
@@ -1186,12 +1207,14 @@ conn_write(QuicConn *c)
 			io_flush(c);
 			ngtcp2_conn_update_pkt_tx_time(c->conn, ts);
 			g_source_set_ready_time(c->timer, 0);
+			in_resume(c);	/* what was sent makes room */
 			after_callbacks(c);
 			return;
 		}
 	}
 	io_flush(c);
 	ngtcp2_conn_update_pkt_tx_time(c->conn, ts);
+	in_resume(c);
 	after_callbacks(c);
 	timer_update(c);
 }

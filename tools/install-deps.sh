@@ -29,12 +29,16 @@ capture="pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils
 network="iproute2 iptables nftables iputils-ping iperf3 gnutls-bin
 	mosquitto mosquitto-clients coturn time"
 
+# pixelpass, the frontend: its menu is tested in tmux, the clipboard
+# with xclip (under Xvfb); curl for the upstream test.
+frontend="tmux xclip util-linux curl"
+
 # Fuzzing and leak checks: clang with libFuzzer (./configure CC=clang
-# --enable-fuzzing), valgrind for make memcheck. gcc's ASan and UBSan
+# --enable-fuzzing), valgrind for tests/memcheck.sh. gcc's ASan and UBSan
 # runtimes come with build-essential.
 fuzz="clang libclang-rt-14-dev valgrind"
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # shellcheck disable=SC2086 # the lists are meant to split into words
-apt-get install -y --no-install-recommends $build $media $capture $network $fuzz
+apt-get install -y --no-install-recommends $build $media $capture $network $frontend $fuzz

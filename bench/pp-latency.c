@@ -1,0 +1,445 @@
+/*
+ * pp-latency: the two ends of the glass-to-decode benchmark (bench/latency
+ * and bench/join).
+ *
+ *	pp-latency clock [-N] [-d display] [-b block]
+ *		draws this machine's wall clock into an X window covering the
+ *		screen, as a strip of black and white blocks in its top left
+ *		corner, redrawn every millisecond, until killed; -N also fills
+ *		a quarter of the screen with fresh noise 30 times a second, so
+ *		that the encoder needs all of its bit rate
+ *	pp-latency read [-n frames] [-s skip] [-t threads] [-r WxH] [-b block]
+ *		decodes MPEG-TS on stdin (tsdemux ! h264parse ! avdec_h264
+ *		max-threads=threads ! appsink), or with -r reads raw 8-bit
+ *		grey frames of W by H pixels (what another decoder made), and
+ *		reads the clock back from each frame as soon as it is decoded
+ *
+ * The strip: row 0 holds BITS bits of the time (units of 10 us, modulo
+ * 2^BITS), one block each, most significant first; row 1 holds their
+ * complements, so a damaged or half-decoded picture is recognised rather
+ * than misread. Both ends use CLOCK_REALTIME on one machine (network
+ * namespaces share it): latency = decoded - drawn. The drawn time is
+ * taken before the strip is drawn, so a frame grabbed between two
+ * redraws counts up to one redraw period (1 ms) late.
+ *
+ * read prints, at the end of the stream or after -n frames:
+ *	frames N bad B undecodable U first_ms F p50 X p95 Y max Z
+ * frames and the statistics count good frames after the first -s; bad
+ * counts pictures whose strip did not read; undecodable counts pictures
+ * before the first good one (bad ones, and the decoder's errors and
+ * warnings); first_ms is the wall clock (ms since the epoch) when the
+ * first picture was decoded. With PP_LATENCY_LOG=file, each good frame's
+ * latency is appended to file, one per line.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+#include <gst/gst.h>
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+
+#define BITS		40
+#define UNIT_US		10
+
+static const char *display_name;	/* -d: X display */
+static int noise;			/* -N: a noisy quarter screen */
+static long long block = 16;		/* -b: block side, pixels */
+static long long max_frames;		/* -n: stop after this many */
+static long long skip_frames;		/* -s: not counted */
+static long long threads = 1;		/* -t: decoder threads, 0 = auto */
+static long long raw_w, raw_h;		/* -r: raw grey frames */
+
+static struct {
+	double	*lat;
+	size_t	 n, cap;
+	long long seen, bad, undecodable;
+	double	 first_ms;
+	int	 good_yet;
+	FILE	*log;
+} st;
+
+static uint64_t
+now_units(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000) / UNIT_US;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: pp-latency clock [-N] [-d display] [-b block]\n"
+	    "       pp-latency read [-n frames] [-s skip] [-t threads] [-r WxH] [-b block]\n");
+	exit(EX_USAGE);
+}
+
+static int
+run_clock(void)
+{
+	Display *dpy;
+	Window win;
+	GC gc;
+	XSetWindowAttributes swa;
+	int scr, w, h;
+	unsigned long black, white, grey;
+	unsigned tick = 0;
+	XImage *img = NULL;
+	uint32_t rnd = 2463534242u;
+	uint64_t next_noise = 0;
+
+	if ((dpy = XOpenDisplay(display_name)) == NULL)
+		errx(EX_UNAVAILABLE, "cannot open the X display %s; start Xvfb first", XDisplayName(display_name));
+	scr = DefaultScreen(dpy);
+	w = DisplayWidth(dpy, scr);
+	h = DisplayHeight(dpy, scr);
+	black = BlackPixel(dpy, scr);
+	white = WhitePixel(dpy, scr);
+	grey = 0x606060;
+	swa.override_redirect = True;
+	swa.background_pixel = grey;
+	win = XCreateWindow(dpy, RootWindow(dpy, scr), 0, 0, w, h, 0,
+	    CopyFromParent, InputOutput, CopyFromParent,
+	    CWOverrideRedirect | CWBackPixel, &swa);
+	XMapRaised(dpy, win);
+	gc = XCreateGC(dpy, win, 0, NULL);
+	if (noise) {
+		char *data = malloc((size_t)(w / 2) * (h / 2) * 4);
+
+		if (data == NULL)
+			err(EX_OSERR, "malloc");
+		img = XCreateImage(dpy, DefaultVisual(dpy, scr),
+		    DefaultDepth(dpy, scr), ZPixmap, 0, data, w / 2, h / 2,
+		    32, 0);
+	}
+	XSync(dpy, False);
+	for (;;) {
+		uint64_t t = now_units();
+
+		for (int i = 0; i < BITS; i++) {
+			int bit = (t >> (BITS - 1 - i)) & 1;
+
+			XSetForeground(dpy, gc, bit ? white : black);
+			XFillRectangle(dpy, win, gc, i * block, 0, block, block);
+			XSetForeground(dpy, gc, bit ? black : white);
+			XFillRectangle(dpy, win, gc, i * block, block, block,
+			    block);
+		}
+		/* Something that moves, as a screen does: a bar sweeping
+		 * across below the strip, so that frames are not empty. */
+		if (++tick % 8 == 0) {
+			int x = (tick / 8) % w;
+
+			XSetForeground(dpy, gc, (tick * 2654435761u) & 0xffffff);
+			XFillRectangle(dpy, win, gc, x, 3 * block, 8,
+			    h - 3 * block);
+		}
+		if (img != NULL && t >= next_noise) {
+			uint32_t *px = (uint32_t *)img->data;
+
+			for (size_t i = 0; i < (size_t)img->width * img->height;
+			    i++) {
+				rnd ^= rnd << 13;
+				rnd ^= rnd >> 17;
+				rnd ^= rnd << 5;
+				px[i] = rnd;
+			}
+			XPutImage(dpy, win, gc, img, 0, 0, w / 2, h / 2,
+			    img->width, img->height);
+			next_noise = t + 1000000 / 30 / UNIT_US;
+		}
+		XSync(dpy, False);
+		usleep(1000);
+	}
+}
+
+/* The mean of the central half of block (bx, by) of a grey plane. */
+static int
+block_mean(const uint8_t *y, int stride, int bx, int by)
+{
+	int x0 = bx * block + block / 4, y0 = by * block + block / 4;
+	int n = block / 2, sum = 0;
+
+	for (int j = 0; j < n; j++)
+		for (int i = 0; i < n; i++)
+			sum += y[(y0 + j) * stride + x0 + i];
+	return sum / (n * n);
+}
+
+/* The time in a picture, or -1 when its strip does not read. */
+static int64_t
+strip_read(const uint8_t *y, int stride, int w, int h)
+{
+	uint64_t t = 0;
+
+	if (w < BITS * block || h < 2 * block)
+		return -1;
+	for (int i = 0; i < BITS; i++) {
+		int a = block_mean(y, stride, i, 0);
+		int b = block_mean(y, stride, i, 1);
+
+		if (a > 160 && b < 96)
+			t = t << 1 | 1;
+		else if (a < 96 && b > 160)
+			t = t << 1;
+		else
+			return -1;
+	}
+	return (int64_t)t;
+}
+
+static void
+frame_seen(const uint8_t *y, int stride, int w, int h)
+{
+	uint64_t now = now_units() & ((1ULL << BITS) - 1);
+	int64_t t = strip_read(y, stride, w, h);
+	double ms;
+
+	if (st.seen++ == 0)
+		st.first_ms = now_ms();
+	if (t < 0) {
+		st.bad++;
+		if (!st.good_yet)
+			st.undecodable++;
+		return;
+	}
+	st.good_yet = 1;
+	ms = (double)((now - (uint64_t)t) & ((1ULL << BITS) - 1)) *
+	    UNIT_US / 1000;
+	if (st.seen <= skip_frames)
+		return;
+	if (st.n == st.cap) {
+		st.cap = st.cap ? st.cap * 2 : 1024;
+		if ((st.lat = realloc(st.lat, st.cap * sizeof *st.lat)) == NULL)
+			err(EX_OSERR, "realloc");
+	}
+	st.lat[st.n++] = ms;
+	if (st.log != NULL)
+		fprintf(st.log, "%.2f\n", ms);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct(double p)
+{
+	size_t i;
+
+	if (st.n == 0)
+		return 0;
+	i = (size_t)(p * (st.n - 1) + 0.5);
+	return st.lat[i];
+}
+
+static void
+report(void)
+{
+	qsort(st.lat, st.n, sizeof *st.lat, cmp_double);
+	printf("frames %zu bad %lld undecodable %lld first_ms %.1f p50 %.1f p95 %.1f max %.1f\n",
+	    st.n, st.bad, st.undecodable, st.first_ms, pct(0.5), pct(0.95),
+	    st.n ? st.lat[st.n - 1] : 0.0);
+	fflush(stdout);
+	if (st.log != NULL)
+		fflush(st.log);
+}
+
+static int
+done(void)
+{
+	return max_frames > 0 && (long long)st.n >= max_frames;
+}
+
+static int
+read_raw(void)
+{
+	size_t size = (size_t)raw_w * raw_h;
+	uint8_t *buf = malloc(size);
+
+	if (buf == NULL)
+		err(EX_OSERR, "malloc");
+	while (!done()) {
+		size_t got = 0;
+		ssize_t r;
+
+		while (got < size) {
+			r = read(STDIN_FILENO, buf + got, size - got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				goto eof;
+			got += r;
+		}
+		frame_seen(buf, raw_w, raw_w, raw_h);
+	}
+eof:
+	free(buf);
+	report();
+	return 0;
+}
+
+static int
+read_ts(void)
+{
+	GstElement *pipe, *sink, *dec;
+	GstBus *bus;
+	GError *error = NULL;
+	int status = 0;
+
+	/* PP_LATENCY_DEMUX replaces "tsdemux ! h264parse", to find where
+	 * time goes (say "gdpdepay" for a stream that keeps its buffers). */
+	const char *demux = g_getenv("PP_LATENCY_DEMUX");
+	g_autofree char *desc = g_strdup_printf("fdsrc fd=0 ! %s ! "
+	    "avdec_h264 name=dec ! "
+	    "video/x-raw,format={I420,Y42B,Y444,NV12} ! "
+	    "appsink name=sink sync=false max-buffers=8",
+	    demux != NULL ? demux : "tsdemux ! h264parse");
+
+	pipe = gst_parse_launch(desc, &error);
+	if (pipe == NULL)
+		errx(EX_UNAVAILABLE, "cannot build the decoder: %s", error->message);
+	dec = gst_bin_get_by_name(GST_BIN(pipe), "dec");
+	g_object_set(dec, "max-threads", (int)threads, NULL);
+	gst_object_unref(dec);
+	sink = gst_bin_get_by_name(GST_BIN(pipe), "sink");
+	bus = gst_element_get_bus(pipe);
+	if (gst_element_set_state(pipe, GST_STATE_PLAYING) ==
+	    GST_STATE_CHANGE_FAILURE)
+		errx(EX_UNAVAILABLE, "the decoder did not start");
+	while (!done()) {
+		GstSample *s;
+		GstMessage *m;
+
+		/* Decoder errors and warnings: pictures that failed. */
+		while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR |
+		    GST_MESSAGE_WARNING)) != NULL) {
+			if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+				gst_message_parse_error(m, &error, NULL);
+				warnx("decoder: %s", error->message);
+				g_clear_error(&error);
+				if (!st.good_yet)
+					st.undecodable++;
+				status = 65;
+				gst_message_unref(m);
+				goto out;
+			}
+			if (!st.good_yet)
+				st.undecodable++;
+			gst_message_unref(m);
+		}
+		s = gst_app_sink_try_pull_sample(GST_APP_SINK(sink),
+		    GST_SECOND / 10);
+		if (s == NULL) {
+			if (gst_app_sink_is_eos(GST_APP_SINK(sink)))
+				break;
+			continue;
+		}
+		GstVideoInfo vi;
+		GstVideoFrame f;
+
+		if (gst_video_info_from_caps(&vi, gst_sample_get_caps(s)) &&
+		    gst_video_frame_map(&f, &vi, gst_sample_get_buffer(s),
+		    GST_MAP_READ)) {
+			frame_seen(GST_VIDEO_FRAME_PLANE_DATA(&f, 0),
+			    GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0),
+			    GST_VIDEO_FRAME_WIDTH(&f),
+			    GST_VIDEO_FRAME_HEIGHT(&f));
+			gst_video_frame_unmap(&f);
+		}
+		gst_sample_unref(s);
+	}
+out:
+	report();
+	/* Whatever still flows is not ours to wait for. */
+	_exit(status);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *errstr, *mode, *logf;
+	int ch;
+
+	if (argc < 2)
+		usage();
+	mode = argv[1];
+	argc--;
+	argv++;
+	while ((ch = getopt(argc, argv, "Nb:d:n:r:s:t:")) != -1) {
+		switch (ch) {
+		case 'N':
+			noise = 1;
+			break;
+		case 'b':
+			block = strtonum(optarg, 4, 64, &errstr);
+			if (errstr != NULL)
+				errx(EX_USAGE, "-b %s: %s", optarg, errstr);
+			break;
+		case 'd':
+			display_name = optarg;
+			break;
+		case 'n':
+			max_frames = strtonum(optarg, 1, 1000000, &errstr);
+			if (errstr != NULL)
+				errx(EX_USAGE, "-n %s: %s", optarg, errstr);
+			break;
+		case 'r':
+			if (sscanf(optarg, "%lldx%lld", &raw_w, &raw_h) != 2 ||
+			    raw_w < 1 || raw_h < 1 || raw_w > 8192 ||
+			    raw_h > 8192)
+				errx(EX_USAGE, "-r %s: not WxH", optarg);
+			break;
+		case 's':
+			skip_frames = strtonum(optarg, 0, 1000000, &errstr);
+			if (errstr != NULL)
+				errx(EX_USAGE, "-s %s: %s", optarg, errstr);
+			break;
+		case 't':
+			threads = strtonum(optarg, 0, 64, &errstr);
+			if (errstr != NULL)
+				errx(EX_USAGE, "-t %s: %s", optarg, errstr);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (strcmp(mode, "clock") == 0)
+		return run_clock();
+	if (strcmp(mode, "read") != 0)
+		usage();
+	if ((logf = getenv("PP_LATENCY_LOG")) != NULL && *logf != '\0' &&
+	    (st.log = fopen(logf, "a")) == NULL)
+		err(EX_CANTCREAT, "%s", logf);
+	if (raw_w > 0)
+		return read_raw();
+	gst_init(NULL, NULL);
+	return read_ts();
+}

@@ -1,0 +1,1029 @@
+#!/bin/bash
+# pixelpass: share this screen with friends, or watch theirs.
+#
+# The frontend composes the pp-* tools into the two chains of DESIGN.md:
+#   host:   pp-fanout serve --socket S -- pp-capture ... -- pp-encode ... &
+#           pp-tunnel listen --max-viewers N -- pp-fanout attach --socket S
+#   viewer: pp-tunnel connect TICKET | pp-bridge --player mpv
+# It adds what a person needs around them: a menu, the screen and sound
+# choice before the ticket, the clipboard, a viewer cap that fits the
+# upstream, a status line, and clear words when something fails. See
+# pixelpass(1).
+set -u
+
+VERSION='@VERSION@'
+PROG=pixelpass
+DEFAULT_SPEEDTEST_URL='https://speed.cloudflare.com/__up'
+SPEEDTEST_BYTES=5000000
+
+# sysexits(3)
+EX_USAGE=64 EX_DATAERR=65 EX_UNAVAILABLE=69 EX_SOFTWARE=70 EX_TEMPFAIL=75 EX_NOPERM=77
+
+# --- options ------------------------------------------------------------------
+opt_max_viewers=	# --max-viewers: overrides the cap from the bandwidth
+opt_bitrate=6000	# --bitrate kbit/s of video (pp-encode's default)
+opt_fps=30		# --fps
+opt_source=		# --source portal|x11|test (default: from the session)
+opt_window=0		# --window: one window rather than a monitor
+opt_app=		# --app NAME: only this application's sound
+opt_mic=0		# --mic
+opt_no_audio=0		# --no-audio
+opt_player=		# --player mpv|vlc|none (default: the last choice)
+opt_player_args=${PIXELPASS_PLAYER_ARGS:-}	# --player-args
+opt_record=		# --record FILE: the viewer writes the stream there
+opt_net=()		# --rendezvous/--stun/--turn, passed to pp-tunnel
+opt_repair=0		# --repair
+opt_reconfigure=0	# --reconfigure: measure the upstream again
+opt_measure=0		# --measure: measure on a headless first run
+mode=			# menu, host or view
+ticket=
+
+# --- messages and cleanup -----------------------------------------------------
+say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() {
+	local rc=$1
+	shift
+	say "$*"
+	exit "$rc"
+}
+
+usage() {
+	cat >&2 <<'EOF'
+usage: pixelpass [options]
+       pixelpass host [--max-viewers N] [--bitrate KBPS] [--fps N]
+                 [--source portal|x11|test] [--window] [--app NAME] [--mic]
+                 [--no-audio] [--measure] [--reconfigure]
+                 [--rendezvous URL|none] [--stun HOST[:PORT]|none] [--turn URL|none]
+       pixelpass [--player mpv|vlc|none] [--player-args ARGS] [--record FILE]
+                 [--rendezvous URL|none] [--stun ...] [--turn ...] TICKET
+       pixelpass --repair | --reconfigure | --help | --version
+EOF
+	exit $EX_USAGE
+}
+
+kids=()		# process groups we started (each with setsid: pgid = pid)
+producer=	# the producer's process group, as pp-fanout logged it
+player=		# the player pp-bridge started
+W=		# our private directory under the runtime directory
+sock=		# the fanout's socket
+clip_pid=	# the process holding the clipboard
+stop_rc=130	# exit status on SIGINT: 0 once the host serves or the viewer plays
+
+# alive PID: running, and not a zombie waiting for us.
+alive() {
+	local s
+	{ read -r s < "/proc/$1/stat"; } 2> /dev/null || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
+}
+
+# stop_group PID [SECONDS]: SIGTERM to the process group, SIGKILL when it
+# has not ended in time; reaps it.
+stop_group() {
+	local pid=$1 tries=$((${2:-10} * 10))
+	kill -TERM -- "-$pid" 2> /dev/null
+	while alive "$pid" && [ "$tries" -gt 0 ]; do
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	kill -KILL -- "-$pid" 2> /dev/null
+	wait "$pid" 2> /dev/null
+}
+
+cleanup() {
+	local i
+	trap '' INT TERM HUP
+	[ -t 2 ] && [ "$mode" = menu ] && printf '\r\033[K' >&2
+	# Last started, first stopped: the tunnel (and its viewers) before the
+	# fanout, which stops the producer and waits for it (up to 5 s).
+	for ((i = ${#kids[@]} - 1; i >= 0; i--)); do
+		stop_group "${kids[$i]}" 12
+	done
+	[ -n "$producer" ] && kill -KILL -- "-$producer" 2> /dev/null
+	[ -n "$player" ] && kill -TERM "$player" 2> /dev/null
+	[ -n "$clip_pid" ] && { kill -TERM "$clip_pid" 2> /dev/null; wait "$clip_pid" 2> /dev/null; }
+	[ -n "$sock" ] && rm -f "$sock"
+	[ -n "$W" ] && rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit $stop_rc' INT
+trap 'exit $(( stop_rc == 130 ? 143 : stop_rc ))' TERM
+trap 'exit 129' HUP
+
+# spawn LOG CMD...: starts CMD in a session (and process group) of its own,
+# stderr to LOG; sets $! as usual and remembers it for cleanup. (0<&0:
+# without a redirection of its own, bash gives a background command
+# /dev/null for its input.)
+spawn() {
+	local log=$1
+	shift
+	setsid "$@" 0<&0 2> "$log" &
+	kids+=("$!")
+}
+
+# workdir: our private directory, for logs and the viewer's pipe.
+workdir() {
+	local run=${XDG_RUNTIME_DIR:-}
+	if [ -z "$run" ] || [ ! -d "$run" ] || [ ! -w "$run" ]; then
+		run=${TMPDIR:-/tmp}
+	fi
+	RUNDIR=$run
+	W=$(mktemp -d "$run/pixelpass-$$.XXXXXX") ||
+	    die $EX_SOFTWARE "cannot make a directory under $run"
+	# A pipe nobody writes to: `read -t` on it is a sleep that signals
+	# interrupt at once.
+	mkfifo "$W/pause" && exec 9<> "$W/pause"
+}
+pause() { read -r -t "$1" -u 9 _ 2> /dev/null; }
+
+# tool_line LOG TOOL: the last line TOOL wrote in LOG, without its prefix.
+tool_line() {
+	local l
+	l=$(grep "^$2: " "$1" 2> /dev/null | tail -n 1)
+	printf '%s' "${l#"$2": }"
+}
+
+# --- config.toml ----------------------------------------------------------------
+CONFIG_DIR=${XDG_CONFIG_HOME:-${HOME:-}/.config}/pixelpass
+CONFIG=$CONFIG_DIR/config.toml
+STATE_DIR=${XDG_STATE_HOME:-${HOME:-}/.local/state}/pixelpass
+
+cfg_status='' cfg_upstream='' cfg_measured_at='' cfg_test_url=''
+
+# The same small TOML subset pp-tunnel reads (lib/config.c): [table]
+# headers, key = "basic" or 'literal' string, an integer, true/false, a
+# one-line list of strings, # comments. Prints one line per key:
+# TABLE<TAB>KEY<TAB>TYPE<TAB>LINE<TAB>VALUE, or ERR<TAB>LINE<TAB>WHY.
+# shellcheck disable=SC2016 # awk's own $0
+CONFIG_PARSER='
+function fail(why) { printf "ERR\t%d\t%s\n", NR, why; bad = 1; exit 1 }
+function ws() { while (i <= n && (substr(s, i, 1) == " " || substr(s, i, 1) == "\t")) i++ }
+function bare(c) { return c ~ /^[A-Za-z0-9_-]$/ }
+function at_end() { ws(); return i > n || substr(s, i, 1) == "#" }
+function str(   q, c, out) {
+	q = substr(s, i, 1); i++; out = ""
+	for (;;) {
+		if (i > n) { ok = 0; return "" }
+		c = substr(s, i, 1)
+		if (c == q) { i++; ok = 1; return out }
+		if (c < " ") { ok = 0; return "" }
+		if (q == "\"" && c == "\\") {
+			i++; c = substr(s, i, 1)
+			if (c == "\"" || c == "\\") out = out c
+			else if (c == "n") out = out " "
+			else if (c == "t") out = out " "
+			else { ok = 0; return "" }
+			i++; continue
+		}
+		out = out c; i++
+	}
+}
+{
+	s = $0; sub(/[ \t\r\f\v]+$/, "", s); n = length(s); i = 1; ws()
+	if (i > n || substr(s, i, 1) == "#") next
+	if (substr(s, i, 1) == "[") {
+		i++; k = i
+		while (i <= n && bare(substr(s, i, 1))) i++
+		if (i == k || substr(s, i, 1) != "]") fail("not a [table] header")
+		name = substr(s, k, i - k); i++
+		if (!at_end()) fail("not a [table] header")
+		if (name in tables) fail("a table that was already there")
+		tables[name] = 1; table = name
+		printf "HDR\t%s\ttable\t%d\t\n", name, NR; next
+	}
+	k = i
+	while (i <= n && bare(substr(s, i, 1))) i++
+	if (i == k) fail("not key = value")
+	key = substr(s, k, i - k); ws()
+	if (substr(s, i, 1) != "=") fail("not key = value")
+	i++; ws()
+	if ((table SUBSEP key) in keys) fail("a key that was already there")
+	c = substr(s, i, 1)
+	if (c == "[") {
+		i++; ws(); v = ""; sep = ""
+		while (substr(s, i, 1) == "\"" || substr(s, i, 1) == "\x27") {
+			e = str(); if (!ok) break
+			v = v sep e; sep = ","; ws()
+			if (substr(s, i, 1) == ",") { i++; ws() }
+			else if (substr(s, i, 1) != "]") break
+		}
+		if (substr(s, i, 1) != "]") fail("not a list of strings on one line")
+		i++; type = "list"
+	} else if (c == "\"" || c == "\x27") {
+		v = str(); if (!ok) fail("not a value (a \"string\", a whole number, true or false, or a list)")
+		type = "string"
+	} else {
+		k = i
+		if (c == "-" || c == "+") i++
+		if (substr(s, i, 1) ~ /^[0-9]$/) { while (substr(s, i, 1) ~ /^[0-9_]$/) i++; type = "integer" }
+		else if (substr(s, i, 4) == "true") { i += 4; type = "bool" }
+		else if (substr(s, i, 5) == "false") { i += 5; type = "bool" }
+		else fail("not a value (a \"string\", a whole number, true or false, or a list)")
+		if (bare(substr(s, i, 1))) fail("not a value (a \"string\", a whole number, true or false, or a list)")
+		v = substr(s, k, i - k)
+	}
+	if (!at_end()) fail("something after the value (a number must be whole)")
+	keys[table, key] = 1
+	printf "%s\t%s\t%s\t%d\t%s\n", table, key, type, NR, v
+}'
+
+config_error() {
+	die $EX_DATAERR "$CONFIG:$1: $2; fix or delete that line (pixelpass left the file as it was)"
+}
+
+# config_read: reads and checks config.toml strictly; a missing file is
+# a first run. Never changes the file.
+config_read() {
+	local out table key type line value
+	cfg_status='' cfg_upstream='' cfg_measured_at='' cfg_test_url=''
+	[ -e "$CONFIG" ] || return 0
+	[ -r "$CONFIG" ] || die $EX_DATAERR "$CONFIG: cannot read it"
+	out=$(awk "$CONFIG_PARSER" "$CONFIG")
+	while IFS=$'\t' read -r table key type line value; do
+		[ -n "$table$key" ] || continue
+		if [ "$table" = ERR ]; then
+			config_error "$key" "$type"
+		fi
+		if [ "$table" = HDR ]; then
+			case $key in
+			bandwidth | network) continue ;;
+			*) config_error "$line" "unknown table [$key] (pixelpass knows [bandwidth] and [network])" ;;
+			esac
+		fi
+		case $table in
+		bandwidth) ;;
+		network)
+			case $key in
+			rendezvous | stun | turn) continue ;;
+			*) config_error "$line" "unknown key \"$key\" in [network] (pixelpass knows rendezvous, stun and turn)" ;;
+			esac ;;
+		'') config_error "$line" "\"$key\" is outside any [table]" ;;
+		*) config_error "$line" "unknown table [$table] (pixelpass knows [bandwidth] and [network])" ;;
+		esac
+		case $key:$type in
+		status:string)
+			case $value in
+			measured | skipped | failed | unmeasured) cfg_status=$value ;;
+			*) config_error "$line" "status \"$value\": expected \"measured\", \"skipped\", \"failed\" or \"unmeasured\"" ;;
+			esac ;;
+		upstream_mbps:integer)
+			value=${value//_/}
+			value=${value#+}
+			[[ $value =~ ^[0-9]{1,6}$ ]] ||
+			    config_error "$line" "upstream_mbps = $value: expected a whole number of Mbit/s, 0 to 999999"
+			cfg_upstream=$((10#$value)) ;;
+		measured_at:string)
+			[[ $value =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt\ ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$ ]] ||
+			    config_error "$line" "measured_at \"$value\": expected an RFC 3339 time such as \"2026-01-31T12:00:00Z\""
+			cfg_measured_at=$value ;;
+		test_url:string)
+			[[ $value =~ ^https?:// ]] ||
+			    config_error "$line" "test_url \"$value\": expected an http:// or https:// URL"
+			cfg_test_url=$value ;;
+		status:* | upstream_mbps:* | measured_at:* | test_url:*)
+			config_error "$line" "$key: not a $(case $key in upstream_mbps) echo 'whole number' ;; *) echo '"string"' ;; esac)" ;;
+		*) config_error "$line" "unknown key \"$key\" in [bandwidth] (pixelpass knows status, upstream_mbps, measured_at and test_url)" ;;
+		esac
+	done <<< "$out"
+	if [ "$cfg_status" = measured ] && [ -z "$cfg_upstream" ]; then
+		die $EX_DATAERR "$CONFIG: [bandwidth] status is \"measured\" but upstream_mbps is missing; add it, or run pixelpass --reconfigure"
+	fi
+	return 0
+}
+
+# config_write_bandwidth STATUS UPSTREAM MEASURED_AT: sets the [bandwidth]
+# keys (an empty value removes the key) and keeps every other line of the
+# file as it was: the [network] table, comments, test_url. Atomic: a new
+# file renamed over the old, mode 0600.
+config_write_bandwidth() {
+	local tmp src=/dev/null
+	[ -e "$CONFIG" ] && src=$CONFIG
+	[ -d "$CONFIG_DIR" ] || { mkdir -p "$CONFIG_DIR" && chmod 0700 "$CONFIG_DIR"; } || die $EX_SOFTWARE "cannot create $CONFIG_DIR"
+	tmp=$(mktemp "$CONFIG_DIR/.config.toml.XXXXXX") || die $EX_SOFTWARE "cannot write in $CONFIG_DIR"
+	{
+		[ -e "$CONFIG" ] || printf '# pixelpass settings: see pixelpass(1), FILES.\n'
+		awk -v status="$1" -v upstream="$2" -v at="$3" '
+		function emit(   k) {
+			for (k = 1; k <= 3; k++)
+				if (!(name[k] in done) && val[k] != "")
+					printf "%s = %s\n", name[k], val[k]
+			emitted = 1
+		}
+		BEGIN {
+			name[1] = "status"; val[1] = "\"" status "\""
+			name[2] = "upstream_mbps"; val[2] = upstream
+			name[3] = "measured_at"; val[3] = (at == "" ? "" : "\"" at "\"")
+			for (k = 1; k <= 3; k++) idx[name[k]] = k
+		}
+		/^[ \t]*\[/ {
+			if (in_bw) emit()
+			h = $0; sub(/^[ \t]*\[/, "", h); sub(/\].*/, "", h)
+			in_bw = (h == "bandwidth"); if (in_bw) seen = 1
+			print; next
+		}
+		in_bw {
+			k = $0; sub(/^[ \t]*/, "", k); sub(/[ \t]*=.*/, "", k)
+			if (k in idx) {
+				done[k] = 1
+				if (val[idx[k]] != "") printf "%s = %s\n", k, val[idx[k]]
+				next
+			}
+		}
+		{ print }
+		END {
+			if (in_bw) emit()
+			if (!seen) { if (NR > 0) print ""; print "[bandwidth]"; emit() }
+		}' "$src"
+	} > "$tmp" || { rm -f "$tmp"; die $EX_SOFTWARE "cannot write $tmp"; }
+	chmod 0600 "$tmp" && mv -f "$tmp" "$CONFIG" ||
+	    { rm -f "$tmp"; die $EX_SOFTWARE "cannot replace $CONFIG"; }
+}
+
+# --- the upstream test --------------------------------------------------------
+# measure: uploads about 5 MB and stores 0.8 times the rate it got (a
+# stream needs headroom), or "failed".
+measure() {
+	local url=${PIXELPASS_SPEEDTEST_URL:-${cfg_test_url:-$DEFAULT_SPEEDTEST_URL}}
+	local out rc code size t mbps now
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	say "measuring the upstream: uploading $((SPEEDTEST_BYTES / 1000000)) MB to $url (about 5 s)"
+	out=$(head -c "$SPEEDTEST_BYTES" /dev/urandom |
+	    curl -sS -o /dev/null --connect-timeout 5 --max-time 10 \
+	    -H 'Content-Type: application/octet-stream' --data-binary @- \
+	    -w '%{http_code} %{size_upload} %{time_total}' "$url" 2> "$W/curl.err")
+	rc=$?
+	read -r code size t <<< "$out"
+	# A test cut short by --max-time still measured a slow link.
+	if { [ "$rc" -eq 0 ] && [[ ${code:-0} == 2?? ]]; } ||
+	    { [ "$rc" -eq 28 ] && [ "${size:-0}" -ge 1000000 ]; }; then
+		mbps=$(awk -v b="$size" -v t="$t" 'BEGIN { if (t <= 0) t = 0.001; printf "%d", b * 8 / t / 1e6 * 0.8 }')
+		config_write_bandwidth measured "$mbps" "$now"
+		say "upstream: $(awk -v b="$size" -v t="$t" 'BEGIN { if (t <= 0) t = 0.001; printf "%.1f", b * 8 / t / 1e6 }') Mbit/s measured; $mbps Mbit/s (80%) kept for streams in $CONFIG"
+	else
+		local why
+		why=$(head -n 1 "$W/curl.err")
+		[ -n "$why" ] || why="the server answered HTTP ${code:-nothing}"
+		config_write_bandwidth failed "" "$now"
+		say "the upstream test failed (${why#curl: }); the viewer cap stays at 2: pixelpass --reconfigure tries again, or give --max-viewers"
+	fi
+	config_read
+}
+
+# viewer_cap: the --max-viewers for pp-tunnel, and why, on stderr.
+viewer_cap() {
+	local stream=$((opt_bitrate + (opt_no_audio ? 0 : 128)))
+	if [ -n "$opt_max_viewers" ]; then
+		cap=$opt_max_viewers
+		say "viewer cap: $cap (--max-viewers)"
+		return
+	fi
+	case $cfg_status in
+	measured)
+		cap=$((cfg_upstream * 1000 / stream))
+		[ "$cap" -ge 1 ] || cap=1
+		say "viewer cap: $cap ($cfg_upstream Mbit/s of upstream, measured ${cfg_measured_at:-earlier}, fits $cap streams of $stream kbit/s; --max-viewers overrides)" ;;
+	skipped)
+		cap=2
+		say "viewer cap: 2 (the upstream test was skipped; pixelpass --reconfigure measures it, --max-viewers overrides)" ;;
+	failed)
+		cap=2
+		say "viewer cap: 2 (the upstream test failed${cfg_measured_at:+ at $cfg_measured_at}; pixelpass --reconfigure tries again, --max-viewers overrides)" ;;
+	*)
+		cap=2
+		say "viewer cap: 2 (the upstream is not measured; pixelpass --reconfigure measures it, --max-viewers overrides)" ;;
+	esac
+}
+
+# preflight: the one-time upstream test, before the first host.
+preflight() {
+	local answer
+	if [ "$opt_reconfigure" -eq 1 ]; then
+		measure
+		return
+	fi
+	case $cfg_status in
+	measured | skipped | failed) return ;;
+	esac
+	if [ "$mode" = menu ]; then
+		printf '\nFirst host on this machine: measure the upstream once, to know how many\nviewers it can serve? It uploads about %d MB to %s\n(about 5 s). [Y/n] ' \
+		    "$((SPEEDTEST_BYTES / 1000000))" "${PIXELPASS_SPEEDTEST_URL:-${cfg_test_url:-$DEFAULT_SPEEDTEST_URL}}" >&2
+		read -r answer || exit $EX_USAGE
+		case $answer in
+		[nN]*)
+			config_write_bandwidth skipped "" ""
+			config_read
+			say "skipped: not asked again (pixelpass --reconfigure measures it later)" ;;
+		*) measure ;;
+		esac
+	elif [ "$opt_measure" -eq 1 ]; then
+		measure
+	elif [ -z "$cfg_status" ]; then
+		# Headless: no question to block on. Recorded as such, so that
+		# the menu offers the test the next time.
+		config_write_bandwidth unmeasured "" ""
+		config_read
+	fi
+}
+
+# --- the host ---------------------------------------------------------------------
+# pick: prints a numbered menu of the remaining arguments on stderr and
+# sets $choice to the number chosen (DEFAULT on an empty line).
+pick() {
+	local prompt=$1 def=$2 i n
+	shift 2
+	n=$#
+	printf '\n%s\n' "$prompt" >&2
+	for ((i = 1; i <= n; i++)); do
+		printf '  %d) %s\n' "$i" "${!i}" >&2
+	done
+	while :; do
+		printf 'Choose 1 to %d [%d]: ' "$n" "$def" >&2
+		read -r choice || exit $EX_USAGE
+		[ -n "$choice" ] || choice=$def
+		case $choice in
+		q | Q) exit 0 ;;
+		*[!0-9]*) ;;
+		*) [ "$choice" -ge 1 ] && [ "$choice" -le "$n" ] && return ;;
+		esac
+		printf 'Please type a number from 1 to %d (q quits).\n' "$n" >&2
+	done
+}
+
+# choose_screen: what to share, decided before the ticket exists.
+choose_screen() {
+	local rc err
+	if [ -z "$opt_source" ]; then
+		if [ -n "${WAYLAND_DISPLAY:-}" ]; then
+			opt_source=portal
+		elif [ -n "${DISPLAY:-}" ]; then
+			opt_source=x11
+		else
+			die $EX_UNAVAILABLE "no screen to share: no Wayland or X11 session here (WAYLAND_DISPLAY and DISPLAY are not set); run inside a desktop session, or try --source test"
+		fi
+	fi
+	case $opt_source in
+	test)
+		say "sharing a test pattern (--source test)"
+		return ;;
+	x11)
+		[ -n "${DISPLAY:-}" ] || die $EX_UNAVAILABLE "--source x11: no X display (DISPLAY is not set); run inside an X session"
+		if [ "$mode" = menu ] && [ "$opt_window" -eq 0 ]; then
+			pick "What to share?" 1 "the whole screen ($DISPLAY)" "one window (click it)"
+			[ "$choice" -eq 2 ] && opt_window=1
+		fi
+		if [ "$opt_window" -eq 1 ]; then
+			command -v xwininfo > /dev/null ||
+			    die $EX_UNAVAILABLE "cannot pick a window: xwininfo is missing (install x11-utils)"
+			say "click the window to share"
+			window_id=$(xwininfo 2> /dev/null | sed -n 's/^xwininfo: Window id: \(0x[0-9a-fA-F]*\).*/\1/p')
+			[ -n "$window_id" ] || die $EX_NOPERM "no window was picked; nothing is shared"
+			say "sharing window $window_id"
+		fi
+		return ;;
+	portal)
+		if [ "$mode" = menu ] && [ "$opt_window" -eq 0 ]; then
+			pick "What to share? (the desktop's dialog comes next)" 1 "a whole monitor" "one window"
+			[ "$choice" -eq 2 ] && opt_window=1
+		fi
+		say "choose what to share in the desktop's dialog"
+		local sel=(--source portal --select-only)
+		[ "$opt_window" -eq 1 ] && sel+=(--window)
+		pp-capture "${sel[@]}" 2> "$W/select.log"
+		rc=$?
+		err=$(tool_line "$W/select.log" pp-capture)
+		case $rc in
+		0) return ;;
+		77) die $EX_NOPERM "the screen choice was cancelled; nothing is shared" ;;
+		69) die $EX_UNAVAILABLE "no screencast portal: ${err:-pp-capture found none}" ;;
+		*) die "$rc" "cannot choose the screen: ${err:-pp-capture exited with status $rc}" ;;
+		esac ;;
+	esac
+}
+
+# choose_audio: the whole desktop's sound, or one application playing now.
+choose_audio() {
+	local apps=() line
+	[ "$mode" = menu ] || return 0
+	[ "$opt_no_audio" -eq 0 ] && [ -z "$opt_app" ] || return 0
+	while IFS= read -r line; do
+		[ -n "$line" ] && apps+=("$line")
+	done < <(pp-capture --list-apps 2> /dev/null)
+	if [ "${#apps[@]}" -eq 0 ]; then
+		say "sound: everything this machine plays (no application plays sound now to pick from)"
+		return
+	fi
+	pick "Which sound to share?" 1 "everything this machine plays" "${apps[@]}" "no sound"
+	if [ "$choice" -eq $((${#apps[@]} + 2)) ]; then
+		opt_no_audio=1
+	elif [ "$choice" -ge 2 ]; then
+		opt_app=${apps[$((choice - 2))]}
+		say "sound: only $opt_app"
+	fi
+}
+
+# check_encoder: one H.264 encoder must work, before a ticket is handed out.
+check_encoder() {
+	local list
+	list=$(pp-encode --list-encoders 2> /dev/null)
+	if ! grep -q ' works$' <<< "$list"; then
+		die $EX_UNAVAILABLE "no H.264 encoder works on this machine (pp-encode --list-encoders says why); install gstreamer1.0-plugins-ugly for x264enc"
+	fi
+}
+
+# clipboard TEXT: the first of wl-copy, xclip, xsel that works; says which.
+clipboard() {
+	local c
+	if [ -n "${WAYLAND_DISPLAY:-}" ] && command -v wl-copy > /dev/null; then
+		c=wl-copy
+		printf '%s' "$1" | wl-copy --foreground > /dev/null 2>&1 &
+	elif [ -n "${DISPLAY:-}" ] && command -v xclip > /dev/null; then
+		c=xclip
+		printf '%s' "$1" | xclip -quiet -selection clipboard > /dev/null 2>&1 &
+	elif [ -n "${DISPLAY:-}" ] && command -v xsel > /dev/null; then
+		c=xsel
+		printf '%s' "$1" | xsel --clipboard --input --nodetach > /dev/null 2>&1 &
+	else
+		say "not put on the clipboard: none of wl-copy, xclip or xsel is installed for this session; copy it by hand"
+		return
+	fi
+	# Holds the selection until pixelpass stops (its pipeline's last pid).
+	clip_pid=$!
+	sleep 0.2
+	if alive "$clip_pid"; then
+		say "the ticket is on the clipboard ($c)"
+	else
+		clip_pid=
+		say "not put on the clipboard: $c failed; copy it by hand"
+	fi
+}
+
+# Status of the host, from the tools' logs.
+declare -A viewers=()
+# shellcheck disable=SC2034 # set through printf -v
+fan_lines=0 tun_lines=0 last_tool_line='' rchar_prev='' rchar_t='' rate=''
+
+# event TEXT: a line above the status line (interactive) or on stderr.
+event() {
+	if [ "$mode" = menu ]; then
+		printf '\r\033[K%s\n' "$*" >&2
+	else
+		printf '%s\n' "$*" >&2
+	fi
+}
+
+# new_lines FILE COUNTVAR: sets $new to the complete lines added since
+# last time.
+new_lines() {
+	local f=$1 var=$2 n
+	new=''
+	n=$(wc -l < "$f" 2> /dev/null) || return 0
+	[ "$n" -gt "${!var}" ] || return 0
+	new=$(sed -n "$((${!var} + 1)),${n}p" "$f")
+	printf -v "$var" %s "$n"
+}
+
+host_poll() {
+	local line addr st rchar now new
+	new_lines "$W/tunnel.log" tun_lines
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		[ "$mode" = menu ] || event "$line"
+		case $line in
+		"pp-tunnel: viewer "*" arrived ("*)
+			addr=${line#pp-tunnel: viewer }
+			addr=${addr%% *}
+			viewers[$addr]=${line#* arrived (}
+			viewers[$addr]=${viewers[$addr]%)}
+			[ "$mode" = menu ] && event "viewer $addr joined (${viewers[$addr]})" ;;
+		"pp-tunnel: viewer "*" left "* | "pp-tunnel: viewer "*" vanished"* | "pp-tunnel: viewer "*" failed"*)
+			addr=${line#pp-tunnel: viewer }
+			addr=${addr%% *}
+			unset "viewers[$addr]"
+			[ "$mode" = menu ] && event "viewer ${line#pp-tunnel: viewer }" ;;
+		"pp-tunnel: viewer "*" refused: "*)
+			[ "$mode" = menu ] && event "viewer ${line#pp-tunnel: viewer }" ;;
+		esac
+	done <<< "$new"
+	new_lines "$W/fanout.log" fan_lines
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		[ "$mode" = menu ] || event "$line"
+		case $line in
+		"pp-fanout: started the producer "*)
+			producer=${line##*pid }
+			producer=${producer%)} ;;
+		"pp-fanout: the producer (pid "*") "*": it exited with status "*)
+			st=${line##*status }
+			st=${st%%[!0-9]*}
+			if [ "$st" != 0 ]; then
+				event "pixelpass: the stream stopped: ${last_tool_line:-the encoder exited with status $st}; the next viewer starts it again"
+			fi ;;
+		"pp-capture: "* | "pp-encode: "*)
+			last_tool_line=$line
+			[ "$mode" = menu ] && event "$line" ;;
+		esac
+	done <<< "$new"
+	# The stream's rate: what pp-fanout reads from the encoder.
+	rchar=$(sed -n 's/^rchar: //p' "/proc/$fanout_pid/io" 2> /dev/null)
+	now=$(date +%s%N)
+	if [ -n "$rchar" ] && [ -n "$rchar_prev" ] && [ "$now" -gt "$rchar_t" ]; then
+		rate=$(( (rchar - rchar_prev) * 8 * 1000000 / ((now - rchar_t) / 1000) ))
+	fi
+	rchar_prev=$rchar rchar_t=$now
+}
+
+status_line() {
+	local s a n=${#viewers[@]}
+	s="viewers $n/$cap"
+	for a in "${!viewers[@]}"; do
+		s+=" | $a (${viewers[$a]})"
+	done
+	if [ "$n" -eq 0 ]; then
+		s+=" | stream idle (it starts with the first viewer)"
+	elif [ -n "$rate" ]; then
+		s+=" | stream $(awk -v r="$rate" 'BEGIN { printf "%.1f", r / 1e6 }') Mbit/s"
+	fi
+	s+=" | q or Ctrl-C stops"
+	# One terminal line, or the carriage return no longer redraws it.
+	printf '\r\033[K%s' "${s:0:$((${cols:-80} - 1))}" >&2
+}
+
+host() {
+	local line rc err key cap_args=() tun_args=()
+	config_read
+	preflight
+	viewer_cap
+	check_encoder
+	choose_screen
+	choose_audio
+
+	cap_args=(--source "$opt_source")
+	[ "$opt_window" -eq 1 ] && [ "$opt_source" = portal ] && cap_args+=(--window)
+	[ -n "${window_id:-}" ] && cap_args+=(--window-id "$window_id")
+	[ -n "$opt_app" ] && cap_args+=(--app "$opt_app")
+	[ "$opt_mic" -eq 1 ] && cap_args+=(--mic)
+	[ "$opt_no_audio" -eq 1 ] && cap_args+=(--no-audio)
+
+	sock=$RUNDIR/pixelpass-$$.sock
+	spawn "$W/fanout.log" pp-fanout serve --socket "$sock" -- \
+	    pp-capture "${cap_args[@]}" -- \
+	    pp-encode --bitrate "$opt_bitrate" --fps "$opt_fps" < /dev/null > /dev/null
+	fanout_pid=$!
+	for _ in $(seq 100); do
+		[ -S "$sock" ] && break
+		alive "$fanout_pid" || break
+		pause 0.1
+	done
+	if ! [ -S "$sock" ] || ! alive "$fanout_pid"; then
+		wait "$fanout_pid"
+		rc=$?
+		die $((rc ? rc : EX_SOFTWARE)) "cannot start the host: $(tool_line "$W/fanout.log" pp-fanout)"
+	fi
+
+	tun_args=(--max-viewers "$cap" "${opt_net[@]}")
+	spawn "$W/tunnel.log" pp-tunnel listen "${tun_args[@]}" -- \
+	    pp-fanout attach --socket "$sock" < /dev/null > "$W/ticket"
+	tunnel_pid=$!
+	ticket=
+	while alive "$tunnel_pid"; do
+		line=$(head -n 1 "$W/ticket")
+		case $line in
+		pp1*) [ "$(wc -l < "$W/ticket")" -ge 1 ] && { ticket=$line; break; } ;;
+		esac
+		pause 0.1
+	done
+	if [ -z "$ticket" ]; then
+		wait "$tunnel_pid"
+		rc=$?
+		err=$(tool_line "$W/tunnel.log" pp-tunnel)
+		case $rc in
+		64) die $EX_USAGE "${err:-pp-tunnel refused its options}" ;;
+		75) die $EX_TEMPFAIL "cannot listen: $err" ;;
+		69) die $EX_UNAVAILABLE "cannot listen for viewers: $err" ;;
+		*) die $((rc ? rc : EX_SOFTWARE)) "cannot listen for viewers: ${err:-pp-tunnel exited with status $rc}" ;;
+		esac
+	fi
+	stop_rc=0
+
+	if [ "$mode" = menu ]; then
+		cols=$(tput cols 2> /dev/null) || cols=80
+		printf '\nTicket (give it to your viewers; anyone who has it can watch):\n\n' >&2
+		printf '%s\n\n' "$ticket"
+		clipboard "$ticket"
+		printf 'They run: pixelpass %s\n\n' "$ticket" >&2
+	else
+		printf '%s\n' "$ticket"
+		say "serving until stopped (SIGINT or SIGTERM); give the ticket to up to $cap viewers"
+	fi
+
+	while :; do
+		host_poll
+		if ! alive "$tunnel_pid"; then
+			wait "$tunnel_pid"
+			rc=$?
+			host_poll
+			[ "$mode" = menu ] && printf '\n' >&2
+			die $((rc ? rc : EX_SOFTWARE)) "the tunnel stopped: $(tool_line "$W/tunnel.log" pp-tunnel)"
+		fi
+		if ! alive "$fanout_pid"; then
+			wait "$fanout_pid"
+			rc=$?
+			host_poll
+			[ "$mode" = menu ] && printf '\n' >&2
+			die $((rc ? rc : EX_SOFTWARE)) "the stream server stopped: $(tool_line "$W/fanout.log" pp-fanout)"
+		fi
+		if [ "$mode" = menu ]; then
+			status_line
+			key=
+			read -r -s -n 1 -t 1 key
+			case $key in
+			q | Q)
+				printf '\r\033[K' >&2
+				say "stopping"
+				exit 0 ;;
+			esac
+		else
+			pause 0.5
+		fi
+	done
+}
+
+# --- the viewer ---------------------------------------------------------------
+# explain_connect RC: clear words for what pp-tunnel connect reported.
+explain_connect() {
+	local rc=$1 err
+	err=$(tool_line "$W/connect.log" pp-tunnel)
+	case $rc in
+	65) die $EX_DATAERR "the ticket is damaged: copy it again, whole (it starts with pp1 and is one word)" ;;
+	75)
+		local n
+		n=$(sed -n 's/.*host is full (\([0-9]*\/[0-9]*\) viewers).*/\1/p' <<< "$err")
+		die $EX_TEMPFAIL "the host is full${n:+ ($n viewers)}: try again when a viewer leaves, or ask the host for a higher --max-viewers" ;;
+	77) die $EX_NOPERM "the host refused this ticket: ask for its current ticket (a new host session has a new one)" ;;
+	69) die $EX_UNAVAILABLE "cannot reach the host: ${err:-no answer}" ;;
+	64) die $EX_USAGE "${err:-pp-tunnel refused its options}" ;;
+	*) die $((rc ? rc : EX_SOFTWARE)) "the connection failed: ${err:-pp-tunnel exited with status $rc}" ;;
+	esac
+}
+
+choose_player() {
+	local players=() p last='' def=1 i
+	[ -z "$opt_player" ] || return 0
+	[ -r "$STATE_DIR/player" ] && read -r last < "$STATE_DIR/player"
+	if [ "$mode" != menu ]; then
+		case $last in
+		mpv | vlc) opt_player=$last ;;
+		*) opt_player=auto ;;
+		esac
+		return
+	fi
+	for p in mpv vlc; do
+		command -v "$p" > /dev/null && players+=("$p")
+	done
+	case ${#players[@]} in
+	0) die $EX_UNAVAILABLE "no player: install mpv or VLC (apt-get install mpv), or use --player none and play the URL by hand" ;;
+	1) opt_player=${players[0]} ;;
+	*)
+		for ((i = 0; i < ${#players[@]}; i++)); do
+			[ "${players[$i]}" = "$last" ] && def=$((i + 1))
+		done
+		pick "Watch with?" "$def" "${players[@]}"
+		opt_player=${players[$((choice - 1))]} ;;
+	esac
+	mkdir -p "$STATE_DIR" && printf '%s\n' "$opt_player" > "$STATE_DIR/player"
+}
+
+view() {
+	local rc line url bridge_pid tunnel_pid con bargs=()
+	choose_player
+	if [ "$opt_player" = vlc ] && [ "$(id -u)" -eq 0 ]; then
+		say "VLC refuses to run as root: run pixelpass as your own user, or choose mpv"
+	fi
+	if [ -n "$opt_record" ]; then
+		spawn "$W/connect.log" pp-tunnel connect "$ticket" "${opt_net[@]}" < /dev/null > "$opt_record"
+	else
+		# pp-bridge starts the player at once: it starts only once the
+		# tunnel is up. Until then we hold the pipe open.
+		mkfifo "$W/stream" && exec 3<> "$W/stream"
+		spawn "$W/connect.log" pp-tunnel connect "$ticket" "${opt_net[@]}" < /dev/null > "$W/stream" 3<&-
+	fi
+	tunnel_pid=$!
+	con=
+	while alive "$tunnel_pid"; do
+		con=$(grep -m 1 '^pp-tunnel: connected ' "$W/connect.log")
+		[ -n "$con" ] && break
+		pause 0.1
+	done
+	if [ -z "$con" ]; then
+		wait "$tunnel_pid"
+		rc=$?
+		con=$(grep -m 1 '^pp-tunnel: connected ' "$W/connect.log")
+		[ -n "$con" ] || explain_connect "$rc"
+	fi
+	say "${con#pp-tunnel: }"
+	stop_rc=0
+
+	if [ -z "$opt_record" ]; then
+		bargs=(--player "$opt_player")
+		[ -n "$opt_player_args" ] && bargs+=(--player-args "$opt_player_args")
+		spawn "$W/bridge.log" pp-bridge "${bargs[@]}" < "$W/stream" > "$W/url" 3<&-
+		bridge_pid=$!
+		exec 3<&-
+		while alive "$bridge_pid" && ! [ -s "$W/url" ]; do
+			pause 0.1
+		done
+		url=$(head -n 1 "$W/url")
+		[ -n "$url" ] || { wait "$bridge_pid"; die $EX_SOFTWARE "the local player bridge failed: $(tool_line "$W/bridge.log" pp-bridge)"; }
+		printf '%s\n' "$url"
+		for _ in $(seq 50); do
+			grep -q '^pp-bridge: \(started \|cannot start\|play it with\|no player\)' "$W/bridge.log" && break
+			pause 0.1
+		done
+		line=$(grep -m 1 '^pp-bridge: started ' "$W/bridge.log")
+		if [ -n "$line" ]; then
+			player=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' <<< "$line")
+			say "playing in $opt_player (pid $player, its output in ${line##* its output in }); Ctrl-C stops"
+		else
+			# --player none, or the player could not start: the
+			# commands to run by hand.
+			grep -v '^pp-bridge: client ' "$W/bridge.log" | sed 's/^pp-bridge: /pixelpass: /' >&2
+			say "serving the stream at $url until the host stops or Ctrl-C"
+		fi
+	else
+		say "recording to $opt_record until the host stops or Ctrl-C"
+	fi
+
+	while :; do
+		if ! alive "$tunnel_pid"; then
+			wait "$tunnel_pid"
+			rc=$?
+			[ "$rc" -eq 0 ] || explain_connect "$rc"
+			say "the host stopped sharing"
+			if [ -n "${bridge_pid:-}" ]; then
+				# The player gets the rest of the stream, then its end.
+				while alive "$bridge_pid" && [ -n "$player" ] && alive "$player"; do
+					pause 0.5
+				done
+			fi
+			exit 0
+		fi
+		if [ -n "$player" ] && ! kill -0 "$player" 2> /dev/null; then
+			player=
+			say "the player was closed: stopping"
+			exit 0
+		fi
+		if [ -n "${bridge_pid:-}" ] && ! alive "$bridge_pid"; then
+			wait "$bridge_pid"
+			die $EX_SOFTWARE "the local player bridge stopped: $(tool_line "$W/bridge.log" pp-bridge)"
+		fi
+		pause 0.5
+	done
+}
+
+# --- repair and the menu ------------------------------------------------------
+repair() {
+	local out rc
+	out=$(pp-repair 2> "$W/repair.log")
+	rc=$?
+	case $rc in
+	0)
+		if [ -n "$out" ]; then
+			printf '%s\n' "$out"
+		else
+			say "nothing to repair: no sound routing is left from a stopped host"
+		fi
+		exit 0 ;;
+	69) die $EX_UNAVAILABLE "no PipeWire in this session: nothing to repair" ;;
+	*) die "$rc" "pp-repair failed: $(tool_line "$W/repair.log" pp-repair)" ;;
+	esac
+}
+
+menu() {
+	local answer
+	printf 'pixelpass %s: share your screen, or watch one\n' "$VERSION" >&2
+	while :; do
+		printf '\n  1) Host: share this screen\n  2) View: watch with a ticket\n\nChoose 1 or 2, or paste a ticket (q quits): ' >&2
+		read -r answer || exit 0
+		answer=${answer//[[:space:]]/}
+		case $answer in
+		1 | [hH]*) host; return ;;
+		2 | [vV]*)
+			while [ -z "$ticket" ]; do
+				printf 'Paste the ticket: ' >&2
+				read -r ticket || exit 0
+				ticket=${ticket//[[:space:]]/}
+			done
+			view
+			return ;;
+		pp1* | PP1*) ticket=$answer; view; return ;;
+		q | Q) exit 0 ;;
+		esac
+	done
+}
+
+# --- main -------------------------------------------------------------------------
+need_arg() { [ $# -ge 2 ] || die $EX_USAGE "$1 needs a value"; }
+
+# number OPTION VALUE MIN MAX
+number() {
+	[[ $2 =~ ^[0-9]+$ ]] && [ "${#2}" -le 7 ] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] ||
+	    die $EX_USAGE "$1 $2: expected a whole number from $3 to $4"
+	printf '%d' "$((10#$2))"
+}
+
+while [ $# -gt 0 ]; do
+	arg=$1
+	case $arg in
+	--*=*) set -- "${arg%%=*}" "${arg#*=}" "${@:2}"; continue ;;
+	esac
+	case $arg in
+	--max-viewers) need_arg "$@"; opt_max_viewers=$(number "$1" "$2" 1 100000) || exit; shift ;;
+	--bitrate) need_arg "$@"; opt_bitrate=$(number "$1" "$2" 100 200000) || exit; shift ;;
+	--fps) need_arg "$@"; opt_fps=$(number "$1" "$2" 1 240) || exit; shift ;;
+	--source)
+		need_arg "$@"
+		case $2 in
+		portal | x11 | test) opt_source=$2 ;;
+		*) die $EX_USAGE "--source $2: choose portal, x11 or test" ;;
+		esac
+		shift ;;
+	--window) opt_window=1 ;;
+	--app) need_arg "$@"; opt_app=$2; shift ;;
+	--mic) opt_mic=1 ;;
+	--no-audio) opt_no_audio=1 ;;
+	--player)
+		need_arg "$@"
+		case $2 in
+		mpv | vlc | none) opt_player=$2 ;;
+		*) die $EX_USAGE "--player $2: choose mpv, vlc or none" ;;
+		esac
+		shift ;;
+	--player-args) need_arg "$@"; opt_player_args=$2; shift ;;
+	--record) need_arg "$@"; opt_record=$2; shift ;;
+	--rendezvous | --stun | --turn) need_arg "$@"; opt_net+=("$1" "$2"); shift ;;
+	--repair) opt_repair=1 ;;
+	--reconfigure) opt_reconfigure=1 ;;
+	--measure) opt_measure=1 ;;
+	--help | -h)
+		sed -n '/^usage:/,$p' <<'EOF'
+usage: pixelpass                    the menu: Host or View
+       pixelpass host [options]     host without questions: the ticket on stdout
+       pixelpass [options] TICKET   watch
+       pixelpass --repair           give back the sound a killed host kept
+       pixelpass --reconfigure      measure the upstream again
+Host: --max-viewers N --bitrate KBPS --fps N --source portal|x11|test
+      --window --app NAME --mic --no-audio --measure
+View: --player mpv|vlc|none --player-args ARGS --record FILE
+Both: --rendezvous URL|none --stun HOST[:PORT]|none --turn URL|none
+See pixelpass(1).
+EOF
+		exit 0 ;;
+	--version) printf 'pixelpass %s\n' "$VERSION"; exit 0 ;;
+	--) shift; break ;;
+	-*) say "unknown option $arg"; usage ;;
+	host)
+		[ -z "$mode" ] || usage
+		mode=host ;;
+	*)
+		[ -z "$ticket" ] || usage
+		ticket=$arg ;;
+	esac
+	shift
+done
+[ $# -eq 0 ] || { [ $# -eq 1 ] && [ -z "$ticket" ] && ticket=$1; } || usage
+
+if [ "$opt_no_audio" -eq 1 ] && { [ -n "$opt_app" ] || [ "$opt_mic" -eq 1 ]; }; then
+	die $EX_USAGE "--no-audio cannot be combined with --app or --mic"
+fi
+[ "$opt_window" -eq 1 ] && [ "$opt_source" = test ] &&
+    die $EX_USAGE "--window: the test source has no windows"
+if [ -n "$ticket" ] && [ "$mode" = host ]; then
+	die $EX_USAGE "host takes no ticket: pixelpass host [options], or pixelpass TICKET to watch"
+fi
+if [ -n "$opt_record" ] && [ -z "$ticket" ]; then
+	die $EX_USAGE "--record is for watching: pixelpass --record FILE TICKET"
+fi
+command -v setsid > /dev/null || die $EX_UNAVAILABLE "setsid is missing (install util-linux)"
+
+workdir
+if [ "$opt_repair" -eq 1 ]; then
+	repair
+fi
+if [ -n "$ticket" ]; then
+	mode=view
+	view
+elif [ "$mode" = host ]; then
+	host
+elif [ "$opt_reconfigure" -eq 1 ]; then
+	# Alone, --reconfigure measures and stops; with host it goes on.
+	config_read
+	measure
+	[ "$cfg_status" = measured ] || exit $EX_UNAVAILABLE
+	exit 0
+elif [ -t 0 ] && [ -t 1 ]; then
+	mode=menu
+	menu
+else
+	mode=host
+	host
+fi
