@@ -87,13 +87,21 @@ quit(void)
 	g_main_loop_quit(S.loop);
 }
 
-/* A queue that no newcomer can join any more goes when it is empty. */
+/* A queue that no newcomer can join any more goes when it is empty. It
+ * may already be gone: a consumer's callback inside fanq_finish frees it,
+ * and the caller asks again after. Only a queue still in S.old is looked
+ * at. */
 static void
 maybe_free_queue(Fanq *q)
 {
-	if (q != S.q && fanq_finished(q) && fanq_count(q) == 0 &&
-	    g_ptr_array_remove(S.old, q))
+	guint i;
+
+	if (q == S.q || !g_ptr_array_find(S.old, q, &i))
+		return;
+	if (fanq_finished(q) && fanq_count(q) == 0) {
+		g_ptr_array_remove_index(S.old, i);
 		fanq_free(q);
+	}
 }
 
 /* Newcomers join a fresh queue from now on (a new producer's stream). */

@@ -193,6 +193,7 @@ config_load(const char *path, GError **error)
 			}
 			if (*p != ']') {
 				why = "not a list of strings on one line";
+				g_ptr_array_set_free_func(vals, g_free);
 				g_ptr_array_free(vals, TRUE);
 				goto bad;
 			}
@@ -252,12 +253,15 @@ config_check_keys(Config *c, const char *table, const char *const *known,
 	for (guint i = 0; i < c->entries->len; i++) {
 		Entry *e = c->entries->pdata[i];
 
+		g_autofree char *list = NULL;
+
 		if (strcmp(e->table, table) != 0 ||
 		    g_strv_contains(known, e->key))
 			continue;
+		list = g_strjoinv(", ", (GStrv)known);
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
 		    "%s:%u: unknown key %s in [%s] (known: %s)", c->path,
-		    e->line, e->key, table, g_strjoinv(", ", (GStrv)known));
+		    e->line, e->key, table, list);
 		return FALSE;
 	}
 	return TRUE;

@@ -97,6 +97,15 @@ header_ok(const char *p, size_t n)
 	return TRUE;
 }
 
+/* No whole line left: wait for more, unless what there is is already bad. */
+static int
+incomplete(const char *p, const char *end, size_t len)
+{
+	if (memchr(p, '\0', end - p) != NULL || len >= HTTP_MAX_REQUEST)
+		return 400;
+	return 0;
+}
+
 int
 http_parse_request(const char *buf, size_t len, HttpRequest *req)
 {
@@ -107,11 +116,14 @@ http_parse_request(const char *buf, size_t len, HttpRequest *req)
 	if (len > HTTP_MAX_REQUEST)
 		len = HTTP_MAX_REQUEST;
 	end = buf + len;
-	if (memchr(buf, '\0', len) != NULL)
-		return 400;
+	/* Only the request's own lines are looked at (a NUL in them is bad):
+	 * bytes after the blank line must not change the verdict, which
+	 * would then depend on how the reads were cut. */
 	nl = line_end(p, end);
 	if (nl == NULL)
-		return len >= HTTP_MAX_REQUEST ? 400 : 0;
+		return incomplete(p, end, len);
+	if (memchr(p, '\0', nl - p) != NULL)
+		return 400;
 	status = parse_request_line(p, line_len(p, nl), req);
 	if (status == 400)
 		return 400;
@@ -122,11 +134,12 @@ http_parse_request(const char *buf, size_t len, HttpRequest *req)
 
 		nl = line_end(p, end);
 		if (nl == NULL)
-			return len >= HTTP_MAX_REQUEST ? 400 : 0;
+			return incomplete(p, end, len);
 		n = line_len(p, nl);
 		if (n == 0)
 			break;
-		if (p[0] == ' ' || p[0] == '\t' || !header_ok(p, n))
+		if (memchr(p, '\0', n) != NULL || p[0] == ' ' || p[0] == '\t' ||
+		    !header_ok(p, n))
 			return 400;	/* obsolete line folding, or garbage */
 	}
 	return status != 0 ? status : 200;

@@ -26,7 +26,7 @@
 
 /* The exporter label for the proof of the secret (RFC 5705 / 8446 7.5). */
 #define PROOF_EXPORTER "EXPORTER-pixelpass-direct-proof"
-#define PROOF_LEN KEYS_LEN
+#define PROOF_LEN QUIC_PROOF_LEN
 
 /* Windows for a 50 ms path at 100 Mbit/s (625 kB), with room to grow. */
 #define STREAM_WINDOW (2u << 20)
@@ -64,8 +64,7 @@ struct QuicConn {
 
 	int64_t sid;		/* the one stream, -1 before it exists */
 	gboolean proof_ok, proof_bad;
-	uint8_t rx_proof[PROOF_LEN];
-	size_t rx_proof_len;
+	QuicProofRx rx_proof;
 	gboolean ready_sent, attached;
 
 	/* in_fd -> peer: chunks from head_off; acked <= sent <= read. */
@@ -596,21 +595,20 @@ cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		return 0;
 	}
 	if (!c->proof_ok) {
-		size_t k = MIN(len, PROOF_LEN - c->rx_proof_len);
+		size_t k;
 		uint8_t want[PROOF_LEN];
+		QuicProofState st = quic_proof_take(&c->rx_proof, data, len,
+		    (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0, &k);
 
-		memcpy(c->rx_proof + c->rx_proof_len, data, k);
-		c->rx_proof_len += k;
 		consumed(c, k);
 		data += k;
 		len -= k;
-		if (c->rx_proof_len < PROOF_LEN) {
-			if (flags & NGTCP2_STREAM_DATA_FLAG_FIN)
-				c->proof_bad = TRUE;
+		if (st == QUIC_PROOF_SHORT)
+			c->proof_bad = TRUE;
+		if (st != QUIC_PROOF_WHOLE)
 			return 0;
-		}
 		if (!make_proof(c, !c->cfg.server, want) ||
-		    !keys_equal(want, c->rx_proof, PROOF_LEN)) {
+		    !keys_equal(want, c->rx_proof.buf, PROOF_LEN)) {
 			c->proof_bad = TRUE;
 			return 0;
 		}
@@ -1073,10 +1071,9 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 		char reason[128] = "";
 
 		ngtcp2_conn_get_connection_close_error(c->conn, &ccerr);
-		if (ccerr.reasonlen > 0)
-			snprintf(reason, sizeof(reason), "%.*s",
-			    (int)MIN(ccerr.reasonlen, sizeof(reason) - 1),
-			    (const char *)ccerr.reason);
+		/* The peer's words end up on a terminal: no escapes. */
+		quic_reason_text(ccerr.reason, ccerr.reasonlen, reason,
+		    sizeof(reason));
 		if (ccerr.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION)
 			conn_end(c, ccerr.error_code == QUIC_APP_OK && c->rx_fin ?
 			    QUIC_END_DONE : QUIC_END_PEER, ccerr.error_code, reason);
@@ -1297,4 +1294,36 @@ quic_conn_free(QuicConn *c)
 	g_queue_clear_full(&c->chunks, chunk_free);
 	g_byte_array_unref(c->pend);
 	g_free(c);
+}
+
+/* --- what the peer sends besides QUIC ----------------------------------- */
+
+QuicProofState
+quic_proof_take(QuicProofRx *rx, const uint8_t *data, size_t len,
+    gboolean fin, size_t *used)
+{
+	size_t k = MIN(len, QUIC_PROOF_LEN - rx->len);
+
+	/* A bare FIN comes with no data at all (data may be NULL). */
+	if (k > 0)
+		memcpy(rx->buf + rx->len, data, k);
+	rx->len += k;
+	*used = k;
+	if (rx->len == QUIC_PROOF_LEN)
+		return QUIC_PROOF_WHOLE;
+	return fin ? QUIC_PROOF_SHORT : QUIC_PROOF_MORE;
+}
+
+void
+quic_reason_text(const uint8_t *reason, size_t len, char *out,
+    size_t outsize)
+{
+	size_t i;
+
+	if (outsize == 0)
+		return;
+	for (i = 0; i < len && i < outsize - 1; i++)
+		out[i] = reason[i] >= 0x20 && reason[i] < 0x7f ?
+		    (char)reason[i] : '?';
+	out[i] = '\0';
 }

@@ -117,3 +117,32 @@ void quic_conn_counts(QuicConn *qc, uint64_t *sent, uint64_t *received);
 
 /* Frees without any further event or packet. */
 void quic_conn_free(QuicConn *qc);
+
+/* What the peer sends besides QUIC itself, parsed by pure functions (so
+ * that they can be fuzzed without a connection). */
+
+#define QUIC_PROOF_LEN KEYS_LEN
+
+/* The peer's proof of the secret: the first QUIC_PROOF_LEN bytes of the
+ * stream, in whatever pieces they arrive. Zero it to start. */
+typedef struct {
+	uint8_t buf[QUIC_PROOF_LEN];
+	size_t len;
+} QuicProofRx;
+
+typedef enum {
+	QUIC_PROOF_MORE,	/* not whole yet */
+	QUIC_PROOF_WHOLE,	/* whole in rx->buf: compare it */
+	QUIC_PROOF_SHORT,	/* the stream ended before it was whole */
+} QuicProofState;
+
+/* Takes stream bytes (fin: the peer's direction ends with them); *used
+ * gets how many of them belong to the proof, the rest is stream data. */
+QuicProofState quic_proof_take(QuicProofRx *rx, const uint8_t *data,
+    size_t len, gboolean fin, size_t *used);
+
+/* The reason phrase of the peer's CONNECTION_CLOSE, as text safe to print
+ * on a terminal or in a log: printable ASCII kept, every other byte shown
+ * as '?', cut to fit out (always terminated when outsize > 0). */
+void quic_reason_text(const uint8_t *reason, size_t len, char *out,
+    size_t outsize);

@@ -30,7 +30,7 @@ main(void)
 	HttpRequest req;
 	int i, j, bad = 0;
 
-	printf("1..24\n");
+	printf("1..26\n");
 	T("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: mpv\r\n\r\n", 200, "GET / HTTP/1.1");
 	T("GET / HTTP/1.0\n\n", 200, "bare LF line ends");
 	T("GET /stream.ts?x=1 HTTP/1.1\r\n\r\n", 200, "/stream.ts with a query");
@@ -51,6 +51,10 @@ main(void)
 	T("GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", 400, "obsolete line folding: 400");
 	T("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n", 400, "NUL byte: 400");
 	T("GET /\x7f HTTP/1.1\r\n\r\n", 400, "DEL in the target: 400");
+	/* Found by fuzz/http.c: a NUL after the request changed the verdict
+	 * on a request that was already whole. */
+	T("GET / HTTP/1.1\r\nA: b\r\n\r\nmore\0", 200, "a NUL after the blank line is not the request's: 200");
+	T("GET / HTTP/1.1\r\nA: \0", 400, "a NUL in an unfinished header: 400 at once");
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
 	expect(big, HTTP_MAX_REQUEST, 400, "headers that never end within the limit: 400");
@@ -74,5 +78,5 @@ main(void)
 	printf("%s %d - 100000 random requests: only the statuses documented\n",
 	    bad == 0 ? "ok" : "not ok", ++test_n);
 	g_rand_free(r);
-	return test_failed || bad || test_n != 24;
+	return test_failed || bad || test_n != 26;
 }

@@ -33,7 +33,12 @@ network="iproute2 iptables nftables iputils-ping iperf3 gnutls-bin
 # with xclip (under Xvfb); curl for the upstream test.
 frontend="tmux xclip util-linux curl"
 
+# Fuzzing and leak checks: clang with libFuzzer (./configure CC=clang
+# --enable-fuzzing), valgrind for tests/memcheck.sh. gcc's ASan and UBSan
+# runtimes come with build-essential.
+fuzz="clang libclang-rt-14-dev valgrind"
+
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # shellcheck disable=SC2086 # the lists are meant to split into words
-apt-get install -y --no-install-recommends $build $media $capture $network $frontend
+apt-get install -y --no-install-recommends $build $media $capture $network $frontend $fuzz
