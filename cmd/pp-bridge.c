@@ -199,16 +199,9 @@ on_accept(int fd, GIOCondition cond, gpointer data)
 static gboolean
 on_stdin(int fd, GIOCondition cond, gpointer data)
 {
-	static uint8_t buf[1 << 16];
-	ssize_t r = read(fd, buf, sizeof(buf));
-
-	if (r > 0) {
-		fanq_push(B.q, buf, r);
+	if (fanq_read_fd(B.q, fd) >= 0)
 		return G_SOURCE_CONTINUE;
-	}
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return G_SOURCE_CONTINUE;
-	if (r < 0)
+	if (errno != 0)
 		log_info("reading stdin: %s", g_strerror(errno));
 	B.stdin_done = TRUE;
 	/* No newcomers: there is nothing left to start them at. */

@@ -261,18 +261,15 @@ producer_eof(Producer *p)
 static gboolean
 read_producer(Producer *p)
 {
-	static uint8_t buf[1 << 16];
-	ssize_t r;
+	int r = fanq_read_fd(p->q, p->out);
 
-	r = read(p->out, buf, sizeof(buf));
 	if (r > 0) {
 		p->got_data = TRUE;
-		fanq_push(p->q, buf, r);
 		return TRUE;
 	}
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+	if (r == 0)
 		return FALSE;
-	if (r < 0)
+	if (errno != 0)
 		log_info("reading the producer: %s", g_strerror(errno));
 	producer_eof(p);
 	return FALSE;
@@ -373,16 +370,9 @@ producer_start(void)
 static gboolean
 on_stdin(int fd, GIOCondition cond, gpointer data)
 {
-	static uint8_t buf[1 << 16];
-	ssize_t r = read(fd, buf, sizeof(buf));
-
-	if (r > 0) {
-		fanq_push(S.q, buf, r);
+	if (fanq_read_fd(S.q, fd) >= 0)
 		return G_SOURCE_CONTINUE;
-	}
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return G_SOURCE_CONTINUE;
-	if (r < 0)
+	if (errno != 0)
 		log_info("reading stdin: %s", g_strerror(errno));
 	log_info("end of the input stream: serving what is left, then exiting");
 	S.stdin_done = TRUE;

@@ -591,6 +591,23 @@ fanq_push(Fanq *q, const uint8_t *data, size_t len)
 	leave(q);
 }
 
+int
+fanq_read_fd(Fanq *q, int fd)
+{
+	static uint8_t buf[1 << 16];	/* the tools read on one thread */
+	ssize_t r = read(fd, buf, sizeof(buf));
+
+	if (r > 0) {
+		fanq_push(q, buf, r);
+		return 1;
+	}
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (r == 0)
+		errno = 0;
+	return -1;
+}
+
 void
 fanq_finish(Fanq *q)
 {

@@ -37,6 +37,10 @@ void fanq_free(Fanq *q);
 /* Stream bytes as they come, in any pieces: split into packets here
  * (resynchronising on the sync byte after garbage). */
 void fanq_push(Fanq *q, const uint8_t *data, size_t len);
+/* Reads what fd has now and pushes it: 1 when bytes came, 0 when there
+ * are none yet (EAGAIN, EINTR), -1 at the end of the stream, with errno
+ * set for a read error and 0 for end of file. */
+int fanq_read_fd(Fanq *q, int fd);
 /* End of stream: each consumer gets what it still has, then EOF. */
 void fanq_finish(Fanq *q);
 gboolean fanq_finished(const Fanq *q);
