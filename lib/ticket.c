@@ -43,8 +43,6 @@ ticket_encode(const Ticket *t)
 {
 	uint8_t buf[512];
 	size_t n = 0, urllen = strlen(t->rendezvous);
-	uint32_t crc;
-	GString *s;
 
 	if (t->n_addrs > TICKET_MAX_ADDRS || urllen > TICKET_MAX_URL)
 		return NULL;
@@ -69,7 +67,19 @@ ticket_encode(const Ticket *t)
 		memcpy(buf + n, t->rendezvous, urllen);
 		n += urllen;
 	}
-	crc = crc32_ieee(buf, n);
+	return ticket_seal(buf, n);
+}
+
+char *
+ticket_seal(const uint8_t *body, size_t len)
+{
+	g_autofree uint8_t *buf = g_malloc(len + 4);
+	uint32_t crc = crc32_ieee(body, len);
+	size_t n = len;
+	GString *s;
+
+	if (len > 0)
+		memcpy(buf, body, len);
 	for (int k = 0; k < 4; k++)
 		buf[n++] = crc >> (8 * k);
 

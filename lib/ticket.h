@@ -28,6 +28,9 @@ typedef struct {
 /* Returns a newly allocated ticket string ("pp1..."), or NULL when the
  * ticket does not fit the layout (too many addresses, URL too long). */
 char *ticket_encode(const Ticket *t);
+/* The ticket text of an encoded body: the prefix, then base32 of the body
+ * and its CRC-32 (ticket_encode's last step; the fuzzer wraps raw bytes). */
+char *ticket_seal(const uint8_t *body, size_t len);
 
 /* Parses s (surrounding white space ignored, letters in either case).
  * Returns FALSE when anything is wrong with it: the caller says "ticket is
