@@ -427,9 +427,50 @@ on_viewer_ended(QuicConn *qc, const QuicEnd *end, void *ud)
 		    v->name, end->reason);
 }
 
+/* A listening socket and the address it is bound to. */
+typedef struct {
+	int fd;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+} ListenSocket;
+
+/* The hex of both addresses' family, port and IP: a key for the direct
+ * viewers' table that costs no allocation per datagram. */
+#define ADDR_KEY_LEN (2 * 2 * (2 + 2 + 16) + 1)
+static void
+addr_key(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+    char key[ADDR_KEY_LEN])
+{
+	uint8_t raw[2 * (2 + 2 + 16)] = { 0 };
+	const struct sockaddr_storage *ss[] = { a, b };
+
+	for (int i = 0; i < 2; i++) {
+		uint8_t *r = raw + i * 20;
+
+		memcpy(r, &ss[i]->ss_family, 2);
+		if (ss[i]->ss_family == AF_INET) {
+			const struct sockaddr_in *s = (const void *)ss[i];
+
+			memcpy(r + 2, &s->sin_port, 2);
+			memcpy(r + 4, &s->sin_addr, 4);
+		} else {
+			const struct sockaddr_in6 *s = (const void *)ss[i];
+
+			memcpy(r + 2, &s->sin6_port, 2);
+			memcpy(r + 4, &s->sin6_addr, 16);
+		}
+	}
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		key[2 * i] = "0123456789abcdef"[raw[i] >> 4];
+		key[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
+	}
+	key[ADDR_KEY_LEN - 1] = '\0';
+}
+
 static gboolean
 on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 {
+	const ListenSocket *ls = ud;
 	uint8_t buf[65536];
 	static const QuicEvents ev = {
 		.handshake_done = on_handshake,
@@ -438,12 +479,12 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 	};
 
 	for (int i = 0; i < 64; i++) {
-		struct sockaddr_storage from, local;
-		socklen_t from_len, local_len;
+		struct sockaddr_storage from, local = ls->addr;
+		socklen_t from_len, local_len = ls->addr_len;
 		size_t seg;
 		ssize_t n = udp_recv(fd, buf, sizeof(buf), &seg, &from,
 		    &from_len, &local, &local_len);
-		g_autofree char *rs = NULL, *ls = NULL, *key = NULL;
+		char key[ADDR_KEY_LEN];
 		g_autoptr(GError) error = NULL;
 		Viewer *v;
 		ssize_t off;
@@ -455,9 +496,7 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 				break;
 			continue;
 		}
-		rs = udp_addr_string((struct sockaddr *)&from);
-		ls = udp_addr_string((struct sockaddr *)&local);
-		key = g_strconcat(rs, "|", ls, NULL);
+		addr_key(&from, &local, key);
 		if ((v = g_hash_table_lookup(viewers, key)) != NULL) {
 			/* GRO may have joined several datagrams. */
 			for (off = 0; off < n; off += seg)
@@ -473,8 +512,8 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 		v->local_len = local_len;
 		v->remote = from;
 		v->remote_len = from_len;
-		v->name = g_steal_pointer(&rs);
-		v->key = g_steal_pointer(&key);
+		v->name = udp_addr_string((struct sockaddr *)&from);
+		v->key = g_strdup(key);
 		v->out.fd = fd;
 		v->out.to = (struct sockaddr *)&v->remote;
 		v->out.to_len = v->remote_len;
@@ -830,6 +869,7 @@ cmd_listen(int argc, char **argv)
 	Ticket t = { 0 };
 	g_autofree char *ticket = NULL;
 	int fd4 = -1, fd6 = -1, save = 0;
+	ListenSocket lsock[2];
 
 	cmd_argv = argv;
 	if (!quic_init(&error))
@@ -910,10 +950,16 @@ cmd_listen(int argc, char **argv)
 		    turn.url ? ", TURN over " : "",
 		    turn.url ? ice_turn_transport_name(turn.transport) : "");
 	loop = g_main_loop_new(NULL, FALSE);
-	if (fd4 >= 0)
-		g_unix_fd_add(fd4, G_IO_IN, on_listen_socket, NULL);
-	if (fd6 >= 0)
-		g_unix_fd_add(fd6, G_IO_IN, on_listen_socket, NULL);
+	for (int i = 0; i < 2; i++) {
+		int fd = i == 0 ? fd4 : fd6;
+
+		if (fd < 0)
+			continue;
+		lsock[i].fd = fd;
+		if (udp_local(fd, &lsock[i].addr, &lsock[i].addr_len) == -1)
+			err(EX_OSERR, "the listening socket");
+		g_unix_fd_add(fd, G_IO_IN, on_listen_socket, &lsock[i]);
+	}
 	g_unix_signal_add(SIGINT, on_listen_stop, NULL);
 	g_unix_signal_add(SIGTERM, on_listen_stop, NULL);
 	g_main_loop_run(loop);

@@ -63,13 +63,20 @@ fail:
 	return -1;
 }
 
+int
+udp_local(int fd, struct sockaddr_storage *local, socklen_t *local_len)
+{
+	*local_len = sizeof(*local);
+	return getsockname(fd, (struct sockaddr *)local, local_len);
+}
+
 uint16_t
 udp_port(int fd)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	socklen_t len;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+	if (udp_local(fd, &ss, &len) == -1)
 		return 0;
 	if (ss.ss_family == AF_INET)
 		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -85,9 +92,8 @@ udp_connect(const struct sockaddr *addr, socklen_t len,
 	if ((fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	udp_buffers(fd);
-	*local_len = sizeof(*local);
 	if (connect(fd, addr, len) == -1 ||
-	    getsockname(fd, (struct sockaddr *)local, local_len) == -1) {
+	    udp_local(fd, local, local_len) == -1) {
 		save = errno;
 		close(fd);
 		errno = save;
@@ -118,12 +124,6 @@ udp_recv(int fd, uint8_t *buf, size_t len, size_t *seg,
 		return -1;
 	*from_len = msg.msg_namelen;
 	*seg = n;
-	if (local != NULL) {
-		/* The local address: the socket's port, the packet's
-		 * destination (below). */
-		*local_len = sizeof(*local);
-		getsockname(fd, (struct sockaddr *)local, local_len);
-	}
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
 			int gso;

@@ -15,13 +15,18 @@ int udp_listen(int family, uint16_t port);
 /* The port a socket is bound to. */
 uint16_t udp_port(int fd);
 
+/* The address a socket is bound to, for udp_recv. Returns 0, or -1 with
+ * errno set. */
+int udp_local(int fd, struct sockaddr_storage *local, socklen_t *local_len);
+
 /* A socket connected to addr; local gets the address it was bound to.
  * Returns the fd, or -1 with errno set. */
 int udp_connect(const struct sockaddr *addr, socklen_t len,
     struct sockaddr_storage *local, socklen_t *local_len);
 
-/* Receives without blocking: from gets the peer, local the address it was
- * sent to (for listening sockets). With UDP GRO the buffer may hold
+/* Receives without blocking: from gets the peer. For listening sockets,
+ * local holds the socket's own address on entry (udp_local) and gets the
+ * address the datagram was sent to. With UDP GRO the buffer may hold
  * several datagrams of *seg bytes each (the last may be shorter); *seg is
  * the length when there is one. Returns the length, or -1 with errno
  * (EAGAIN when there is none). */
