@@ -65,10 +65,11 @@ static const char *const default_stun[] = {
 	NULL
 };
 
-/* ICE's datagrams: small enough for a TURN relay's framing (ChannelData,
- * or a Send indication of 36 bytes, and 2 bytes per frame over TCP) on a
- * 1280-byte IPv6 path. */
-#define ICE_UDP_PAYLOAD 1200
+/* ICE's datagrams start at QUIC's 1200 bytes, which leave room for a
+ * TURN relay's framing (ChannelData, or a Send indication of 36 bytes,
+ * and 2 bytes per frame over TCP) on a 1280-byte IPv6 path, and grow by
+ * path MTU discovery up to what a 1500-byte IPv6 packet holds. */
+#define ICE_UDP_PAYLOAD 1452
 #define RENDEZVOUS_TIMEOUT_S 10
 
 static GMainLoop *loop;
@@ -646,6 +647,7 @@ host_ice_recv(IceLink *l, const uint8_t *pkt, size_t len, void *ud)
 		.remote_len = v->remote_len,
 		.io = { viewer_send, viewer_flush, v },
 		.max_udp_payload = ICE_UDP_PAYLOAD,
+		.probe_mtu = TRUE,
 		.idle_timeout_ms = idle_ms,
 		.ev = ev,
 		.ud = v,
@@ -1276,6 +1278,7 @@ viewer_ice_connected(IceLink *l, void *ud)
 		.remote_len = rlen,
 		.io = { viewer_ice_send, NULL, NULL },
 		.max_udp_payload = ICE_UDP_PAYLOAD,
+		.probe_mtu = TRUE,
 		.idle_timeout_ms = idle_ms,
 		.handshake_timeout_ms = timeout_s * 1000,
 		.close_when_output_gone = TRUE,

@@ -791,13 +791,13 @@ fill_settings(QuicConn *c, ngtcp2_settings *s, ngtcp2_transport_params *p)
 		s->log_printf = quic_trace;
 	s->initial_ts = now_ts();
 	s->cc_algo = NGTCP2_CC_ALGO_BBR;
-	/* Without both, ngtcp2 0.12 starts at 1200-byte packets. 1472 fills
-	 * a 1500-byte IPv4 packet, 1452 an IPv6 one; a path with more
-	 * overhead (a relay) passes its own size. */
+	/* Without shaping off, ngtcp2 0.12 starts at 1200-byte packets and
+	 * probes upwards. 1472 fills a 1500-byte IPv4 packet, 1452 an IPv6
+	 * one; the route's own MTU may be less. */
 	max = c->remote.ss_family == AF_INET6 ? MAX_PKT - 20 : MAX_PKT;
 	s->max_tx_udp_payload_size = c->cfg.max_udp_payload ?
 	    MIN(c->cfg.max_udp_payload, max) : max;
-	s->no_tx_udp_payload_size_shaping = 1;
+	s->no_tx_udp_payload_size_shaping = !c->cfg.probe_mtu;
 	s->max_stream_window = MAX_STREAM_WINDOW;
 	s->max_window = MAX_CONN_WINDOW;
 	s->handshake_timeout = (ngtcp2_duration)(c->cfg.handshake_timeout_ms ?

@@ -72,6 +72,10 @@ typedef struct {
 	/* Largest UDP payload to send (udp_max_payload for the route, or a
 	 * relay's): at most, and by default, 1472 (IPv4) or 1452 (IPv6). */
 	guint max_udp_payload;
+	/* The path's MTU is not known (ICE: a NAT, a tunnel or a relay on
+	 * the way): start at QUIC's 1200 bytes and probe up towards
+	 * max_udp_payload (path MTU discovery) instead of starting there. */
+	gboolean probe_mtu;
 	/* When the output fd breaks (EPIPE), close the connection instead of
 	 * only asking the peer to stop sending (a viewer whose player quit). */
 	gboolean close_when_output_gone;
