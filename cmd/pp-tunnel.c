@@ -290,17 +290,9 @@ static void
 on_handshake(QuicConn *qc, void *ud)
 {
 	Viewer *v = ud;
-	uint8_t fp[32];
 
-	/* On an ICE path, the certificate is the one the sealed offer named:
-	 * whoever relayed the packets cannot have swapped it. */
-	if (v->ice != NULL && (!quic_conn_peer_fingerprint(qc, fp) ||
-	    !keys_equal(fp, v->peer_fp, 32))) {
-		log_info("viewer %s refused: its certificate is not the one its offer named",
-		    v->name);
-		quic_conn_close(qc, QUIC_APP_REFUSED, "certificate mismatch");
-		return;
-	}
+	/* On an ICE path the TLS handshake only completes with the
+	 * certificate the sealed offer named (QuicConfig.pin_peer). */
 	if (max_viewers > 0 && n_admitted >= max_viewers) {
 		char reason[32];
 
@@ -421,6 +413,9 @@ on_viewer_ended(QuicConn *qc, const QuicEnd *end, void *ud)
 	}
 	if (end->kind == QUIC_END_PROOF)
 		log_info("viewer %s refused: it did not prove the ticket's secret",
+		    v->name);
+	else if (end->kind == QUIC_END_CERT)
+		log_info("viewer %s refused: its certificate is not the one its offer named",
 		    v->name);
 	else if (!v->refused_full)
 		log_debug("connection from %s ended before it was set up: %s",
@@ -608,10 +603,13 @@ host_ice_recv(IceLink *l, const uint8_t *pkt, size_t len, void *ud)
 		.io = { viewer_send, viewer_flush, v },
 		.max_udp_payload = ICE_UDP_PAYLOAD,
 		.idle_timeout_ms = idle_ms,
+		.pin_peer = TRUE,
 		.ev = ev,
 		.ud = v,
 	};
 	memcpy(cfg.proof_key, proof_key, KEYS_LEN);
+	/* Whoever relayed the packets cannot have swapped the certificate. */
+	memcpy(cfg.peer_fp, v->peer_fp, 32);
 	v->qc = quic_conn_new_server(&cfg, pkt, len, &error);
 	if (v->qc == NULL) {
 		log_debug("viewer %s: ignoring a datagram: %s", v->name,
@@ -1088,6 +1086,8 @@ connection_ended(const char *name, const QuicEnd *end)
 	case QUIC_END_PROOF:
 		errx(EX_NOPERM, "the host at %s did not prove it holds this ticket's secret; not trusting it",
 		    name);
+	case QUIC_END_CERT:
+		errx(EX_NOPERM, "the host's certificate is not the one its sealed answer named; not trusting this path");
 	case QUIC_END_IDLE:
 		errx(EX_UNAVAILABLE, "lost the connection to %s: no packet for %u s",
 		    name, idle_ms / 1000);
@@ -1182,17 +1182,6 @@ viewer_ice_send(void *ctx, const uint8_t *pkt, size_t len)
 }
 
 static void
-on_ice_handshake(QuicConn *qc, void *ud)
-{
-	uint8_t fp[32];
-
-	if (!quic_conn_peer_fingerprint(qc, fp) || !keys_equal(fp, vi.host_fp, 32)) {
-		quic_conn_close(qc, QUIC_APP_REFUSED, "certificate mismatch");
-		errx(EX_NOPERM, "the host's certificate is not the one its sealed answer named; not trusting this path");
-	}
-}
-
-static void
 on_ice_ready(QuicConn *qc, void *ud)
 {
 	connected = TRUE;
@@ -1213,7 +1202,6 @@ static void
 viewer_ice_connected(IceLink *l, void *ud)
 {
 	static const QuicEvents ev = {
-		.handshake_done = on_ice_handshake,
 		.ready = on_ice_ready,
 		.ended = on_ice_ended,
 	};
@@ -1234,9 +1222,13 @@ viewer_ice_connected(IceLink *l, void *ud)
 		.handshake_timeout_ms = timeout_s * 1000,
 		.close_when_output_gone = TRUE,
 		.close_after_peer_fin = isatty(0),
+		.pin_peer = TRUE,
 		.ev = ev,
 	};
 	memcpy(cfg.proof_key, proof_key, KEYS_LEN);
+	/* The certificate the sealed answer named, checked in the TLS
+	 * handshake: before our proof or any stream byte. */
+	memcpy(cfg.peer_fp, vi.host_fp, 32);
 	if ((vi.qc = quic_conn_new_client(&cfg, &error)) == NULL)
 		errx(EX_SOFTWARE, "%s", error->message);
 }

@@ -64,6 +64,7 @@ struct QuicConn {
 
 	int64_t sid;		/* the one stream, -1 before it exists */
 	gboolean proof_ok, proof_bad;
+	gboolean cert_bad;	/* not the pinned certificate (cfg.pin_peer) */
 	QuicProofRx rx_proof;
 	gboolean ready_sent, attached;
 
@@ -177,6 +178,25 @@ quic_conn_peer_fingerprint(QuicConn *c, uint8_t out[32])
 		return FALSE;
 	return gnutls_hash_fast(GNUTLS_DIG_SHA256, der[0].data, der[0].size,
 	    out) == 0;
+}
+
+/* gnutls calls this in the handshake once the peer's Certificate and
+ * CertificateVerify are in (so it holds the key): non-zero fails the
+ * handshake with a bad_certificate alert. Nobody vouches for a
+ * self-signed certificate; the pinned fingerprint came through
+ * signaling sealed with the ticket's secret. */
+static int
+verify_pin(gnutls_session_t s)
+{
+	ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(s);
+	QuicConn *c = ref->user_data;
+	uint8_t fp[32];
+
+	if (quic_conn_peer_fingerprint(c, fp) &&
+	    keys_equal(fp, c->cfg.peer_fp, sizeof(fp)))
+		return 0;
+	c->cert_bad = TRUE;
+	return -1;
 }
 
 /* --- small helpers ------------------------------------------------------ */
@@ -834,7 +854,10 @@ conn_setup(QuicConn *c, GError **error)
 		return FALSE;
 	}
 	if (c->cfg.server)
-		gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUEST);
+		gnutls_certificate_server_set_request(c->tls, c->cfg.pin_peer ?
+		    GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
+	if (c->cfg.pin_peer)
+		gnutls_session_set_verify_function(c->tls, verify_pin);
 	gnutls_session_set_ptr(c->tls, &c->ref);
 	ngtcp2_conn_set_tls_native_handle(c->conn, c->tls);
 	c->timer = g_source_new(&timer_funcs, sizeof(GSource));
@@ -1027,7 +1050,10 @@ conn_fatal(QuicConn *c, int rv)
 	if (c->closing || c->end_set)
 		return;
 	c->closing = TRUE;
-	if (rv == NGTCP2_ERR_CRYPTO)
+	if (c->cert_bad)
+		g_strlcpy(reason, "the peer's certificate is not the pinned one",
+		    sizeof(reason));
+	else if (rv == NGTCP2_ERR_CRYPTO)
 		snprintf(reason, sizeof(reason), "TLS handshake failed (alert %u)",
 		    ngtcp2_conn_get_tls_alert(c->conn));
 	else
@@ -1044,7 +1070,7 @@ conn_fatal(QuicConn *c, int rv)
 	    c->close_pkt, sizeof(c->close_pkt), &ccerr, now_ts());
 	if (n > 0)
 		io_send_now(c, c->close_pkt, n);
-	conn_end(c, QUIC_END_ERROR, 0, reason);
+	conn_end(c, c->cert_bad ? QUIC_END_CERT : QUIC_END_ERROR, 0, reason);
 }
 
 void
@@ -1079,11 +1105,21 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 			    QUIC_END_DONE : QUIC_END_PEER, ccerr.error_code, reason);
 		else {
 			char what[160];
+			const char *alert = NULL;
 
-			snprintf(what, sizeof(what),
-			    "the peer closed the connection (QUIC error 0x%llx%s%s)",
-			    (unsigned long long)ccerr.error_code,
-			    reason[0] ? ": " : "", reason);
+			/* CRYPTO_ERROR: 0x100 + a TLS alert (RFC 9001 4.8). */
+			if (ccerr.error_code >= 0x100 && ccerr.error_code <= 0x1ff)
+				alert = gnutls_alert_get_name(
+				    (gnutls_alert_description_t)(ccerr.error_code - 0x100));
+			if (alert != NULL)
+				snprintf(what, sizeof(what),
+				    "the peer ended the TLS handshake (alert %s)",
+				    alert);
+			else
+				snprintf(what, sizeof(what),
+				    "the peer closed the connection (QUIC error 0x%llx%s%s)",
+				    (unsigned long long)ccerr.error_code,
+				    reason[0] ? ": " : "", reason);
 			conn_end(c, QUIC_END_ERROR, 0, what);
 		}
 		return;
