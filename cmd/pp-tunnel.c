@@ -169,21 +169,52 @@ ice_servers(void)
 		    EX_UNAVAILABLE, "%s", error->message);
 }
 
-/* Rate limit for messages on the host's topic, checked before any
- * cryptography: a token bucket of 50 a second, 100 at once. */
+/* New viewers' offers, once authenticated: a token bucket of 10 a second,
+ * 20 at once. Not every message on the topic: anyone can publish there,
+ * and a limit before authentication would let junk crowd out the offers
+ * and candidates of a viewer with the ticket. Junk costs little anyway:
+ * signaling_open drops most of it on its size, version, clock and replay
+ * checks, and the rest after one decryption of at most 2 kB. */
 static gboolean
-rate_ok(void)
+offer_rate_ok(void)
 {
-	static double tokens = 100;
+	static double tokens = 20;
 	static gint64 last;
 	gint64 now = g_get_monotonic_time();
 
-	tokens = MIN(100, tokens + (now - last) / 1e6 * 50);
+	tokens = MIN(20, tokens + (now - last) / 1e6 * 10);
 	last = now;
 	if (tokens < 1)
 		return FALSE;
 	tokens--;
 	return TRUE;
+}
+
+/* Messages on the topic that did not open, counted and logged at most
+ * every 10 s rather than one line each. */
+static guint64 n_ignored, n_ignored_total;
+static guint ignored_timer;
+
+static gboolean
+on_ignored_timer(gpointer ud)
+{
+	if (n_ignored == 0) {
+		ignored_timer = 0;
+		return G_SOURCE_REMOVE;
+	}
+	log_info("rendezvous: %" G_GUINT64_FORMAT " messages on the topic ignored in the last 10 s (%" G_GUINT64_FORMAT " in all): not sealed with this ticket's secret, or replayed",
+	    n_ignored, n_ignored_total);
+	n_ignored = 0;
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+count_ignored(void)
+{
+	n_ignored++;
+	n_ignored_total++;
+	if (ignored_timer == 0)
+		ignored_timer = g_timeout_add_seconds(10, on_ignored_timer, NULL);
 }
 
 static void
@@ -653,6 +684,10 @@ host_offer(const SignalingMsg *m)
 		log_debug("offer dropped: %u viewers setting up already", n_pending);
 		return;
 	}
+	if (!offer_rate_ok()) {
+		log_debug("offer dropped: more than 10 new viewers a second");
+		return;
+	}
 	v = g_new0(Viewer, 1);
 	v->fd = -1;
 	strcpy(v->session, m->session);
@@ -693,10 +728,10 @@ on_host_message(Rendezvous *r, const char *t, const uint8_t *data,
 	SignalingMsg m;
 	Viewer *v;
 
-	/* Junk costs a token and a failed decryption, nothing more. */
-	if (!rate_ok() || !signaling_open_msg(&sig, data, len, &m)) {
+	if (!signaling_open_msg(&sig, data, len, &m)) {
 		log_debug("rendezvous: a message that is not for us (%zu bytes), ignored",
 		    len);
+		count_ignored();
 		return;
 	}
 	if (m.type == SIGNALING_OFFER) {
