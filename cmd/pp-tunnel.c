@@ -1119,6 +1119,10 @@ connection_ended(const char *name, const QuicEnd *end)
 			    (unsigned long long)end->app_code, end->reason);
 		}
 	case QUIC_END_PROOF:
+		/* With a wrong secret, a refusal from the real host cannot
+		 * be told from one by an impostor: neither proves it. */
+		if (end->app_code == QUIC_APP_REFUSED)
+			errx(EX_NOPERM, "the host refused this ticket's secret, or it is not the host (it did not prove the secret either); ask the host for its current ticket");
 		errx(EX_NOPERM, "the host at %s did not prove it holds this ticket's secret; not trusting it",
 		    name);
 	case QUIC_END_CERT:

@@ -1,9 +1,12 @@
-/* Unit tests of lib/quic's certificate pinning, printing TAP: a viewer and
- * a host connection in this process, their datagrams on a socketpair.
- * With each side pinning the other's certificate the stream flows both
- * ways; when the certificate a side presents is not the one the other
- * pinned (an impostor host, an impostor viewer), the TLS handshake fails
- * with a clear error and not one stream byte passes either way. */
+/* Unit tests of lib/quic's certificate pinning and refusals, printing TAP:
+ * a viewer and a host connection in this process, their datagrams on a
+ * socketpair. With each side pinning the other's certificate the stream
+ * flows both ways; when the certificate a side presents is not the one
+ * the other pinned (an impostor host, an impostor viewer), the TLS
+ * handshake fails with a clear error and not one stream byte passes
+ * either way. On the direct path (nothing pinned), a viewer believes
+ * "host is full" from a host with the secret, and not from an impostor
+ * that has not proved it. */
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -59,6 +62,8 @@ struct Side {
 
 static GMainLoop *loop;
 static Side *sides[2];
+static gboolean host_refuses;	/* the host closes with QUIC_APP_FULL at once */
+static gboolean host_impostor;	/* the host's proof key is not the secret's */
 
 static void
 side_send(void *ctx, const uint8_t *pkt, size_t len)
@@ -82,6 +87,8 @@ on_handshake(QuicConn *qc, void *ud)
 	Side *s = ud;
 
 	s->handshake = TRUE;
+	if (s->server && host_refuses)
+		quic_conn_close(qc, QUIC_APP_FULL, "1/1");
 }
 
 static void
@@ -245,6 +252,8 @@ run(Side *v, Side *h, const uint8_t *vpin, const uint8_t *hpin,
 		exit(99);
 	}
 	side_init(v, "viewer", FALSE, sp[0], key, vpin, vdata, vlen);
+	if (host_impostor)
+		key[0] ^= 1;
 	side_init(h, "host", TRUE, sp[1], key, hpin, hdata, hlen);
 	*out_v = dup(v->out_fd);
 	*out_h = dup(h->out_fd);
@@ -275,7 +284,7 @@ main(void)
 	size_t n;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..21\n");
+	printf("1..30\n");
 	if (!quic_init(&error)) {
 		printf("Bail out! %s\n", error->message);
 		return 99;
@@ -348,6 +357,50 @@ main(void)
 	    "impostor viewer: it learns its certificate was refused");
 	diag("viewer: %s", v.end.reason);
 	ok(h.sent == 0, "impostor viewer: the host sent no stream byte");
+	side_clear(&v);
+	side_clear(&h);
+	close(out_v);
+	close(out_h);
+
+	/* The direct path: nothing pinned, the proof of the secret decides.
+	 * A host that is full says so before either side proved anything;
+	 * the viewer believes it only from a holder of the secret. */
+	host_refuses = TRUE;
+	ok(run(&v, &h, NULL, NULL, vdata, sizeof(vdata) - 1, hdata, PAYLOAD_LEN,
+	    &out_v, &out_h), "full host: the connection ends by itself");
+	ok(v.end.kind == QUIC_END_PEER && v.end.app_code == QUIC_APP_FULL &&
+	    strcmp(v.end.reason, "1/1") == 0,
+	    "full host: the viewer believes \"host is full (1/1)\"");
+	diag("viewer: kind %d, code 0x%llx, \"%s\"", v.end.kind,
+	    (unsigned long long)v.end.app_code, v.end.reason);
+	ok(!v.ready && v.received == 0, "full host: no stream byte");
+	side_clear(&v);
+	side_clear(&h);
+	close(out_v);
+	close(out_h);
+
+	host_impostor = TRUE;
+	ok(run(&v, &h, NULL, NULL, vdata, sizeof(vdata) - 1, hdata, PAYLOAD_LEN,
+	    &out_v, &out_h), "impostor claiming to be full: the connection ends by itself");
+	ok(v.end.kind == QUIC_END_PROOF,
+	    "impostor claiming to be full: the viewer does not believe it, the host did not prove the secret");
+	ok(v.end.app_code != QUIC_APP_FULL || v.end.kind != QUIC_END_PEER,
+	    "impostor claiming to be full: not taken for a full host");
+	diag("viewer: kind %d, \"%s\"", v.end.kind, v.end.reason);
+	ok(!v.ready && v.received == 0, "impostor claiming to be full: no stream byte");
+	side_clear(&v);
+	side_clear(&h);
+	close(out_v);
+	close(out_h);
+
+	/* The impostor without a refusal: its proof is wrong. */
+	host_refuses = FALSE;
+	ok(run(&v, &h, NULL, NULL, vdata, sizeof(vdata) - 1, hdata, PAYLOAD_LEN,
+	    &out_v, &out_h), "impostor host on the direct path: the connection ends by itself");
+	ok((v.end.kind == QUIC_END_PROOF || v.end.kind == QUIC_END_PEER) &&
+	    !v.ready && v.received == 0 && content_is(out_v, NULL, 0, &n),
+	    "impostor host on the direct path: not one byte for the viewer");
+	diag("viewer: kind %d, \"%s\"", v.end.kind, v.end.reason);
 	side_clear(&v);
 	side_clear(&h);
 	close(out_v);
