@@ -18,6 +18,9 @@ need pp-tunnel ip iptables mosquitto mosquitto_sub turnserver certtool sha256sum
 	timeout python3
 plan 14
 
+# In a sanitizer build, AddressSanitizer's quarantine of freed memory
+# (256 MB by default) would be taken for growth.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1
 count=${FLOOD_COUNT:-20000}
 rate=${FLOOD_RATE:-2000}
 
