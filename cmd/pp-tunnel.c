@@ -170,21 +170,52 @@ ice_servers(void)
 		    EX_UNAVAILABLE, "%s", error->message);
 }
 
-/* Rate limit for messages on the host's topic, checked before any
- * cryptography: a token bucket of 50 a second, 100 at once. */
+/* New viewers' offers, once authenticated: a token bucket of 10 a second,
+ * 20 at once. Not every message on the topic: anyone can publish there,
+ * and a limit before authentication would let junk crowd out the offers
+ * and candidates of a viewer with the ticket. Junk costs little anyway:
+ * signaling_open drops most of it on its size, version, clock and replay
+ * checks, and the rest after one decryption of at most 2 kB. */
 static gboolean
-rate_ok(void)
+offer_rate_ok(void)
 {
-	static double tokens = 100;
+	static double tokens = 20;
 	static gint64 last;
 	gint64 now = g_get_monotonic_time();
 
-	tokens = MIN(100, tokens + (now - last) / 1e6 * 50);
+	tokens = MIN(20, tokens + (now - last) / 1e6 * 10);
 	last = now;
 	if (tokens < 1)
 		return FALSE;
 	tokens--;
 	return TRUE;
+}
+
+/* Messages on the topic that did not open, counted and logged at most
+ * every 10 s rather than one line each. */
+static guint64 n_ignored, n_ignored_total;
+static guint ignored_timer;
+
+static gboolean
+on_ignored_timer(gpointer ud)
+{
+	if (n_ignored == 0) {
+		ignored_timer = 0;
+		return G_SOURCE_REMOVE;
+	}
+	log_info("rendezvous: %" G_GUINT64_FORMAT " messages on the topic ignored in the last 10 s (%" G_GUINT64_FORMAT " in all): not sealed with this ticket's secret, or replayed",
+	    n_ignored, n_ignored_total);
+	n_ignored = 0;
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+count_ignored(void)
+{
+	n_ignored++;
+	n_ignored_total++;
+	if (ignored_timer == 0)
+		ignored_timer = g_timeout_add_seconds(10, on_ignored_timer, NULL);
 }
 
 static void
@@ -291,17 +322,9 @@ static void
 on_handshake(QuicConn *qc, void *ud)
 {
 	Viewer *v = ud;
-	uint8_t fp[32];
 
-	/* On an ICE path, the certificate is the one the sealed offer named:
-	 * whoever relayed the packets cannot have swapped it. */
-	if (v->ice != NULL && (!quic_conn_peer_fingerprint(qc, fp) ||
-	    !keys_equal(fp, v->peer_fp, 32))) {
-		log_info("viewer %s refused: its certificate is not the one its offer named",
-		    v->name);
-		quic_conn_close(qc, QUIC_APP_REFUSED, "certificate mismatch");
-		return;
-	}
+	/* On an ICE path the TLS handshake only completes with the
+	 * certificate the sealed offer named (QuicConfig.pin_peer). */
 	if (max_viewers > 0 && n_admitted >= max_viewers) {
 		char reason[32];
 
@@ -422,6 +445,9 @@ on_viewer_ended(QuicConn *qc, const QuicEnd *end, void *ud)
 	}
 	if (end->kind == QUIC_END_PROOF)
 		log_info("viewer %s refused: it did not prove the ticket's secret",
+		    v->name);
+	else if (end->kind == QUIC_END_CERT)
+		log_info("viewer %s refused: its certificate is not the one its offer named",
 		    v->name);
 	else if (!v->refused_full)
 		log_debug("connection from %s ended before it was set up: %s",
@@ -649,10 +675,13 @@ host_ice_recv(IceLink *l, const uint8_t *pkt, size_t len, void *ud)
 		.max_udp_payload = ICE_UDP_PAYLOAD,
 		.probe_mtu = TRUE,
 		.idle_timeout_ms = idle_ms,
+		.pin_peer = TRUE,
 		.ev = ev,
 		.ud = v,
 	};
 	memcpy(cfg.proof_key, proof_key, KEYS_LEN);
+	/* Whoever relayed the packets cannot have swapped the certificate. */
+	memcpy(cfg.peer_fp, v->peer_fp, 32);
 	v->qc = quic_conn_new_server(&cfg, pkt, len, &error);
 	if (v->qc == NULL) {
 		log_debug("viewer %s: ignoring a datagram: %s", v->name,
@@ -696,6 +725,10 @@ host_offer(const SignalingMsg *m)
 		log_debug("offer dropped: %u viewers setting up already", n_pending);
 		return;
 	}
+	if (!offer_rate_ok()) {
+		log_debug("offer dropped: more than 10 new viewers a second");
+		return;
+	}
 	v = g_new0(Viewer, 1);
 	v->fd = -1;
 	strcpy(v->session, m->session);
@@ -736,10 +769,10 @@ on_host_message(Rendezvous *r, const char *t, const uint8_t *data,
 	SignalingMsg m;
 	Viewer *v;
 
-	/* Junk costs a token and a failed decryption, nothing more. */
-	if (!rate_ok() || !signaling_open_msg(&sig, data, len, &m)) {
+	if (!signaling_open_msg(&sig, data, len, &m)) {
 		log_debug("rendezvous: a message that is not for us (%zu bytes), ignored",
 		    len);
+		count_ignored();
 		return;
 	}
 	if (m.type == SIGNALING_OFFER) {
@@ -1134,8 +1167,14 @@ connection_ended(const char *name, const QuicEnd *end)
 			    (unsigned long long)end->app_code, end->reason);
 		}
 	case QUIC_END_PROOF:
+		/* With a wrong secret, a refusal from the real host cannot
+		 * be told from one by an impostor: neither proves it. */
+		if (end->app_code == QUIC_APP_REFUSED)
+			errx(EX_NOPERM, "the host refused this ticket's secret, or it is not the host (it did not prove the secret either); ask the host for its current ticket");
 		errx(EX_NOPERM, "the host at %s did not prove it holds this ticket's secret; not trusting it",
 		    name);
+	case QUIC_END_CERT:
+		errx(EX_NOPERM, "the host's certificate is not the one its sealed answer named; not trusting this path");
 	case QUIC_END_IDLE:
 		errx(EX_UNAVAILABLE, "lost the connection to %s: no packet for %u s",
 		    name, idle_ms / 1000);
@@ -1230,17 +1269,6 @@ viewer_ice_send(void *ctx, const uint8_t *pkt, size_t len)
 }
 
 static void
-on_ice_handshake(QuicConn *qc, void *ud)
-{
-	uint8_t fp[32];
-
-	if (!quic_conn_peer_fingerprint(qc, fp) || !keys_equal(fp, vi.host_fp, 32)) {
-		quic_conn_close(qc, QUIC_APP_REFUSED, "certificate mismatch");
-		errx(EX_NOPERM, "the host's certificate is not the one its sealed answer named; not trusting this path");
-	}
-}
-
-static void
 on_ice_ready(QuicConn *qc, void *ud)
 {
 	connected = TRUE;
@@ -1261,7 +1289,6 @@ static void
 viewer_ice_connected(IceLink *l, void *ud)
 {
 	static const QuicEvents ev = {
-		.handshake_done = on_ice_handshake,
 		.ready = on_ice_ready,
 		.ended = on_ice_ended,
 	};
@@ -1283,9 +1310,13 @@ viewer_ice_connected(IceLink *l, void *ud)
 		.handshake_timeout_ms = timeout_s * 1000,
 		.close_when_output_gone = TRUE,
 		.close_after_peer_fin = isatty(0),
+		.pin_peer = TRUE,
 		.ev = ev,
 	};
 	memcpy(cfg.proof_key, proof_key, KEYS_LEN);
+	/* The certificate the sealed answer named, checked in the TLS
+	 * handshake: before our proof or any stream byte. */
+	memcpy(cfg.peer_fp, vi.host_fp, 32);
 	if ((vi.qc = quic_conn_new_client(&cfg, &error)) == NULL)
 		errx(EX_SOFTWARE, "%s", error->message);
 }

@@ -166,7 +166,11 @@ ice_turn_clear(IceTurn *t)
 const char *
 ice_turn_transport_name(IceTurnTransport t)
 {
-	return t == ICE_TURN_UDP ? "UDP" : t == ICE_TURN_TCP ? "TCP" : "TLS";
+	/* libnice has no TLS client for TURN: for NICE_RELAY_TYPE_TURN_TLS it
+	 * opens plain TCP to the server's port and speaks TURN in the clear
+	 * (see pp-tunnel(1)). Say so rather than "TLS". */
+	return t == ICE_TURN_UDP ? "UDP" : t == ICE_TURN_TCP ? "TCP" :
+	    "TCP to a turns:// port, without TLS";
 }
 
 static void
@@ -385,7 +389,7 @@ ice_link_path(IceLink *l, int *relay_transport, char **desc)
 		what = *relay_transport >= 0 ?
 		    (*relay_transport == ICE_TURN_UDP ? "relayed through TURN over UDP" :
 		    *relay_transport == ICE_TURN_TCP ? "relayed through TURN over TCP" :
-		    "relayed through TURN over TLS") :
+		    "relayed through TURN over TCP to a turns:// port, without TLS") :
 		    "relayed through the peer's TURN server over UDP";
 		break;
 	case ICE_PATH_PUNCHED:

@@ -35,7 +35,8 @@ gboolean ice_parse_stun(const char *url, IceStun *s, GError **error);
 gboolean ice_parse_turn(const char *url, IceTurn *t, GError **error);
 void ice_stun_clear(IceStun *s);
 void ice_turn_clear(IceTurn *t);
-const char *ice_turn_transport_name(IceTurnTransport t);	/* "UDP", "TCP", "TLS" */
+/* "UDP", "TCP", or for ICE_TURN_TLS what libnice really does. */
+const char *ice_turn_transport_name(IceTurnTransport t);
 
 typedef struct IceLink IceLink;
 

@@ -70,6 +70,7 @@ struct QuicConn {
 
 	int64_t sid;		/* the one stream, -1 before it exists */
 	gboolean proof_ok, proof_bad;
+	gboolean cert_bad;	/* not the pinned certificate (cfg.pin_peer) */
 	QuicProofRx rx_proof;
 	gboolean ready_sent, attached;
 
@@ -185,6 +186,25 @@ quic_conn_peer_fingerprint(QuicConn *c, uint8_t out[32])
 	    out) == 0;
 }
 
+/* gnutls calls this in the handshake once the peer's Certificate and
+ * CertificateVerify are in (so it holds the key): non-zero fails the
+ * handshake with a bad_certificate alert. Nobody vouches for a
+ * self-signed certificate; the pinned fingerprint came through
+ * signaling sealed with the ticket's secret. */
+static int
+verify_pin(gnutls_session_t s)
+{
+	ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(s);
+	QuicConn *c = ref->user_data;
+	uint8_t fp[32];
+
+	if (quic_conn_peer_fingerprint(c, fp) &&
+	    keys_equal(fp, c->cfg.peer_fp, sizeof(fp)))
+		return 0;
+	c->cert_bad = TRUE;
+	return -1;
+}
+
 /* --- small helpers ------------------------------------------------------ */
 
 static void
@@ -251,6 +271,53 @@ make_proof(QuicConn *c, gboolean server_role, uint8_t out[PROOF_LEN])
 	    0, NULL, PROOF_LEN, (char *)msg + 16) < 0)
 		return FALSE;
 	return keys_hmac(c->cfg.proof_key, msg, sizeof(msg), out);
+}
+
+/* The host's CONNECTION_CLOSE may come before either side proved the
+ * secret (host is full, a refused proof): its reason phrase then ends
+ * with " " and CLOSE_TAG_LEN hex digits of an HMAC, keyed like the proof,
+ * over this connection's exporter value, the code and the reason, so
+ * that a viewer believes only a refusal from a holder of the secret. */
+#define CLOSE_TAG_LEN 16
+
+static gboolean
+close_tag(QuicConn *c, uint64_t code, const uint8_t *reason, size_t len,
+    char hex[2 * CLOSE_TAG_LEN + 1])
+{
+	g_autofree uint8_t *msg = g_malloc(16 + PROOF_LEN + 8 + len);
+	uint8_t mac[KEYS_LEN];
+
+	memcpy(msg, "pixelpass close ", 16);
+	if (c->tls == NULL || gnutls_prf_rfc5705(c->tls, strlen(PROOF_EXPORTER),
+	    PROOF_EXPORTER, 0, NULL, PROOF_LEN, (char *)msg + 16) < 0)
+		return FALSE;
+	for (int i = 0; i < 8; i++)
+		msg[16 + PROOF_LEN + i] = (uint8_t)(code >> (56 - 8 * i));
+	if (len > 0)
+		memcpy(msg + 16 + PROOF_LEN + 8, reason, len);
+	if (!keys_hmac(c->cfg.proof_key, msg, 16 + PROOF_LEN + 8 + len, mac))
+		return FALSE;
+	for (int i = 0; i < CLOSE_TAG_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	return TRUE;
+}
+
+/* Whether the peer's close (its reason, *len bytes) carries a good tag;
+ * if so *len drops the tag. */
+static gboolean
+close_tag_ok(QuicConn *c, uint64_t code, const uint8_t *reason, size_t *len)
+{
+	char want[2 * CLOSE_TAG_LEN + 1];
+	size_t n = *len;
+
+	if (n < 2 * CLOSE_TAG_LEN + 1 || reason[n - 2 * CLOSE_TAG_LEN - 1] != ' ')
+		return FALSE;
+	n -= 2 * CLOSE_TAG_LEN + 1;
+	if (!close_tag(c, code, reason, n, want) ||
+	    !keys_equal((const uint8_t *)want, reason + n + 1, 2 * CLOSE_TAG_LEN))
+		return FALSE;
+	*len = n;
+	return TRUE;
 }
 
 static void
@@ -840,7 +907,10 @@ conn_setup(QuicConn *c, GError **error)
 		return FALSE;
 	}
 	if (c->cfg.server)
-		gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUEST);
+		gnutls_certificate_server_set_request(c->tls, c->cfg.pin_peer ?
+		    GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
+	if (c->cfg.pin_peer)
+		gnutls_session_set_verify_function(c->tls, verify_pin);
 	gnutls_session_set_ptr(c->tls, &c->ref);
 	ngtcp2_conn_set_tls_native_handle(c->conn, c->tls);
 	c->timer = g_source_new(&timer_funcs, sizeof(GSource));
@@ -967,6 +1037,7 @@ conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 static void
 do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 {
+	char phrase[160], tag[2 * CLOSE_TAG_LEN + 1];
 	ngtcp2_connection_close_error ccerr;
 	ngtcp2_path_storage ps;
 	ngtcp2_pkt_info pi;
@@ -985,8 +1056,16 @@ do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 	}
 	c->closing = TRUE;
 	ngtcp2_connection_close_error_default(&ccerr);
+	g_strlcpy(phrase, reason, sizeof(phrase));
+	if (c->cfg.server) {
+		char base[96];
+
+		g_strlcpy(base, reason, sizeof(base));
+		if (close_tag(c, code, (const uint8_t *)base, strlen(base), tag))
+			snprintf(phrase, sizeof(phrase), "%s %s", base, tag);
+	}
 	ngtcp2_connection_close_error_set_application_error(&ccerr, code,
-	    (const uint8_t *)reason, strlen(reason));
+	    (const uint8_t *)phrase, strlen(phrase));
 	ngtcp2_path_storage_zero(&ps);
 	n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi,
 	    c->close_pkt, sizeof(c->close_pkt), &ccerr, now_ts());
@@ -1033,7 +1112,10 @@ conn_fatal(QuicConn *c, int rv)
 	if (c->closing || c->end_set)
 		return;
 	c->closing = TRUE;
-	if (rv == NGTCP2_ERR_CRYPTO)
+	if (c->cert_bad)
+		g_strlcpy(reason, "the peer's certificate is not the pinned one",
+		    sizeof(reason));
+	else if (rv == NGTCP2_ERR_CRYPTO)
 		snprintf(reason, sizeof(reason), "TLS handshake failed (alert %u)",
 		    ngtcp2_conn_get_tls_alert(c->conn));
 	else
@@ -1050,7 +1132,7 @@ conn_fatal(QuicConn *c, int rv)
 	    c->close_pkt, sizeof(c->close_pkt), &ccerr, now_ts());
 	if (n > 0)
 		io_send_now(c, c->close_pkt, n);
-	conn_end(c, QUIC_END_ERROR, 0, reason);
+	conn_end(c, c->cert_bad ? QUIC_END_CERT : QUIC_END_ERROR, 0, reason);
 }
 
 void
@@ -1077,6 +1159,21 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 		char reason[128] = "";
 
 		ngtcp2_conn_get_connection_close_error(c->conn, &ccerr);
+		if (ccerr.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION &&
+		    !c->cfg.server) {
+			size_t n = ccerr.reasonlen;
+
+			/* Before the host proved the secret (or, on a pinned
+			 * path, the TLS handshake proved its certificate),
+			 * only a tagged close is the host's. */
+			if (close_tag_ok(c, ccerr.error_code, ccerr.reason, &n))
+				ccerr.reasonlen = n;
+			else if (!c->proof_ok && !c->cfg.pin_peer) {
+				conn_end(c, QUIC_END_PROOF, ccerr.error_code,
+				    "the peer closed the connection without proving the secret");
+				return;
+			}
+		}
 		/* The peer's words end up on a terminal: no escapes. */
 		quic_reason_text(ccerr.reason, ccerr.reasonlen, reason,
 		    sizeof(reason));
@@ -1085,11 +1182,21 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 			    QUIC_END_DONE : QUIC_END_PEER, ccerr.error_code, reason);
 		else {
 			char what[160];
+			const char *alert = NULL;
 
-			snprintf(what, sizeof(what),
-			    "the peer closed the connection (QUIC error 0x%llx%s%s)",
-			    (unsigned long long)ccerr.error_code,
-			    reason[0] ? ": " : "", reason);
+			/* CRYPTO_ERROR: 0x100 + a TLS alert (RFC 9001 4.8). */
+			if (ccerr.error_code >= 0x100 && ccerr.error_code <= 0x1ff)
+				alert = gnutls_alert_get_name(
+				    (gnutls_alert_description_t)(ccerr.error_code - 0x100));
+			if (alert != NULL)
+				snprintf(what, sizeof(what),
+				    "the peer ended the TLS handshake (alert %s)",
+				    alert);
+			else
+				snprintf(what, sizeof(what),
+				    "the peer closed the connection (QUIC error 0x%llx%s%s)",
+				    (unsigned long long)ccerr.error_code,
+				    reason[0] ? ": " : "", reason);
 			conn_end(c, QUIC_END_ERROR, 0, what);
 		}
 		return;

@@ -41,6 +41,7 @@ typedef enum {
 	QUIC_END_PEER,		/* the peer closed with app_code and reason */
 	QUIC_END_LOCAL,		/* we closed it (quic_conn_close) */
 	QUIC_END_PROOF,		/* the peer's proof of the secret was wrong */
+	QUIC_END_CERT,		/* the peer's certificate is not the pinned one */
 	QUIC_END_IDLE,		/* no packet from the peer for the idle timeout */
 	QUIC_END_HANDSHAKE,	/* the handshake did not finish in time */
 	QUIC_END_ERROR,		/* a protocol or local error; see reason */
@@ -67,6 +68,13 @@ typedef struct {
 	socklen_t local_len, remote_len;
 	QuicIO io;
 	uint8_t proof_key[KEYS_LEN];	/* keys_derive(KEYS_DIRECT_PROOF) */
+	/* When set, the peer's certificate must have the SHA-256 peer_fp
+	 * (the one it named in authenticated signaling): checked inside the
+	 * TLS handshake, which fails with a bad_certificate alert otherwise,
+	 * before any stream byte (QUIC_END_CERT). A server then requires a
+	 * certificate from the client. */
+	gboolean pin_peer;
+	uint8_t peer_fp[32];
 	guint idle_timeout_ms;
 	guint handshake_timeout_ms;
 	/* Largest UDP payload to send (udp_max_payload for the route, or a

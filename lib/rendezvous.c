@@ -8,6 +8,9 @@
 
 #include "log.h"
 
+/* Bytes of messages handed to the main context and not yet taken. */
+#define RENDEZVOUS_MAX_QUEUED (4 << 20)
+
 struct Rendezvous {
 	struct mosquitto *mosq;
 	char *url, *host;
@@ -21,6 +24,7 @@ struct Rendezvous {
 	gboolean up, ever_up, started;
 	char *why;		/* the last failure, for the error */
 	gint refs;		/* the Rendezvous and each pending idle */
+	gint queued;		/* bytes: see RENDEZVOUS_MAX_QUEUED */
 };
 
 typedef struct {
@@ -61,8 +65,10 @@ deliver(gpointer p)
 		} else if (r->ev.state != NULL)
 			r->ev.state(r, e->up, e->why, r->ud);
 	}
-	if (e->data != NULL)
+	if (e->data != NULL) {
+		g_atomic_int_add(&r->queued, -(gint)g_bytes_get_size(e->data));
 		g_bytes_unref(e->data);
+	}
 	g_free(e->topic);
 	g_free(e->why);
 	g_free(e);
@@ -123,6 +129,11 @@ on_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
 
 	if (msg->payloadlen <= 0 || msg->payloadlen > 65536)
 		return;
+	/* A flood faster than the main context takes messages would queue
+	 * without end: beyond 4 MB waiting, drop at once. */
+	if (g_atomic_int_get(&r->queued) + msg->payloadlen > RENDEZVOUS_MAX_QUEUED)
+		return;
+	g_atomic_int_add(&r->queued, msg->payloadlen);
 	e = g_new0(Event, 1);
 	e->topic = g_strdup(msg->topic);
 	e->data = g_bytes_new(msg->payload, msg->payloadlen);

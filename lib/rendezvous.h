@@ -4,7 +4,9 @@
  *
  * libmosquitto's own thread runs the connection and reconnects with
  * backoff; messages and state changes come back to the GLib main context
- * that made the Rendezvous. Subscriptions are kept across reconnects. */
+ * that made the Rendezvous. Subscriptions are kept across reconnects.
+ * Messages that find 4 MB still waiting for the main context (a flood on
+ * the topic) are dropped on arrival. */
 #pragma once
 
 #include <glib.h>

@@ -298,6 +298,10 @@ signaling_open(SignalingCtx *c, const uint8_t *env, size_t len, int64_t now_s,
 	    len > SIGNALING_HEADER_LEN + SIGNALING_TAG_LEN + SIGNALING_MAX_TEXT ||
 	    env[0] != SIGNALING_VERSION)
 		return FALSE;
+	/* Our own message, published back to us (anyone can copy it from
+	 * the broker): never for us, and not in c->seen to catch it. */
+	if (memcmp(env + 13, c->sender, sizeof(c->sender)) == 0)
+		return FALSE;
 	counter = get64(env + 21);
 	t = (int64_t)get64(env + 29);
 	if (t < now_s - SIGNALING_WINDOW_S || t > now_s + SIGNALING_WINDOW_S)

@@ -13,7 +13,8 @@
  * The nonce is random per message (every holder of the ticket shares the
  * key, so no counter could be unique among them). The sender is random per
  * process and its counter grows: a receiver accepts each (sender, counter)
- * once, and only within SIGNALING_WINDOW_S of its own clock. */
+ * once, and only within SIGNALING_WINDOW_S of its own clock, and never its
+ * own messages reflected back to it. */
 #pragma once
 
 #include <glib.h>

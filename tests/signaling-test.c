@@ -136,6 +136,12 @@ main(void)
 	ok(signaling_open(&host, g_bytes_get_data(env, NULL), g_bytes_get_size(env),
 	    now, text, &n), "the sender's next message opens");
 	g_bytes_unref(env);
+	env = signaling_seal(&host, "t done\ns 0123456789abcdef\n", now);
+	ok(!signaling_open(&host, g_bytes_get_data(env, NULL), g_bytes_get_size(env),
+	    now, text, &n), "a message of our own published back to us does not open");
+	ok(signaling_open(&viewer, g_bytes_get_data(env, NULL), g_bytes_get_size(env),
+	    now, text, &n), "though the peer opens it");
+	g_bytes_unref(env);
 
 	/* The message layer over it. */
 	offer(&m);

@@ -1,11 +1,12 @@
 #!/bin/bash
 # pp-tunnel with several viewers: two at once both get the file; with
-# --max-viewers 2 the third is refused with 75 while the two go on, and a
-# place that frees up is taken again.
+# --max-viewers 2 the third is refused with 75 while the two go on (a
+# viewer with another secret does not believe that refusal), and a place
+# that frees up is taken again.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
-need pp-tunnel sha256sum head timeout
-plan 10
+need pp-tunnel ticket-test sha256sum head timeout
+plan 13
 
 head -c 20000000 /dev/urandom > "$TEST_TMP/f"
 want=$(sha "$TEST_TMP/f")
@@ -41,6 +42,12 @@ tunnel_connect c3 "$tunnel_ticket" < /dev/null
 is "$tunnel_rc" 75 "the third viewer exits 75"
 like "$(cat "$TEST_TMP/c3.err")" '^pp-tunnel: host is full \(2/2 viewers\)' "saying the host is full (2/2 viewers)"
 is "$(wc -c < "$TEST_TMP/c3.out")" 0 "and got no byte"
+# To a viewer with another secret that host is an impostor: its "full"
+# carries no tag that viewer can check, so it is not believed.
+tunnel_connect c5 "$(ticket-test resecret "$tunnel_ticket")" < /dev/null
+is "$tunnel_rc" 77 "a \"full\" from a host that did not prove the secret: 77, not 75"
+like "$(cat "$TEST_TMP/c5.err")" 'did not prove it holds this ticket.s secret' "saying it did not prove the secret"
+unlike "$(cat "$TEST_TMP/c5.err")" 'host is full' "not that the host is full"
 
 exec 5>&-
 wait "$p1"; r1=$?
