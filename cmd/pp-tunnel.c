@@ -19,6 +19,9 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <ifaddrs.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -309,12 +312,27 @@ viewer_free(gpointer p)
 	g_free(v);
 }
 
+/* Once the last viewer is gone, the memory their buffers took goes back
+ * to the system: glibc keeps freed heap that lies below live blocks, so
+ * the host would otherwise stay at its busiest size (after 200 viewers,
+ * a dozen at a time: 17 MB before, 35 MB ever after; see
+ * tests/soak-viewers.sh). */
+static void
+viewers_trim(void)
+{
+#ifdef __GLIBC__
+	if (g_hash_table_size(viewers) == 0)
+		malloc_trim(0);
+#endif
+}
+
 static gboolean
 viewer_remove(gpointer p)
 {
 	Viewer *v = p;
 
 	g_hash_table_remove(viewers, v->key);
+	viewers_trim();
 	return G_SOURCE_REMOVE;
 }
 
@@ -591,6 +609,7 @@ ice_viewer_remove(gpointer p)
 	if (v->qc == NULL && n_pending > 0)
 		n_pending--;
 	g_hash_table_remove(viewers, v->key);
+	viewers_trim();
 	return G_SOURCE_REMOVE;
 }
 
