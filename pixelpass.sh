@@ -113,11 +113,13 @@ trap 'exit 129' HUP
 # spawn LOG CMD...: starts CMD in a session (and process group) of its own,
 # stderr to LOG; sets $! as usual and remembers it for cleanup. (0<&0:
 # without a redirection of its own, bash gives a background command
-# /dev/null for its input.)
+# /dev/null for its input.) If pixelpass itself is killed (SIGKILL: no
+# cleanup runs), CMD gets SIGTERM from the kernel and stops cleanly,
+# rather than serving on with nobody to stop it.
 spawn() {
 	local log=$1
 	shift
-	setsid "$@" 0<&0 2> "$log" &
+	setsid setpriv --pdeathsig TERM "$@" 0<&0 2> "$log" &
 	kids+=("$!")
 }
 
@@ -1003,7 +1005,9 @@ fi
 if [ -n "$opt_record" ] && [ -z "$ticket" ]; then
 	die $EX_USAGE "--record is for watching: pixelpass --record FILE TICKET"
 fi
-command -v setsid > /dev/null || die $EX_UNAVAILABLE "setsid is missing (install util-linux)"
+for c in setsid setpriv; do
+	command -v "$c" > /dev/null || die $EX_UNAVAILABLE "$c is missing (install util-linux)"
+done
 
 workdir
 if [ "$opt_repair" -eq 1 ]; then
