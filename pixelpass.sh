@@ -145,6 +145,17 @@ tool_line() {
 	printf '%s' "${l#"$2": }"
 }
 
+# why_stopped LOG TOOL STATUS: why TOOL ended with STATUS (from wait): the
+# signal that killed it (its last line is then not about its end), or its
+# last line.
+why_stopped() {
+	if [ "$3" -gt 128 ]; then
+		printf '%s was killed by signal %d (SIG%s)' "$2" "$(($3 - 128))" "$(kill -l "$(($3 - 128))" 2> /dev/null)"
+	else
+		tool_line "$1" "$2"
+	fi
+}
+
 # --- config.toml ----------------------------------------------------------------
 CONFIG_DIR=${XDG_CONFIG_HOME:-${HOME:-}/.config}/pixelpass
 CONFIG=$CONFIG_DIR/config.toml
@@ -677,7 +688,7 @@ host() {
 		pause 0.1
 	done
 	if ! [ -S "$sock" ] || ! alive "$fanout_pid"; then
-		wait "$fanout_pid"
+		wait "$fanout_pid" 2> /dev/null
 		rc=$?
 		die $((rc ? rc : EX_SOFTWARE)) "cannot start the host: $(tool_line "$W/fanout.log" pp-fanout)"
 	fi
@@ -695,7 +706,7 @@ host() {
 		pause 0.1
 	done
 	if [ -z "$ticket" ]; then
-		wait "$tunnel_pid"
+		wait "$tunnel_pid" 2> /dev/null
 		rc=$?
 		err=$(tool_line "$W/tunnel.log" pp-tunnel)
 		case $rc in
@@ -721,18 +732,18 @@ host() {
 	while :; do
 		host_poll
 		if ! alive "$tunnel_pid"; then
-			wait "$tunnel_pid"
+			wait "$tunnel_pid" 2> /dev/null
 			rc=$?
 			host_poll
 			[ "$mode" = menu ] && printf '\n' >&2
-			die $((rc ? rc : EX_SOFTWARE)) "the tunnel stopped: $(tool_line "$W/tunnel.log" pp-tunnel)"
+			die $((rc ? rc : EX_SOFTWARE)) "the tunnel stopped: $(why_stopped "$W/tunnel.log" pp-tunnel "$rc")"
 		fi
 		if ! alive "$fanout_pid"; then
-			wait "$fanout_pid"
+			wait "$fanout_pid" 2> /dev/null
 			rc=$?
 			host_poll
 			[ "$mode" = menu ] && printf '\n' >&2
-			die $((rc ? rc : EX_SOFTWARE)) "the stream server stopped: $(tool_line "$W/fanout.log" pp-fanout)"
+			die $((rc ? rc : EX_SOFTWARE)) "the stream server stopped: $(why_stopped "$W/fanout.log" pp-fanout "$rc")"
 		fi
 		if [ "$mode" = menu ]; then
 			status_line
@@ -764,7 +775,9 @@ explain_connect() {
 	77) die $EX_NOPERM "the host refused this ticket: ask for its current ticket (a new host session has a new one)" ;;
 	69) die $EX_UNAVAILABLE "cannot reach the host: ${err:-no answer}" ;;
 	64) die $EX_USAGE "${err:-pp-tunnel refused its options}" ;;
-	*) die $((rc ? rc : EX_SOFTWARE)) "the connection failed: ${err:-pp-tunnel exited with status $rc}" ;;
+	*)
+		[ "$rc" -gt 128 ] && err=$(why_stopped "$W/connect.log" pp-tunnel "$rc")
+		die $((rc ? rc : EX_SOFTWARE)) "the connection failed: ${err:-pp-tunnel exited with status $rc}" ;;
 	esac
 }
 
@@ -817,7 +830,7 @@ view() {
 		pause 0.1
 	done
 	if [ -z "$con" ]; then
-		wait "$tunnel_pid"
+		wait "$tunnel_pid" 2> /dev/null
 		rc=$?
 		con=$(grep -m 1 '^pp-tunnel: connected ' "$W/connect.log")
 		[ -n "$con" ] || explain_connect "$rc"
@@ -835,7 +848,7 @@ view() {
 			pause 0.1
 		done
 		url=$(head -n 1 "$W/url")
-		[ -n "$url" ] || { wait "$bridge_pid"; die $EX_SOFTWARE "the local player bridge failed: $(tool_line "$W/bridge.log" pp-bridge)"; }
+		[ -n "$url" ] || { wait "$bridge_pid" 2> /dev/null; die $EX_SOFTWARE "the local player bridge failed: $(tool_line "$W/bridge.log" pp-bridge)"; }
 		printf '%s\n' "$url"
 		for _ in $(seq 50); do
 			grep -q '^pp-bridge: \(started \|cannot start\|play it with\|no player\)' "$W/bridge.log" && break
@@ -857,7 +870,7 @@ view() {
 
 	while :; do
 		if ! alive "$tunnel_pid"; then
-			wait "$tunnel_pid"
+			wait "$tunnel_pid" 2> /dev/null
 			rc=$?
 			[ "$rc" -eq 0 ] || explain_connect "$rc"
 			say "the host stopped sharing"
@@ -875,8 +888,9 @@ view() {
 			exit 0
 		fi
 		if [ -n "${bridge_pid:-}" ] && ! alive "$bridge_pid"; then
-			wait "$bridge_pid"
-			die $EX_SOFTWARE "the local player bridge stopped: $(tool_line "$W/bridge.log" pp-bridge)"
+			wait "$bridge_pid" 2> /dev/null
+			rc=$?
+			die $EX_SOFTWARE "the local player bridge stopped: $(why_stopped "$W/bridge.log" pp-bridge "$rc")"
 		fi
 		pause 0.5
 	done
