@@ -15,7 +15,7 @@
 . "$top_srcdir/tests/portal-lab.sh"
 need pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pixelpass \
 	mpv Xvfb pw-dump setsid timeout
-plan 136
+plan 137
 
 lab_audio_start
 exec 5> "$TEST_TMP/displayfd"
@@ -468,3 +468,7 @@ run_end
 # every capture sink removed above (0.4 crashed on a removed one).
 sleep 6
 ok "WirePlumber still runs after every capture sink came and went" kill -0 "$LAB_PID_wireplumber"
+# In a sanitizer build, what the tools said on their way out (a process
+# killed with SIGKILL says nothing).
+is "$(grep -rlE 'Sanitizer|runtime error:' "$TEST_TMP"/*/ 2> /dev/null)" "" \
+	"no sanitizer report in any tool's output"
