@@ -548,18 +548,19 @@ clipboard() {
 	local c
 	if [ -n "${WAYLAND_DISPLAY:-}" ] && command -v wl-copy > /dev/null; then
 		c=wl-copy
-		printf '%s' "$1" | wl-copy --foreground > /dev/null 2>&1 &
+		printf '%s' "$1" | setpriv --pdeathsig TERM wl-copy --foreground > /dev/null 2>&1 &
 	elif [ -n "${DISPLAY:-}" ] && command -v xclip > /dev/null; then
 		c=xclip
-		printf '%s' "$1" | xclip -quiet -selection clipboard > /dev/null 2>&1 &
+		printf '%s' "$1" | setpriv --pdeathsig TERM xclip -quiet -selection clipboard > /dev/null 2>&1 &
 	elif [ -n "${DISPLAY:-}" ] && command -v xsel > /dev/null; then
 		c=xsel
-		printf '%s' "$1" | xsel --clipboard --input --nodetach > /dev/null 2>&1 &
+		printf '%s' "$1" | setpriv --pdeathsig TERM xsel --clipboard --input --nodetach > /dev/null 2>&1 &
 	else
 		say "not put on the clipboard: none of wl-copy, xclip or xsel is installed for this session; copy it by hand"
 		return
 	fi
-	# Holds the selection until pixelpass stops (its pipeline's last pid).
+	# Holds the selection until pixelpass stops (its pipeline's last pid),
+	# even by SIGKILL (setpriv: see spawn).
 	clip_pid=$!
 	sleep 0.2
 	if alive "$clip_pid"; then
