@@ -870,6 +870,16 @@ view() {
 	fi
 
 	while :; do
+		# The bridge first: when it fails, the tunnel ends too (its
+		# reader is gone), which is not the host stopping. Its clean
+		# end comes from the tunnel's.
+		if [ -n "${bridge_pid:-}" ] && ! alive "$bridge_pid"; then
+			wait "$bridge_pid" 2> /dev/null
+			rc=$?
+			bridge_pid=
+			[ "$rc" -eq 0 ] ||
+			    die $EX_SOFTWARE "the local player bridge stopped: $(why_stopped "$W/bridge.log" pp-bridge "$rc")"
+		fi
 		if ! alive "$tunnel_pid"; then
 			wait "$tunnel_pid" 2> /dev/null
 			rc=$?
@@ -887,11 +897,6 @@ view() {
 			player=
 			say "the player was closed: stopping"
 			exit 0
-		fi
-		if [ -n "${bridge_pid:-}" ] && ! alive "$bridge_pid"; then
-			wait "$bridge_pid" 2> /dev/null
-			rc=$?
-			die $EX_SOFTWARE "the local player bridge stopped: $(why_stopped "$W/bridge.log" pp-bridge "$rc")"
 		fi
 		pause 0.5
 	done
