@@ -15,7 +15,7 @@
 . "$top_srcdir/tests/portal-lab.sh"
 need pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pixelpass \
 	mpv Xvfb pw-dump setsid timeout
-plan 137
+plan 170
 
 lab_audio_start
 exec 5> "$TEST_TMP/displayfd"
@@ -182,6 +182,8 @@ at_exit _faults_logs
 
 # The stream's end reaches the player: mpv exits at the end of the file.
 mpv_eof() { exited "$MPV" && grep -q 'Exiting\.\.\. (End of file)' "$MPVLOG"; }
+# mpv_quit: it ended by itself, whatever the reason (SIGTERM: Quit).
+mpv_quit() { exited "$MPV" && grep -Eq 'Exiting\.\.\. \((End of file|Quit)\)' "$MPVLOG"; }
 # bigger FILE BYTES: FILE holds more than BYTES.
 bigger() { [ "$(stat -c %s "$1" 2> /dev/null || echo 0)" -gt "$2" ]; }
 
@@ -387,15 +389,33 @@ host_stops
 run_end
 
 # --- pixelpass host ------------------------------------------------------------------
-# The frontend composes the host chain; killed, it cannot clean up: the
-# tools it started stop on their own, as on SIGTERM.
+# fe_host: `pixelpass host` composes the host chain; sets FE TICKET.
+fe_host() {
+	env "$MARK=$R/fe" pixelpass host --source x11 --app appA --rendezvous none --max-viewers 2 \
+	    --bitrate 300 --fps 10 < /dev/null > "$R/ticket" 2> "$R/fe.log" &
+	FE=$!
+	wait_for 30 grep -qs '^pp1' "$R/ticket" || bail "pixelpass host printed no ticket: $(cat "$R/fe.log")"
+	TICKET=$(first_line "$R/ticket")
+}
+# fe_view: `pixelpass TICKET` composes the viewer chain; sets FE MPV MPVLOG.
+fe_view() {
+	env "$MARK=$R/fe" pixelpass --player mpv --player-args "--vo=null --ao=null" "$TICKET" \
+	    < /dev/null > "$R/fe.out" 2> "$R/fe.log" &
+	FE=$!
+	wait_for 30 grep -qs '^pixelpass: playing in mpv' "$R/fe.log" || bail "pixelpass does not play: $(cat "$R/fe.log")"
+	MPV=$(sed -n 's/.*playing in mpv (pid \([0-9]*\).*/\1/p' "$R/fe.log")
+	MPVLOG=$(sed -n 's/.*its output in \(.*\)); Ctrl-C stops$/\1/p' "$R/fe.log")
+	mpv_plays || bail "mpv does not play: $(tail -n 5 "$MPVLOG")"
+}
+# fe_tool PATTERN: the pid of the one process of pixelpass's whose
+# command line matches PATTERN.
+fe_tool() { pgrep -f "$1" | while read -r p; do [ -n "$(marked "$R/fe" | grep -x "$p")" ] && echo "$p"; done; }
+
+# Killed, pixelpass cannot clean up: the tools it started stop on their
+# own, as on SIGTERM.
 NAME="pixelpass host"
 run_begin fe-host
-env "$MARK=$R/fe" pixelpass host --source x11 --app appA --rendezvous none --max-viewers 2 \
-    --bitrate 300 --fps 10 < /dev/null > "$R/ticket" 2> "$R/fe.log" &
-FE=$!
-wait_for 30 grep -qs '^pp1' "$R/ticket" || bail "pixelpass host printed no ticket: $(cat "$R/fe.log")"
-TICKET=$(first_line "$R/ticket")
+fe_host
 viewer_start
 # (pixelpass passes on the tools' lines every half second.)
 wait_for 10 grep -q 'started the producer pp-capture' "$R/fe.log"
@@ -419,13 +439,7 @@ run_end
 NAME="pixelpass viewer"
 run_begin fe-view
 host_start
-env "$MARK=$R/fe" pixelpass --player mpv --player-args "--vo=null --ao=null" "$TICKET" \
-    < /dev/null > "$R/fe.out" 2> "$R/fe.log" &
-FE=$!
-wait_for 30 grep -qs '^pixelpass: playing in mpv' "$R/fe.log" || bail "pixelpass does not play: $(cat "$R/fe.log")"
-MPV=$(sed -n 's/.*playing in mpv (pid \([0-9]*\).*/\1/p' "$R/fe.log")
-MPVLOG=$(sed -n 's/.*its output in \(.*\)); Ctrl-C stops$/\1/p' "$R/fe.log")
-mpv_plays || bail "mpv does not play: $(tail -n 5 "$MPVLOG")"
+fe_view
 chain_pids
 kill -KILL "$FE"
 reap "$FE" 10
@@ -441,13 +455,9 @@ run_end
 # stream server gone, says so, stops the rest and removes the socket.
 NAME="pp-fanout serve under pixelpass"
 run_begin fe-fanout
-env "$MARK=$R/fe" pixelpass host --source x11 --app appA --rendezvous none --max-viewers 2 \
-    --bitrate 300 --fps 10 < /dev/null > "$R/ticket" 2> "$R/fe.log" &
-FE=$!
-wait_for 30 grep -qs '^pp1' "$R/ticket" || bail "pixelpass host printed no ticket: $(cat "$R/fe.log")"
-TICKET=$(first_line "$R/ticket")
+fe_host
 viewer_start
-FANOUT=$(pgrep -f "^pp-fanout serve --socket $XDG_RUNTIME_DIR/pixelpass-$FE\\.sock ")
+FANOUT=$(fe_tool "^pp-fanout serve ")
 ok "$NAME: pixelpass serves on its socket" test -S "$XDG_RUNTIME_DIR/pixelpass-$FE.sock" -a -n "$FANOUT"
 kill -KILL "$FANOUT"
 reap "$FE" 30
@@ -462,6 +472,66 @@ like "$rc:$(sed -n 2,\$p "$R/viewer-connect.log")" '^0:(pp-tunnel: the host stop
 reap "$BRIDGE" 20
 is "$rc" 0 "$NAME: pp-bridge exits 0 at the end of its input"
 ok "$NAME: mpv plays to the end of the stream and exits" wait_for 20 mpv_eof
+run_end
+
+# --- pixelpass host, its pp-tunnel listen killed ---------------------------------------
+NAME="pp-tunnel listen under pixelpass"
+run_begin fe-tunnel
+fe_host
+viewer_start
+TUNNEL=$(fe_tool "^pp-tunnel listen ")
+ok "$NAME: pixelpass runs pp-tunnel listen" test -n "$TUNNEL"
+kill -KILL "$TUNNEL"
+reap "$FE" 30
+is "$rc" 137 "$NAME: pixelpass exits 128 + 9"
+is "$(tail -n 1 "$R/fe.log")" "pixelpass: the tunnel stopped: pp-tunnel was killed by signal 9 (SIGKILL)" \
+	"$NAME: ...saying in one line which tool was killed"
+reap "$CONNECT" 30
+is "$rc:$(sed -n 's/: no packet for 3 s$//; s/lost the connection to .*/lost the connection/; 2,$p' "$R/viewer-connect.log")" \
+	"69:pp-tunnel: lost the connection" "$NAME: the viewer's pp-tunnel connect exits 69: it lost the host"
+reap "$BRIDGE" 20
+is "$rc" 0 "$NAME: pp-bridge exits 0 at the end of its input"
+ok "$NAME: mpv plays to the end of the stream and exits" wait_for 20 mpv_eof
+run_end
+
+# --- pixelpass (a viewer), its pp-tunnel connect killed ------------------------------------
+NAME="pp-tunnel connect under pixelpass"
+run_begin fe-connect
+host_start
+fe_view
+chain_pids
+CONNECT=$(fe_tool "^pp-tunnel connect ")
+kill -KILL "$CONNECT"
+reap "$FE" 30
+is "$rc" 137 "$NAME: pixelpass exits 128 + 9"
+is "$(tail -n 1 "$R/fe.log")" "pixelpass: the connection failed: pp-tunnel was killed by signal 9 (SIGKILL)" \
+	"$NAME: ...saying in one line which tool was killed"
+ok "$NAME: its pp-bridge and mpv stop" wait_for 20 none_marked "$R/fe"
+ok "$NAME: mpv quit by itself (on pixelpass's SIGTERM or the stream's end)" mpv_quit
+ok "$NAME: the host says the viewer vanished" wait_for 20 grep -q 'viewer .* vanished: no packet for 3 s' "$R/tunnel.log"
+producer_idle
+host_stops
+run_end
+
+# --- pixelpass (a viewer), its pp-bridge killed ----------------------------------------------
+# Its tunnel then ends too (the reader is gone): that is not the host
+# stopping.
+NAME="pp-bridge under pixelpass"
+run_begin fe-bridge
+host_start
+fe_view
+chain_pids
+BRIDGE=$(fe_tool "^pp-bridge ")
+kill -KILL "$BRIDGE"
+reap "$FE" 30
+is "$rc" 70 "$NAME: pixelpass exits 70"
+is "$(tail -n 1 "$R/fe.log")" "pixelpass: the local player bridge stopped: pp-bridge was killed by signal 9 (SIGKILL)" \
+	"$NAME: ...saying in one line which tool was killed"
+ok "$NAME: its pp-tunnel connect and mpv stop" wait_for 20 none_marked "$R/fe"
+ok "$NAME: mpv quit by itself (on pixelpass's SIGTERM or the stream's end)" mpv_quit
+ok "$NAME: the host says the viewer left" wait_for 10 grep -q 'viewer .* left after' "$R/tunnel.log"
+producer_idle
+host_stops
 run_end
 
 # WirePlumber suspends a node 5 s after it went idle: it must survive
