@@ -22,7 +22,7 @@ exec 5> "$TEST_TMP/displayfd"
 Xvfb -displayfd 5 -noreset -screen 0 320x240x24 -nolisten tcp 2> "$TEST_TMP/xvfb.log" &
 track_pid $!
 exec 5>&-
-wait_for 10 test -s "$TEST_TMP/displayfd" || bail "Xvfb did not start"
+wait_for 30 test -s "$TEST_TMP/displayfd" || bail "Xvfb did not start"
 DISPLAY=":$(head -n 1 "$TEST_TMP/displayfd")"
 export DISPLAY
 
@@ -104,11 +104,11 @@ host_start() {
 	    pp-encode --bitrate 300 --fps 10 --keyint 1 \
 	    < /dev/null > /dev/null 2> "$R/fanout.log" &
 	FANOUT=$!
-	wait_for 10 test -S "$S" || bail "pp-fanout made no socket: $(cat "$R/fanout.log")"
+	wait_for 30 test -S "$S" || bail "pp-fanout made no socket: $(cat "$R/fanout.log")"
 	env "$MARK=$R/host" setsid pp-tunnel listen --rendezvous none --max-viewers 2 -- \
 	    pp-fanout attach --socket "$S" < /dev/null > "$R/ticket" 2> "$R/tunnel.log" &
 	TUNNEL=$!
-	wait_for 10 grep -qs '^pp1' "$R/ticket" || bail "pp-tunnel listen printed no ticket: $(cat "$R/tunnel.log")"
+	wait_for 30 grep -qs '^pp1' "$R/ticket" || bail "pp-tunnel listen printed no ticket: $(cat "$R/tunnel.log")"
 	TICKET=$(first_line "$R/ticket")
 }
 
@@ -134,7 +134,7 @@ viewer_start() {
 # mpv_plays: mpv decoded the stream's first pictures and sound.
 mpv_plays() {
 	wait_for 30 grep -qs '^VO: \[null\]' "$MPVLOG" &&
-	    wait_for 10 grep -qs '^AO: \[null\]' "$MPVLOG"
+	    wait_for 30 grep -qs '^AO: \[null\]' "$MPVLOG"
 }
 
 # chain_pids: the processes the host started for the stream and the
@@ -147,7 +147,7 @@ chain_pids() {
 		diag "capture '$CAPTURE' encode '$ENCODE' attach '$ATTACH' mpv '$MPV'"
 		bail "a process of the chains is missing"
 	fi
-	wait_for 10 has_node "pixelpass_capture_$CAPTURE" || bail "pp-capture made no capture sink"
+	wait_for 30 has_node "pixelpass_capture_$CAPTURE" || bail "pp-capture made no capture sink"
 }
 
 # run_end [--repair CAPTURE-PID]: checks what the run left: no process,
@@ -161,8 +161,8 @@ run_end() {
 		is "$?:$(printf '%s' "$out" | grep -c '^removed pixelpass_capture_'"$2"'$')" "0:1" \
 		    "$NAME: pp-repair removes it"
 	fi
-	ok "$NAME: no pixelpass_capture_* node is left" wait_for 10 no_node
-	wait_for 10 none_marked "$R/"
+	ok "$NAME: no pixelpass_capture_* node is left" wait_for 30 no_node
+	wait_for 30 none_marked "$R/"
 	is "$(leftover_procs)" "" "$NAME: no process of the run is left"
 	is "$(leftover_sockets)" "" "$NAME: no socket is left in XDG_RUNTIME_DIR"
 	export XDG_RUNTIME_DIR=$LAB_RUN
@@ -221,7 +221,7 @@ producer_idle() {
 	ok "$NAME: pp-fanout stops the producer when no viewer is left" \
 	    wait_for 20 grep -q "the producer (pid $CAPTURE) stopped: it exited with status 0" "$R/fanout.log"
 	ok "$NAME: ...and its capture sink is gone, without pp-repair" \
-	    wait_for 10 eval "! has_node pixelpass_capture_$CAPTURE"
+	    wait_for 30 eval "! has_node pixelpass_capture_$CAPTURE"
 }
 
 # --- pp-capture --------------------------------------------------------------
@@ -252,7 +252,7 @@ kill -KILL "$ENCODE"
 ok "$NAME: pp-capture exits" wait_for 20 exited "$CAPTURE"
 like "$(cat "$R/fanout.log")" "the producer \\(pid $CAPTURE\\) ended by itself: it exited with status 137; it starts again" \
 	"$NAME: with 128 + 9, pp-encode's end, as pp-fanout says"
-ok "$NAME: pp-capture removed its capture sink itself" wait_for 10 eval "! has_node pixelpass_capture_$CAPTURE"
+ok "$NAME: pp-capture removed its capture sink itself" wait_for 30 eval "! has_node pixelpass_capture_$CAPTURE"
 viewer_ends "the stream ended"
 ok "$NAME: the host serves the next viewer" record rec
 stop "$REC"
@@ -267,10 +267,10 @@ host_start
 viewer_start
 chain_pids
 kill -KILL "$FANOUT"
-reap "$FANOUT" 10
+reap "$FANOUT" 30
 ok "$NAME: pp-encode ends (its reader is gone)" wait_for 20 exited "$ENCODE"
 ok "$NAME: pp-capture ends" wait_for 20 exited "$CAPTURE"
-ok "$NAME: ...and removed its capture sink itself" wait_for 10 eval "! has_node pixelpass_capture_$CAPTURE"
+ok "$NAME: ...and removed its capture sink itself" wait_for 30 eval "! has_node pixelpass_capture_$CAPTURE"
 ok "$NAME: the viewer's pp-fanout attach ends" wait_for 20 exited "$ATTACH"
 viewer_ends "the stream ended"
 ok "$NAME: its socket is left, stale (SIGKILL: nobody can remove it)" test -S "$S"
@@ -280,7 +280,7 @@ env "$MARK=$R/host" setsid pp-fanout serve --socket "$S" -- \
     pp-capture --source x11 --app appA -- pp-encode --bitrate 300 --fps 10 --keyint 1 \
     < /dev/null > /dev/null 2> "$R/fanout.log" &
 FANOUT=$!
-wait_for 10 grep -q 'serving on' "$R/fanout.log"
+wait_for 30 grep -q 'serving on' "$R/fanout.log"
 like "$(cat "$R/fanout.log")" "replaced the stale socket" "$NAME: a new pp-fanout serve replaces the stale socket"
 ok "$NAME: pp-tunnel listen went on: the next viewer gets the new fanout's stream" record rec
 stop "$REC"
@@ -295,7 +295,7 @@ host_start
 viewer_start
 chain_pids
 kill -KILL "$TUNNEL"
-reap "$TUNNEL" 10
+reap "$TUNNEL" 30
 reap "$CONNECT" 30
 is "$rc" 69 "$NAME: the viewer's pp-tunnel connect exits 69"
 is "$(sed -n 2,\$p "$R/viewer-connect.log")" \
@@ -323,7 +323,7 @@ ATTACH=$(pgrep -o -P "$TUNNEL" -x pp-fanout)
 is "$(pgrep -P "$TUNNEL" -x pp-fanout | wc -l)" 2 "$NAME: one pp-fanout attach per viewer"
 kill -KILL "$ATTACH"
 viewer_ends "its attach was killed"
-ok "$NAME: the host says the viewer left" wait_for 10 grep -q 'viewer .* left after' "$R/tunnel.log"
+ok "$NAME: the host says the viewer left" wait_for 30 grep -q 'viewer .* left after' "$R/tunnel.log"
 size=$(stat -c %s "$R/rec.ts")
 ok "$NAME: the other viewer still gets the stream" wait_for 30 bigger "$R/rec.ts" $((size + 20000))
 unlike "$(cat "$R/fanout.log")" 'stopping the producer|ended by itself' "$NAME: ...from the same producer, never stopped"
@@ -340,12 +340,12 @@ host_start
 viewer_start
 chain_pids
 kill -KILL "$CONNECT"
-reap "$CONNECT" 10
+reap "$CONNECT" 30
 reap "$BRIDGE" 20
 is "$rc" 0 "$NAME: pp-bridge exits 0 at the end of its input"
 ok "$NAME: mpv plays to the end of the stream and exits" wait_for 20 mpv_eof
 ok "$NAME: the host says the viewer vanished" wait_for 20 grep -q 'viewer .* vanished: no packet for 3 s' "$R/tunnel.log"
-ok "$NAME: its pp-fanout attach ends" wait_for 10 exited "$ATTACH"
+ok "$NAME: its pp-fanout attach ends" wait_for 30 exited "$ATTACH"
 producer_idle
 host_stops
 run_end
@@ -357,12 +357,12 @@ host_start
 viewer_start
 chain_pids
 kill -KILL "$BRIDGE"
-reap "$BRIDGE" 10
+reap "$BRIDGE" 30
 reap "$CONNECT" 20
 is "$rc:$(lines "$R/viewer-connect.log")" "0:1" "$NAME: pp-tunnel connect exits 0 when its reader is gone, no error said"
 ok "$NAME: mpv plays to the end of the stream and exits" wait_for 20 mpv_eof
-ok "$NAME: the host says the viewer left" wait_for 10 grep -q 'viewer .* left after' "$R/tunnel.log"
-ok "$NAME: its pp-fanout attach ends" wait_for 10 exited "$ATTACH"
+ok "$NAME: the host says the viewer left" wait_for 30 grep -q 'viewer .* left after' "$R/tunnel.log"
+ok "$NAME: its pp-fanout attach ends" wait_for 30 exited "$ATTACH"
 producer_idle
 host_stops
 run_end
@@ -375,7 +375,7 @@ host_start
 viewer_start
 chain_pids
 kill -KILL "$MPV"
-ok "$NAME: pp-bridge sees its client go" wait_for 10 grep -q 'client 1 left' "$R/viewer-bridge.log"
+ok "$NAME: pp-bridge sees its client go" wait_for 30 grep -q 'client 1 left' "$R/viewer-bridge.log"
 timeout 20 curl -s --max-time 2 -o "$R/again.ts" "$(first_line "$R/viewer.url")"
 ok "$NAME: pp-bridge still serves the URL to the next player" bigger "$R/again.ts" 5000
 ok "$NAME: ...and the viewer's pp-tunnel connect still runs" eval '! exited "$CONNECT"'
@@ -418,11 +418,11 @@ run_begin fe-host
 fe_host
 viewer_start
 # (pixelpass passes on the tools' lines every half second.)
-wait_for 10 grep -q 'started the producer pp-capture' "$R/fe.log"
+wait_for 30 grep -q 'started the producer pp-capture' "$R/fe.log"
 CAPTURE=$(sed -n 's/.*started the producer pp-capture (pid \([0-9]*\)).*/\1/p' "$R/fe.log")
-ok "$NAME: serves through pp-capture, whose capture sink exists" wait_for 10 has_node "pixelpass_capture_$CAPTURE"
+ok "$NAME: serves through pp-capture, whose capture sink exists" wait_for 30 has_node "pixelpass_capture_$CAPTURE"
 kill -KILL "$FE"
-reap "$FE" 10
+reap "$FE" 30
 reap "$CONNECT" 30
 is "$rc" 0 "$NAME: the viewer's pp-tunnel connect exits 0"
 is "$(sed -n 2,\$p "$R/viewer-connect.log")" "pp-tunnel: the host stopped sharing" \
@@ -431,7 +431,7 @@ reap "$BRIDGE" 20
 is "$rc" 0 "$NAME: pp-bridge exits 0 at the end of its input"
 ok "$NAME: mpv plays to the end of the stream and exits" wait_for 20 mpv_eof
 ok "$NAME: every tool pixelpass started stops" wait_for 20 none_marked "$R/fe"
-ok "$NAME: pp-capture removed its capture sink itself" wait_for 10 eval "! has_node pixelpass_capture_$CAPTURE"
+ok "$NAME: pp-capture removed its capture sink itself" wait_for 30 eval "! has_node pixelpass_capture_$CAPTURE"
 diag "left by the killed pixelpass: $(find "$XDG_RUNTIME_DIR" -mindepth 1 -maxdepth 1 -printf '%P ')"
 run_end
 
@@ -442,10 +442,10 @@ host_start
 fe_view
 chain_pids
 kill -KILL "$FE"
-reap "$FE" 10
+reap "$FE" 30
 ok "$NAME: its pp-tunnel connect, pp-bridge and mpv stop" wait_for 20 none_marked "$R/fe"
 ok "$NAME: mpv played to the end of the stream" mpv_eof
-ok "$NAME: the host says the viewer left" wait_for 10 grep -q 'viewer .* left after' "$R/tunnel.log"
+ok "$NAME: the host says the viewer left" wait_for 30 grep -q 'viewer .* left after' "$R/tunnel.log"
 producer_idle
 host_stops
 run_end
@@ -529,7 +529,7 @@ is "$(tail -n 1 "$R/fe.log")" "pixelpass: the local player bridge stopped: pp-br
 	"$NAME: ...saying in one line which tool was killed"
 ok "$NAME: its pp-tunnel connect and mpv stop" wait_for 20 none_marked "$R/fe"
 ok "$NAME: mpv quit by itself (on pixelpass's SIGTERM or the stream's end)" mpv_quit
-ok "$NAME: the host says the viewer left" wait_for 10 grep -q 'viewer .* left after' "$R/tunnel.log"
+ok "$NAME: the host says the viewer left" wait_for 30 grep -q 'viewer .* left after' "$R/tunnel.log"
 producer_idle
 host_stops
 run_end
