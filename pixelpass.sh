@@ -113,11 +113,13 @@ trap 'exit 129' HUP
 # spawn LOG CMD...: starts CMD in a session (and process group) of its own,
 # stderr to LOG; sets $! as usual and remembers it for cleanup. (0<&0:
 # without a redirection of its own, bash gives a background command
-# /dev/null for its input.)
+# /dev/null for its input.) If pixelpass itself is killed (SIGKILL: no
+# cleanup runs), CMD gets SIGTERM from the kernel and stops cleanly,
+# rather than serving on with nobody to stop it.
 spawn() {
 	local log=$1
 	shift
-	setsid "$@" 0<&0 2> "$log" &
+	setsid setpriv --pdeathsig TERM "$@" 0<&0 2> "$log" &
 	kids+=("$!")
 }
 
@@ -141,6 +143,17 @@ tool_line() {
 	local l
 	l=$(grep "^$2: " "$1" 2> /dev/null | tail -n 1)
 	printf '%s' "${l#"$2": }"
+}
+
+# why_stopped LOG TOOL STATUS: why TOOL ended with STATUS (from wait): the
+# signal that killed it (its last line is then not about its end), or its
+# last line.
+why_stopped() {
+	if [ "$3" -gt 128 ]; then
+		printf '%s was killed by signal %d (SIG%s)' "$2" "$(($3 - 128))" "$(kill -l "$(($3 - 128))" 2> /dev/null)"
+	else
+		tool_line "$1" "$2"
+	fi
 }
 
 # --- config.toml ----------------------------------------------------------------
@@ -535,18 +548,19 @@ clipboard() {
 	local c
 	if [ -n "${WAYLAND_DISPLAY:-}" ] && command -v wl-copy > /dev/null; then
 		c=wl-copy
-		printf '%s' "$1" | wl-copy --foreground > /dev/null 2>&1 &
+		printf '%s' "$1" | setpriv --pdeathsig TERM wl-copy --foreground > /dev/null 2>&1 &
 	elif [ -n "${DISPLAY:-}" ] && command -v xclip > /dev/null; then
 		c=xclip
-		printf '%s' "$1" | xclip -quiet -selection clipboard > /dev/null 2>&1 &
+		printf '%s' "$1" | setpriv --pdeathsig TERM xclip -quiet -selection clipboard > /dev/null 2>&1 &
 	elif [ -n "${DISPLAY:-}" ] && command -v xsel > /dev/null; then
 		c=xsel
-		printf '%s' "$1" | xsel --clipboard --input --nodetach > /dev/null 2>&1 &
+		printf '%s' "$1" | setpriv --pdeathsig TERM xsel --clipboard --input --nodetach > /dev/null 2>&1 &
 	else
 		say "not put on the clipboard: none of wl-copy, xclip or xsel is installed for this session; copy it by hand"
 		return
 	fi
-	# Holds the selection until pixelpass stops (its pipeline's last pid).
+	# Holds the selection until pixelpass stops (its pipeline's last pid),
+	# even by SIGKILL (setpriv: see spawn).
 	clip_pid=$!
 	sleep 0.2
 	if alive "$clip_pid"; then
@@ -675,7 +689,7 @@ host() {
 		pause 0.1
 	done
 	if ! [ -S "$sock" ] || ! alive "$fanout_pid"; then
-		wait "$fanout_pid"
+		wait "$fanout_pid" 2> /dev/null
 		rc=$?
 		die $((rc ? rc : EX_SOFTWARE)) "cannot start the host: $(tool_line "$W/fanout.log" pp-fanout)"
 	fi
@@ -693,7 +707,7 @@ host() {
 		pause 0.1
 	done
 	if [ -z "$ticket" ]; then
-		wait "$tunnel_pid"
+		wait "$tunnel_pid" 2> /dev/null
 		rc=$?
 		err=$(tool_line "$W/tunnel.log" pp-tunnel)
 		case $rc in
@@ -719,18 +733,18 @@ host() {
 	while :; do
 		host_poll
 		if ! alive "$tunnel_pid"; then
-			wait "$tunnel_pid"
+			wait "$tunnel_pid" 2> /dev/null
 			rc=$?
 			host_poll
 			[ "$mode" = menu ] && printf '\n' >&2
-			die $((rc ? rc : EX_SOFTWARE)) "the tunnel stopped: $(tool_line "$W/tunnel.log" pp-tunnel)"
+			die $((rc ? rc : EX_SOFTWARE)) "the tunnel stopped: $(why_stopped "$W/tunnel.log" pp-tunnel "$rc")"
 		fi
 		if ! alive "$fanout_pid"; then
-			wait "$fanout_pid"
+			wait "$fanout_pid" 2> /dev/null
 			rc=$?
 			host_poll
 			[ "$mode" = menu ] && printf '\n' >&2
-			die $((rc ? rc : EX_SOFTWARE)) "the stream server stopped: $(tool_line "$W/fanout.log" pp-fanout)"
+			die $((rc ? rc : EX_SOFTWARE)) "the stream server stopped: $(why_stopped "$W/fanout.log" pp-fanout "$rc")"
 		fi
 		if [ "$mode" = menu ]; then
 			status_line
@@ -762,7 +776,9 @@ explain_connect() {
 	77) die $EX_NOPERM "the host refused this ticket: ask for its current ticket (a new host session has a new one)" ;;
 	69) die $EX_UNAVAILABLE "cannot reach the host: ${err:-no answer}" ;;
 	64) die $EX_USAGE "${err:-pp-tunnel refused its options}" ;;
-	*) die $((rc ? rc : EX_SOFTWARE)) "the connection failed: ${err:-pp-tunnel exited with status $rc}" ;;
+	*)
+		[ "$rc" -gt 128 ] && err=$(why_stopped "$W/connect.log" pp-tunnel "$rc")
+		die $((rc ? rc : EX_SOFTWARE)) "the connection failed: ${err:-pp-tunnel exited with status $rc}" ;;
 	esac
 }
 
@@ -815,7 +831,7 @@ view() {
 		pause 0.1
 	done
 	if [ -z "$con" ]; then
-		wait "$tunnel_pid"
+		wait "$tunnel_pid" 2> /dev/null
 		rc=$?
 		con=$(grep -m 1 '^pp-tunnel: connected ' "$W/connect.log")
 		[ -n "$con" ] || explain_connect "$rc"
@@ -833,7 +849,7 @@ view() {
 			pause 0.1
 		done
 		url=$(head -n 1 "$W/url")
-		[ -n "$url" ] || { wait "$bridge_pid"; die $EX_SOFTWARE "the local player bridge failed: $(tool_line "$W/bridge.log" pp-bridge)"; }
+		[ -n "$url" ] || { wait "$bridge_pid" 2> /dev/null; die $EX_SOFTWARE "the local player bridge failed: $(tool_line "$W/bridge.log" pp-bridge)"; }
 		printf '%s\n' "$url"
 		for _ in $(seq 50); do
 			grep -q '^pp-bridge: \(started \|cannot start\|play it with\|no player\)' "$W/bridge.log" && break
@@ -854,8 +870,18 @@ view() {
 	fi
 
 	while :; do
+		# The bridge first: when it fails, the tunnel ends too (its
+		# reader is gone), which is not the host stopping. Its clean
+		# end comes from the tunnel's.
+		if [ -n "${bridge_pid:-}" ] && ! alive "$bridge_pid"; then
+			wait "$bridge_pid" 2> /dev/null
+			rc=$?
+			bridge_pid=
+			[ "$rc" -eq 0 ] ||
+			    die $EX_SOFTWARE "the local player bridge stopped: $(why_stopped "$W/bridge.log" pp-bridge "$rc")"
+		fi
 		if ! alive "$tunnel_pid"; then
-			wait "$tunnel_pid"
+			wait "$tunnel_pid" 2> /dev/null
 			rc=$?
 			[ "$rc" -eq 0 ] || explain_connect "$rc"
 			say "the host stopped sharing"
@@ -871,10 +897,6 @@ view() {
 			player=
 			say "the player was closed: stopping"
 			exit 0
-		fi
-		if [ -n "${bridge_pid:-}" ] && ! alive "$bridge_pid"; then
-			wait "$bridge_pid"
-			die $EX_SOFTWARE "the local player bridge stopped: $(tool_line "$W/bridge.log" pp-bridge)"
 		fi
 		pause 0.5
 	done
@@ -1003,7 +1025,9 @@ fi
 if [ -n "$opt_record" ] && [ -z "$ticket" ]; then
 	die $EX_USAGE "--record is for watching: pixelpass --record FILE TICKET"
 fi
-command -v setsid > /dev/null || die $EX_UNAVAILABLE "setsid is missing (install util-linux)"
+for c in setsid setpriv; do
+	command -v "$c" > /dev/null || die $EX_UNAVAILABLE "$c is missing (install util-linux)"
+done
 
 workdir
 if [ "$opt_repair" -eq 1 ]; then

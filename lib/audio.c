@@ -399,7 +399,11 @@ audio_route_app(Audio *a, const char *app, GError **error)
 	}
 	a->sink_name = g_strdup_printf(AUDIO_SINK_PREFIX "%ld", (long)getpid());
 	/* object.linger: the sink outlives a killed pp-capture so that the
-	 * application keeps playing somewhere; pp-repair removes it. */
+	 * application keeps playing somewhere; pp-repair removes it.
+	 * session.suspend-timeout-seconds 0: WirePlumber 0.4 (Debian 12)
+	 * suspends an idle node 5 s after it went idle, and crashes when the
+	 * node was removed in the meantime, as ours is when the share stops
+	 * or pp-repair runs; a null sink has nothing to save by suspending. */
 	props = pw_properties_new(
 	    "factory.name", "support.null-audio-sink",
 	    PW_KEY_NODE_NAME, a->sink_name,
@@ -409,6 +413,7 @@ audio_route_app(Audio *a, const char *app, GError **error)
 	    "audio.position", "[ FL FR ]",
 	    "priority.session", "0",
 	    "priority.driver", "0",
+	    "session.suspend-timeout-seconds", "0",
 	    NULL);
 	a->sink_proxy = pw_core_create_object(a->core, "adapter",
 	    PW_TYPE_INTERFACE_Node, PW_VERSION_NODE, &props->dict, 0);
