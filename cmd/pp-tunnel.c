@@ -40,8 +40,8 @@
 #include "rendezvous.h"
 #include "signaling.h"
 #include "spawn.h"
-#include "tlsrelay.h"
 #include "ticket.h"
+#include "tlsrelay.h"
 #include "udp.h"
 
 static guint max_viewers;	/* --max-viewers: 0 means no limit */
@@ -633,7 +633,6 @@ on_ice_setup_timeout(gpointer p)
 		return G_SOURCE_REMOVE;
 	{
 		g_autofree char *sum = ice_link_summary(v->ice);
-
 		const char *why = ice_link_relay_error(v->ice);
 
 		log_info("viewer %s: no path within %u s (%s)%s%s", v->name,
