@@ -267,8 +267,8 @@ config_read() {
 		bandwidth) ;;
 		network)
 			case $key in
-			rendezvous | stun | turn) continue ;;
-			*) config_error "$line" "unknown key \"$key\" in [network] (pixelpass knows rendezvous, stun and turn)" ;;
+			rendezvous | stun | turn | turn_ca) continue ;;
+			*) config_error "$line" "unknown key \"$key\" in [network] (pixelpass knows rendezvous, stun, turn and turn_ca)" ;;
 			esac ;;
 		'') config_error "$line" "\"$key\" is outside any [table]" ;;
 		*) config_error "$line" "unknown table [$table] (pixelpass knows [bandwidth] and [network])" ;;

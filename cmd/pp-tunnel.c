@@ -41,6 +41,7 @@
 #include "signaling.h"
 #include "spawn.h"
 #include "ticket.h"
+#include "tlsrelay.h"
 #include "udp.h"
 
 static guint max_viewers;	/* --max-viewers: 0 means no limit */
@@ -52,6 +53,7 @@ static const char *opt_rendezvous;	/* --rendezvous */
 static const char *rendezvous_ca;	/* --rendezvous-ca */
 static const char *opt_stun;	/* --stun */
 static const char *opt_turn;	/* --turn */
+static const char *turn_ca;	/* --turn-ca, else config.toml's turn_ca */
 
 /* Used when neither the command line nor config.toml names any. The
  * host takes the first broker that answers; the ticket names it unless
@@ -85,10 +87,10 @@ usage(void)
 	    "usage: pp-tunnel listen [--max-viewers N] [--port P] [--ticket-file F]\n"
 	    "                        [--rendezvous URL|none] [--rendezvous-ca FILE]\n"
 	    "                        [--stun HOST[:PORT]|none] [--turn URL|none]\n"
-	    "                        -- CMD [ARG ...]\n"
+	    "                        [--turn-ca FILE] -- CMD [ARG ...]\n"
 	    "       pp-tunnel connect TICKET [--timeout S] [--rendezvous URL]\n"
 	    "                        [--rendezvous-ca FILE] [--stun HOST[:PORT]|none]\n"
-	    "                        [--turn URL|none]\n");
+	    "                        [--turn URL|none] [--turn-ca FILE]\n");
 	exit(EX_USAGE);
 }
 
@@ -138,7 +140,8 @@ setting(const char *opt, const char *key, const char *const *defaults)
 static void
 network_settings(void)
 {
-	static const char *const keys[] = { "rendezvous", "stun", "turn", NULL };
+	static const char *const keys[] = { "rendezvous", "stun", "turn",
+		"turn_ca", NULL };
 	g_autofree char *path = config_path();
 	g_autoptr(GError) error = NULL;
 
@@ -171,6 +174,13 @@ ice_servers(void)
 	    !ice_parse_turn(*v, &turn, &error))
 		errx(error->code == G_IO_ERROR_INVALID_ARGUMENT ? EX_USAGE :
 		    EX_UNAVAILABLE, "%s", error->message);
+	/* CAs for turns://, ours or the host's: checked now rather than at
+	 * the first relay. */
+	if (turn_ca == NULL)
+		turn_ca = setting(NULL, "turn_ca", none)[0];
+	if (turn_ca != NULL && !tlsrelay_check_ca(turn_ca, &error))
+		errx(EX_USAGE, "TURN CA file %s", error->message);
+	turn.ca_file = g_strdup(turn_ca);
 }
 
 /* New viewers' offers, once authenticated: a token bucket of 10 a second,
@@ -623,9 +633,10 @@ on_ice_setup_timeout(gpointer p)
 		return G_SOURCE_REMOVE;
 	{
 		g_autofree char *sum = ice_link_summary(v->ice);
+		const char *why = ice_link_relay_error(v->ice);
 
-		log_info("viewer %s: no path within %u s (%s)", v->name,
-		    ICE_SETUP_S, sum);
+		log_info("viewer %s: no path within %u s (%s)%s%s", v->name,
+		    ICE_SETUP_S, sum, why ? "; no relay: " : "", why ? why : "");
 	}
 	v->ice_timer = g_idle_add(ice_viewer_remove, v);
 	return G_SOURCE_REMOVE;
@@ -657,10 +668,13 @@ host_ice_failed(IceLink *l, void *ud)
 {
 	Viewer *v = ud;
 	g_autofree char *sum = ice_link_summary(l);
+	const char *why;
 
 	if (v->qc != NULL)
 		return;
-	log_info("viewer %s: no path (%s)", v->name, sum);
+	why = ice_link_relay_error(l);
+	log_info("viewer %s: no path (%s)%s%s", v->name, sum,
+	    why ? "; no relay: " : "", why ? why : "");
 	if (v->ice_timer != 0)
 		g_source_remove(v->ice_timer);
 	/* Not from inside libnice's signal: later. */
@@ -1277,6 +1291,9 @@ no_path(const char *why)
 	if (turn.url == NULL && !vi.relay_offered)
 		errx(EX_UNAVAILABLE, "no path to the host %s (%s; direct: %s); no TURN server was given: both sides' NATs seem to need a relay; give one with --turn turn://USER:PASS@HOST:PORT on either side (a self-hosted coturn will do: see pp-tunnel(1))",
 		    why, sum, tried->str);
+	if (vi.ice != NULL && ice_link_relay_error(vi.ice) != NULL)
+		errx(EX_UNAVAILABLE, "no path to the host %s (%s; direct: %s); no relay: %s",
+		    why, sum, tried->str, ice_link_relay_error(vi.ice));
 	errx(EX_UNAVAILABLE, "no path to the host %s (%s; direct: %s), even through the TURN server; is UDP or TCP to it blocked?",
 	    why, sum, tried->str);
 }
@@ -1393,6 +1410,8 @@ on_viewer_message(Rendezvous *r, const char *t, const uint8_t *data,
 		/* Our own TURN server first, else the host's. */
 		if (turn.url == NULL && m.turn[0] != '\0') {
 			if (ice_parse_turn(m.turn, &vi.host_turn, &error)) {
+				/* turns://: verified with our own CAs. */
+				vi.host_turn.ca_file = g_strdup(turn_ca);
 				ice_link_set_turn(vi.ice, &vi.host_turn);
 				vi.relay_offered = TRUE;
 			} else
@@ -1591,6 +1610,7 @@ main(int argc, char *argv[])
 		{ "rendezvous-ca", required_argument, NULL, 'c' },
 		{ "stun", required_argument, NULL, 's' },
 		{ "turn", required_argument, NULL, 'u' },
+		{ "turn-ca", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct option connect_opts[] = {
@@ -1599,6 +1619,7 @@ main(int argc, char *argv[])
 		{ "rendezvous-ca", required_argument, NULL, 'c' },
 		{ "stun", required_argument, NULL, 's' },
 		{ "turn", required_argument, NULL, 'u' },
+		{ "turn-ca", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *errstr, *env, *mode;
@@ -1657,6 +1678,11 @@ main(int argc, char *argv[])
 			break;
 		case 'u':
 			opt_turn = optarg;
+			break;
+		case 'a':
+			turn_ca = optarg;
+			if (access(optarg, R_OK) == -1)
+				err(EX_USAGE, "--turn-ca %s", optarg);
 			break;
 		case 'f':
 			ticket_file = optarg;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "tlsrelay.h"
 
 struct IceLink {
 	NiceAgent *agent;
@@ -19,6 +20,7 @@ struct IceLink {
 	    remote_done;
 	IceTurnTransport turn_transport;
 	gboolean has_turn;
+	TlsRelay *relay;	/* turns:// */
 	guint n_local[4];	/* by NiceCandidateType */
 	guint n_remote;
 	GSList *local_cands;	/* srflx ones: is a host candidate NATed? */
@@ -27,8 +29,8 @@ struct IceLink {
 
 /* HOST[:PORT] to a numeric address (IPv4 first) and a port. */
 static gboolean
-resolve(const char *what, const char *hostport, guint defport, char **host,
-    guint *port, GError **error)
+resolve(const char *what, const char *hostport, guint defport, char **name,
+    char **host, guint *port, GError **error)
 {
 	g_autofree char *h = NULL;
 	const char *colon, *errstr;
@@ -71,6 +73,8 @@ resolve(const char *what, const char *hostport, guint defport, char **host,
 		}
 	freeaddrinfo(res);
 	*host = g_strdup(buf);
+	if (name != NULL)
+		*name = g_steal_pointer(&h);
 	return TRUE;
 }
 
@@ -89,7 +93,7 @@ ice_parse_stun(const char *url, IceStun *s, GError **error)
 		    "STUN server %s: not HOST[:PORT]", url);
 		return FALSE;
 	}
-	return resolve("STUN server", p, 3478, &s->host, &s->port, error);
+	return resolve("STUN server", p, 3478, NULL, &s->host, &s->port, error);
 }
 
 gboolean
@@ -133,8 +137,8 @@ ice_parse_turn(const char *url, IceTurn *t, GError **error)
 	t->pass = g_uri_unescape_string(colon + 1, NULL);
 	if (t->user == NULL || t->pass == NULL || t->user[0] == '\0')
 		goto bad;
-	if (!resolve("TURN server", at + 1, tls ? 5349 : 3478, &t->host,
-	    &t->port, error)) {
+	if (!resolve("TURN server", at + 1, tls ? 5349 : 3478, &t->name,
+	    &t->host, &t->port, error)) {
 		ice_turn_clear(t);
 		return FALSE;
 	}
@@ -158,7 +162,9 @@ void
 ice_turn_clear(IceTurn *t)
 {
 	g_clear_pointer(&t->url, g_free);
+	g_clear_pointer(&t->name, g_free);
 	g_clear_pointer(&t->host, g_free);
+	g_clear_pointer(&t->ca_file, g_free);
 	g_clear_pointer(&t->user, g_free);
 	g_clear_pointer(&t->pass, g_free);
 }
@@ -166,11 +172,7 @@ ice_turn_clear(IceTurn *t)
 const char *
 ice_turn_transport_name(IceTurnTransport t)
 {
-	/* libnice has no TLS client for TURN: for NICE_RELAY_TYPE_TURN_TLS it
-	 * opens plain TCP to the server's port and speaks TURN in the clear
-	 * (see pp-tunnel(1)). Say so rather than "TLS". */
-	return t == ICE_TURN_UDP ? "UDP" : t == ICE_TURN_TCP ? "TCP" :
-	    "TCP to a turns:// port, without TLS";
+	return t == ICE_TURN_UDP ? "UDP" : t == ICE_TURN_TCP ? "TCP" : "TLS";
 }
 
 static void
@@ -271,16 +273,27 @@ ice_link_new(gboolean controlling, const IceStun *stun, const IceTurn *turn,
 void
 ice_link_set_turn(IceLink *l, const IceTurn *turn)
 {
-	static const NiceRelayType types[] = {
-		[ICE_TURN_UDP] = NICE_RELAY_TYPE_TURN_UDP,
-		[ICE_TURN_TCP] = NICE_RELAY_TYPE_TURN_TCP,
-		[ICE_TURN_TLS] = NICE_RELAY_TYPE_TURN_TLS,
-	};
+	g_autoptr(GError) error = NULL;
 
 	if (turn == NULL || turn->host == NULL || l->has_turn)
 		return;
-	nice_agent_set_relay_info(l->agent, l->stream, 1, turn->host,
-	    turn->port, turn->user, turn->pass, types[turn->transport]);
+	if (turn->transport == ICE_TURN_TLS) {
+		/* libnice's NICE_RELAY_TYPE_TURN_TLS speaks TURN in the
+		 * clear over TCP (0.1.21): TLS is ours, TCP to it libnice's. */
+		l->relay = tlsrelay_new(turn->name, turn->host, turn->port,
+		    turn->ca_file, &error);
+		if (l->relay == NULL) {
+			log_info("%s; going on without TURN", error->message);
+			return;
+		}
+		nice_agent_set_relay_info(l->agent, l->stream, 1,
+		    tlsrelay_addr(l->relay), tlsrelay_port(l->relay), turn->user,
+		    turn->pass, NICE_RELAY_TYPE_TURN_TCP);
+	} else
+		nice_agent_set_relay_info(l->agent, l->stream, 1, turn->host,
+		    turn->port, turn->user, turn->pass,
+		    turn->transport == ICE_TURN_UDP ? NICE_RELAY_TYPE_TURN_UDP :
+		    NICE_RELAY_TYPE_TURN_TCP);
 	l->has_turn = TRUE;
 	l->turn_transport = turn->transport;
 }
@@ -389,7 +402,7 @@ ice_link_path(IceLink *l, int *relay_transport, char **desc)
 		what = *relay_transport >= 0 ?
 		    (*relay_transport == ICE_TURN_UDP ? "relayed through TURN over UDP" :
 		    *relay_transport == ICE_TURN_TCP ? "relayed through TURN over TCP" :
-		    "relayed through TURN over TCP to a turns:// port, without TLS") :
+		    "relayed through TURN over TLS") :
 		    "relayed through the peer's TURN server over UDP";
 		break;
 	case ICE_PATH_PUNCHED:
@@ -407,6 +420,14 @@ ice_link_path(IceLink *l, int *relay_transport, char **desc)
 	    strchr(ra, ':') ? "[" : "", ra, strchr(ra, ':') ? "]" : "",
 	    nice_address_get_port(&rc->addr));
 	return kind;
+}
+
+const char *
+ice_link_relay_error(IceLink *l)
+{
+	if (l->relay == NULL || l->n_local[NICE_CANDIDATE_TYPE_RELAYED] > 0)
+		return NULL;
+	return tlsrelay_error(l->relay);
 }
 
 char *
@@ -437,6 +458,7 @@ ice_link_free(IceLink *l)
 	nice_agent_remove_stream(l->agent, l->stream);
 	nice_agent_close_async(l->agent, NULL, NULL);
 	g_object_unref(l->agent);
+	tlsrelay_free(l->relay);
 	g_slist_free_full(l->local_cands, (GDestroyNotify)nice_candidate_free);
 	g_free(l->ufrag);
 	g_free(l->pwd);

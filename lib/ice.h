@@ -2,7 +2,9 @@
  * (STUN) and relayed (TURN over UDP, TCP or TLS) candidates, trickled by
  * the caller through the rendezvous; datagrams once a pair works. ICE-TCP
  * is off: the media runs over QUIC on UDP, and ICE-TCP pairs win on
- * loopback otherwise. */
+ * loopback otherwise. libnice has no TLS client for TURN: for turns://
+ * the link runs a tlsrelay (tlsrelay.h) and gives libnice its loopback
+ * port as a TURN-over-TCP server. */
 #pragma once
 
 #include <glib.h>
@@ -22,10 +24,12 @@ typedef struct {
 
 typedef struct {
 	char *url;		/* as given: handed to viewers */
+	char *name;		/* the host as in the URL: what TLS verifies */
 	char *host;		/* a numeric address, resolved */
 	guint port;
 	char *user, *pass;
 	IceTurnTransport transport;
+	char *ca_file;		/* TLS: CAs besides the system's, or NULL */
 } IceTurn;
 
 /* "HOST[:PORT]", "stun:HOST[:PORT]" or "stun://HOST[:PORT]" (3478). */
@@ -35,7 +39,7 @@ gboolean ice_parse_stun(const char *url, IceStun *s, GError **error);
 gboolean ice_parse_turn(const char *url, IceTurn *t, GError **error);
 void ice_stun_clear(IceStun *s);
 void ice_turn_clear(IceTurn *t);
-/* "UDP", "TCP", or for ICE_TURN_TLS what libnice really does. */
+/* "UDP", "TCP" or "TLS". */
 const char *ice_turn_transport_name(IceTurnTransport t);
 
 typedef struct IceLink IceLink;
@@ -57,7 +61,8 @@ typedef struct {
 IceLink *ice_link_new(gboolean controlling, const IceStun *stun,
     const IceTurn *turn, const IceEvents *ev, void *ud);
 
-/* A TURN server for this side (before ice_link_start). */
+/* A TURN server for this side (before ice_link_start). For TLS, a
+ * relay that cannot start is logged and left out. */
 void ice_link_set_turn(IceLink *l, const IceTurn *turn);
 
 /* This side's ufrag and password (owned by the link). */
@@ -90,5 +95,9 @@ IcePathKind ice_link_path(IceLink *l, int *relay_transport, char **desc);
 /* What was tried, for "no path" errors: "3 local candidates (1 host, 1
  * server-reflexive, 1 relayed), 2 remote; 6 pairs checked". */
 char *ice_link_summary(IceLink *l);
+
+/* Why this side has no relayed candidate from its turns:// server (the
+ * TLS connection failed), or NULL. */
+const char *ice_link_relay_error(IceLink *l);
 
 void ice_link_free(IceLink *l);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # pp-tunnel's ICE path in the NAT lab, beyond the matrix of tunnel-nat.sh:
-# TURN over TCP, also to coturn's TLS port (turns://, which libnice speaks
-# without TLS), when the internet drops a viewer's UDP; the
+# TURN over TCP, and over TLS to coturn's TLS port (turns://, verified
+# with the lab's CA), when the internet drops a viewer's UDP; the
 # broker stopped and started under a connected viewer (the stream goes
 # on, and a new viewer connects once the broker is back); junk and a
 # replayed offer on the host's topic are ignored; a full host refuses
@@ -42,13 +42,12 @@ like "$(cat "$TEST_TMP/tcp.err")" 'connected through the rendezvous .*path relay
 	"UDP blocked: relayed through TURN over TCP"
 # The same over TLS (turns://, coturn's port 5349).
 inns vt timeout 60 pp-tunnel connect "$tunnel_ticket" "${net[@]}" \
-	--turn "turns://$LAB_TURN_USER:$LAB_TURN_PASS@$LAB_SERVER_IP:5349" --timeout 20 \
-	< /dev/null > "$TEST_TMP/tls.out" 2> "$TEST_TMP/tls.err"
+	--turn "turns://$LAB_TURN_USER:$LAB_TURN_PASS@$LAB_SERVER_IP:5349" \
+	--turn-ca "$LAB_CA_FILE" --timeout 20 < /dev/null > "$TEST_TMP/tls.out" 2> "$TEST_TMP/tls.err"
 is "$?" 0 "UDP blocked, TURN over TLS: the viewer exits 0"
 is "$(sha "$TEST_TMP/tls.out")" "$want" "UDP blocked, TURN over TLS: 1 MB identical"
-# libnice speaks TURN in the clear to that port (tests/tunnel-turns.sh).
-like "$(cat "$TEST_TMP/tls.err")" 'path relayed through TURN over TCP to a turns:// port, without TLS' \
-	"UDP blocked: relayed through TURN, over TCP to coturn's TLS port"
+like "$(cat "$TEST_TMP/tls.err")" 'connected through the rendezvous .*path relayed through TURN over TLS' \
+	"UDP blocked: relayed through TURN over TLS"
 kill -TERM "$hpid"
 
 # --- no path and no TURN: 69 with the advice ----------------------------
