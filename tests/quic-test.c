@@ -19,29 +19,7 @@
 #include <unistd.h>
 
 #include "quic.h"
-
-static int n_test, n_failed;
-
-static void
-ok(int cond, const char *desc)
-{
-	n_test++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, desc);
-}
-
-static void
-diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("# ", stdout);
-	vprintf(fmt, ap);
-	fputs("\n", stdout);
-	va_end(ap);
-}
+#include "tap.h"
 
 #define PAYLOAD_LEN 200000
 

@@ -6,17 +6,7 @@
 #include <string.h>
 
 #include "signaling.h"
-
-static int n_test, n_failed;
-
-static void
-ok(int cond, const char *desc)
-{
-	n_test++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, desc);
-}
+#include "tap.h"
 
 static void
 offer(SignalingMsg *m)

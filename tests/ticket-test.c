@@ -14,17 +14,7 @@
 
 #include "keys.h"
 #include "ticket.h"
-
-static int n_test, n_failed;
-
-static void
-ok(int cond, const char *desc)
-{
-	n_test++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, desc);
-}
+#include "tap.h"
 
 static void
 hex(const char *s, uint8_t *out, size_t *len)

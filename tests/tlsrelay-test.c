@@ -25,32 +25,9 @@
 #include <unistd.h>
 
 #include "tlsrelay.h"
+#include "tap.h"
 
 #define BIG (4 * 1024 * 1024)
-
-static int n_test, n_failed;
-
-static void
-ok(int cond, const char *desc)
-{
-	n_test++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, desc);
-	fflush(stdout);
-}
-
-static void
-diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("# ", stdout);
-	vprintf(fmt, ap);
-	fputs("\n", stdout);
-	va_end(ap);
-}
 
 /* A self-signed certificate that is its own CA. */
 static void
