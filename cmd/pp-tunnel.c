@@ -482,9 +482,8 @@ on_viewer_ended(QuicConn *qc, const QuicEnd *end, void *ud)
 		    v->name, end->reason);
 }
 
-/* A listening socket and the address it is bound to. */
+/* The address a listening socket is bound to. */
 typedef struct {
-	int fd;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 } ListenSocket;
@@ -1023,7 +1022,6 @@ cmd_listen(int argc, char **argv)
 
 		if (fd < 0)
 			continue;
-		lsock[i].fd = fd;
 		if (udp_local(fd, &lsock[i].addr, &lsock[i].addr_len) == -1)
 			err(EX_OSERR, "the listening socket");
 		g_unix_fd_add(fd, G_IO_IN, on_listen_socket, &lsock[i]);
