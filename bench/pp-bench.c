@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opt.h"
+
 #define MAGIC		0x70706231u	/* "ppb1" */
 #define HDR_SIZE	24		/* magic, size, seq, due */
 #define MAX_RECORD	65536
@@ -237,7 +239,7 @@ do_count(void)
 int
 main(int argc, char *argv[])
 {
-	const char *cmd, *errstr;
+	const char *cmd;
 	int ch;
 
 	if (argc < 2)
@@ -248,19 +250,13 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "r:s:t:")) != -1) {
 		switch (ch) {
 		case 'r':
-			rate_kbit = strtonum(optarg, 1, 10000000, &errstr);
-			if (errstr != NULL)
-				errx(EX_USAGE, "-r %s: %s", optarg, errstr);
+			rate_kbit = opt_number("-r", optarg, 1, 10000000);
 			break;
 		case 's':
-			rec_size = strtonum(optarg, HDR_SIZE, MAX_RECORD, &errstr);
-			if (errstr != NULL)
-				errx(EX_USAGE, "-s %s: %s", optarg, errstr);
+			rec_size = opt_number("-s", optarg, HDR_SIZE, MAX_RECORD);
 			break;
 		case 't':
-			seconds = strtonum(optarg, 1, 3600, &errstr);
-			if (errstr != NULL)
-				errx(EX_USAGE, "-t %s: %s", optarg, errstr);
+			seconds = opt_number("-t", optarg, 1, 3600);
 			break;
 		default:
 			usage();

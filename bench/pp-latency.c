@@ -49,6 +49,8 @@
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
+#include "opt.h"
+
 #define BITS		40
 #define UNIT_US		10
 
@@ -383,7 +385,7 @@ out:
 int
 main(int argc, char *argv[])
 {
-	const char *errstr, *mode, *logf;
+	const char *mode, *logf;
 	int ch;
 
 	if (argc < 2)
@@ -397,17 +399,13 @@ main(int argc, char *argv[])
 			noise = 1;
 			break;
 		case 'b':
-			block = strtonum(optarg, 4, 64, &errstr);
-			if (errstr != NULL)
-				errx(EX_USAGE, "-b %s: %s", optarg, errstr);
+			block = opt_number("-b", optarg, 4, 64);
 			break;
 		case 'd':
 			display_name = optarg;
 			break;
 		case 'n':
-			max_frames = strtonum(optarg, 1, 1000000, &errstr);
-			if (errstr != NULL)
-				errx(EX_USAGE, "-n %s: %s", optarg, errstr);
+			max_frames = opt_number("-n", optarg, 1, 1000000);
 			break;
 		case 'r':
 			if (sscanf(optarg, "%lldx%lld", &raw_w, &raw_h) != 2 ||
@@ -416,14 +414,10 @@ main(int argc, char *argv[])
 				errx(EX_USAGE, "-r %s: not WxH", optarg);
 			break;
 		case 's':
-			skip_frames = strtonum(optarg, 0, 1000000, &errstr);
-			if (errstr != NULL)
-				errx(EX_USAGE, "-s %s: %s", optarg, errstr);
+			skip_frames = opt_number("-s", optarg, 0, 1000000);
 			break;
 		case 't':
-			threads = strtonum(optarg, 0, 64, &errstr);
-			if (errstr != NULL)
-				errx(EX_USAGE, "-t %s: %s", optarg, errstr);
+			threads = opt_number("-t", optarg, 0, 64);
 			break;
 		default:
 			usage();

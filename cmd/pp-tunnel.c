@@ -1620,7 +1620,7 @@ main(int argc, char *argv[])
 		{ "turn-ca", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *errstr, *env, *mode;
+	const char *env, *mode;
 	gboolean is_listen;
 	int ch;
 
@@ -1638,14 +1638,8 @@ main(int argc, char *argv[])
 	argc--;
 	argv++;
 
-	if ((env = getenv("PP_TUNNEL_IDLE_TIMEOUT")) != NULL && *env != '\0') {
-		guint s = strtonum(env, 1, 3600, &errstr);
-
-		if (errstr != NULL)
-			errx(EX_USAGE, "PP_TUNNEL_IDLE_TIMEOUT=%s: %s (seconds, 1 to 3600)",
-			    env, errstr);
-		idle_ms = s * 1000;
-	}
+	if ((env = getenv("PP_TUNNEL_IDLE_TIMEOUT")) != NULL && *env != '\0')
+		idle_ms = opt_number("PP_TUNNEL_IDLE_TIMEOUT", env, 1, 3600) * 1000;
 
 	/* listen stops at the first word of CMD; connect takes TICKET and
 	 * its options in any order. */
