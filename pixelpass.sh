@@ -17,7 +17,7 @@ DEFAULT_SPEEDTEST_URL='https://speed.cloudflare.com/__up'
 SPEEDTEST_BYTES=5000000
 
 # sysexits(3)
-EX_USAGE=64 EX_DATAERR=65 EX_UNAVAILABLE=69 EX_SOFTWARE=70 EX_TEMPFAIL=75 EX_NOPERM=77
+EX_USAGE=64 EX_DATAERR=65 EX_UNAVAILABLE=69 EX_SOFTWARE=70 EX_CANTCREAT=73 EX_TEMPFAIL=75 EX_NOPERM=77
 
 # --- options ------------------------------------------------------------------
 opt_max_viewers=	# --max-viewers: overrides the cap from the bandwidth
@@ -37,6 +37,8 @@ opt_reconfigure=0	# --reconfigure: measure the upstream again
 opt_measure=0		# --measure: measure on a headless first run
 mode=			# menu, host or view
 ticket=
+ticket_given=0		# a TICKET argument was there, even an empty one
+view_opt=		# the first viewer-only option given: never host with it
 
 # --- messages and cleanup -----------------------------------------------------
 say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
@@ -67,7 +69,9 @@ player=		# the player pp-bridge started
 W=		# our private directory under the runtime directory
 sock=		# the fanout's socket
 clip_pid=	# the process holding the clipboard
+record_made=0	# 1 while the --record file is ours and still empty
 stop_rc=130	# exit status on SIGINT: 0 once the host serves or the viewer plays
+serving=	# "host" once the ticket is out
 
 # alive PID: running, and not a zombie waiting for us.
 alive() {
@@ -103,11 +107,24 @@ cleanup() {
 	[ -n "$player" ] && kill -TERM "$player" 2> /dev/null
 	[ -n "$clip_pid" ] && { kill -TERM "$clip_pid" 2> /dev/null; wait "$clip_pid" 2> /dev/null; }
 	[ -n "$sock" ] && rm -f "$sock"
+	[ "$record_made" -eq 1 ] && rm -f -- "$opt_record"
 	[ -n "$W" ] && rm -rf "$W"
 }
 trap cleanup EXIT
-trap 'exit $stop_rc' INT
-trap 'exit $(( stop_rc == 130 ? 143 : stop_rc ))' TERM
+# interrupted STATUS: Ctrl-C or SIGTERM. A host says it stops, whichever
+# way it runs; before the ticket is out, that nothing was shared.
+interrupted() {
+	trap '' INT TERM
+	if [ "$serving" = host ]; then
+		[ -t 2 ] && [ "$mode" = menu ] && printf '\r\033[K' >&2
+		say "stopping"
+	elif [ "$stop_rc" -eq 130 ] && [ -n "$opt_source" ]; then
+		say "interrupted: nothing is shared"
+	fi
+	exit "$1"
+}
+trap 'interrupted $stop_rc' INT
+trap 'interrupted $(( stop_rc == 130 ? 143 : stop_rc ))' TERM
 trap 'exit 129' HUP
 
 # spawn LOG CMD...: starts CMD in a session (and process group) of its own,
@@ -119,6 +136,7 @@ trap 'exit 129' HUP
 spawn() {
 	local log=$1
 	shift
+	: > "$log"	# there before anyone reads it
 	setsid setpriv --pdeathsig TERM "$@" 0<&0 2> "$log" &
 	kids+=("$!")
 }
@@ -136,7 +154,9 @@ workdir() {
 	# interrupt at once.
 	mkfifo "$W/pause" && exec 9<> "$W/pause"
 }
-pause() { read -r -t "$1" -u 9 _ 2> /dev/null; }
+# No redirection on this read: a trap that interrupts it runs with its
+# redirections in effect, and would lose what it says.
+pause() { read -r -t "$1" -u 9 _; }
 
 # tool_line LOG TOOL: the last line TOOL wrote in LOG, without its prefix.
 tool_line() {
@@ -462,27 +482,48 @@ pick() {
 	done
 }
 
-# choose_screen: what to share, decided before the ticket exists.
-choose_screen() {
-	local rc err
+# pick_source: where the picture comes from: the session's screen, or a
+# test pattern. Decided first, before the upstream test is offered.
+pick_source() {
+	local err
 	if [ -z "$opt_source" ]; then
 		if [ -n "${WAYLAND_DISPLAY:-}" ]; then
 			opt_source=portal
 		elif [ -n "${DISPLAY:-}" ]; then
 			opt_source=x11
+		elif [ "$mode" = menu ]; then
+			pick "There is no screen to share here (no Wayland or X11 session). Share a test pattern, to try pixelpass?" 1 \
+			    "yes, a test pattern with a clock" "no, quit"
+			[ "$choice" -eq 1 ] ||
+			    die $EX_UNAVAILABLE "no screen to share: run pixelpass inside a desktop session"
+			opt_source=test
 		else
 			die $EX_UNAVAILABLE "no screen to share: no Wayland or X11 session here (WAYLAND_DISPLAY and DISPLAY are not set); run inside a desktop session, or try --source test"
 		fi
 	fi
+	if [ "$opt_source" = x11 ]; then
+		[ -n "${DISPLAY:-}" ] || die $EX_UNAVAILABLE "--source x11: no X display (DISPLAY is not set); run inside an X session"
+		# The capture starts with the first viewer: a display that
+		# cannot be opened must stop us before the ticket is out.
+		if command -v xwininfo > /dev/null && ! err=$(xwininfo -root 2>&1 > /dev/null); then
+			err=${err#xwininfo: }
+			die $EX_UNAVAILABLE "cannot open the X display $DISPLAY (${err#error: }); nothing is shared: run inside that X session, or set DISPLAY to it"
+		fi
+	fi
+}
+
+# choose_screen: what to share, decided before the ticket exists.
+choose_screen() {
+	local rc err
 	case $opt_source in
 	test)
 		say "sharing a test pattern (--source test)"
 		return ;;
 	x11)
-		[ -n "${DISPLAY:-}" ] || die $EX_UNAVAILABLE "--source x11: no X display (DISPLAY is not set); run inside an X session"
 		if [ "$mode" = menu ] && [ "$opt_window" -eq 0 ]; then
-			pick "What to share?" 1 "the whole screen ($DISPLAY)" "one window (click it)"
+			pick "What to share?" 1 "the whole screen ($DISPLAY)" "one window (click it)" "a test pattern (to try pixelpass)"
 			[ "$choice" -eq 2 ] && opt_window=1
+			[ "$choice" -eq 3 ] && { opt_source=test; choose_screen; return; }
 		fi
 		if [ "$opt_window" -eq 1 ]; then
 			command -v xwininfo > /dev/null ||
@@ -495,8 +536,9 @@ choose_screen() {
 		return ;;
 	portal)
 		if [ "$mode" = menu ] && [ "$opt_window" -eq 0 ]; then
-			pick "What to share? (the desktop's dialog comes next)" 1 "a whole monitor" "one window"
+			pick "What to share? (the desktop's dialog comes next)" 1 "a whole monitor" "one window" "a test pattern (to try pixelpass)"
 			[ "$choice" -eq 2 ] && opt_window=1
+			[ "$choice" -eq 3 ] && { opt_source=test; choose_screen; return; }
 		fi
 		say "choose what to share in the desktop's dialog"
 		local sel=(--source portal --select-only)
@@ -665,6 +707,7 @@ status_line() {
 host() {
 	local line rc err key cap_args=() tun_args=()
 	config_read
+	pick_source
 	preflight
 	viewer_cap
 	check_encoder
@@ -717,7 +760,7 @@ host() {
 		*) die $((rc ? rc : EX_SOFTWARE)) "cannot listen for viewers: ${err:-pp-tunnel exited with status $rc}" ;;
 		esac
 	fi
-	stop_rc=0
+	stop_rc=0 serving=host
 
 	if [ "$mode" = menu ]; then
 		cols=$(tput cols 2> /dev/null) || cols=80
@@ -727,7 +770,7 @@ host() {
 		printf 'They run: pixelpass %s\n\n' "$ticket" >&2
 	else
 		printf '%s\n' "$ticket"
-		say "serving until stopped (SIGINT or SIGTERM); give the ticket to up to $cap viewers"
+		say "serving until stopped (SIGINT or SIGTERM); give the ticket to up to $cap viewer$([ "$cap" -eq 1 ] || echo s)"
 	fi
 
 	while :; do
@@ -763,7 +806,8 @@ host() {
 }
 
 # --- the viewer ---------------------------------------------------------------
-# explain_connect RC: clear words for what pp-tunnel connect reported.
+# explain_connect RC [connected]: clear words for what pp-tunnel connect
+# reported, before the stream or during it.
 explain_connect() {
 	local rc=$1 err
 	err=$(tool_line "$W/connect.log" pp-tunnel)
@@ -774,7 +818,9 @@ explain_connect() {
 		n=$(sed -n 's/.*host is full (\([0-9]*\/[0-9]*\) viewers).*/\1/p' <<< "$err")
 		die $EX_TEMPFAIL "the host is full${n:+ ($n viewers)}: try again when a viewer leaves, or ask the host for a higher --max-viewers" ;;
 	77) die $EX_NOPERM "the host refused this ticket: ask for its current ticket (a new host session has a new one)" ;;
-	69) die $EX_UNAVAILABLE "cannot reach the host: ${err:-no answer}" ;;
+	69)
+		[ "${2:-}" = connected ] && die $EX_UNAVAILABLE "the stream stopped: ${err:-the connection failed}"
+		die $EX_UNAVAILABLE "cannot reach the host: ${err:-no answer}" ;;
 	64) die $EX_USAGE "${err:-pp-tunnel refused its options}" ;;
 	*)
 		[ "$rc" -gt 128 ] && err=$(why_stopped "$W/connect.log" pp-tunnel "$rc")
@@ -782,40 +828,85 @@ explain_connect() {
 	esac
 }
 
+# player_can PLAYER: pp-bridge's check that PLAYER (auto, mpv or vlc)
+# can play here; prints the player it would start. Its reason on failure
+# is in $W/check.err.
+player_can() {
+	local a=(--check --player "$1")
+	[ -n "$opt_player_args" ] && a+=(--player-args "$opt_player_args")
+	pp-bridge "${a[@]}" < /dev/null 2> "$W/check.err"
+}
+
+# choose_player: the player, checked before the host is contacted, so that
+# one that cannot play here never takes one of the host's viewer slots.
 choose_player() {
-	local players=() p last='' def=1 i
-	[ -z "$opt_player" ] || return 0
+	local players=() p last='' def=1 i err
+	[ -z "$opt_record" ] || return 0
 	[ -r "$STATE_DIR/player" ] && read -r last < "$STATE_DIR/player"
-	if [ "$mode" != menu ]; then
-		case $last in
-		mpv | vlc) opt_player=$last ;;
-		*) opt_player=auto ;;
-		esac
-		return
-	fi
-	for p in mpv vlc; do
-		command -v "$p" > /dev/null && players+=("$p")
-	done
-	case ${#players[@]} in
-	0) die $EX_UNAVAILABLE "no player: install mpv or VLC (apt-get install mpv), or use --player none and play the URL by hand" ;;
-	1) opt_player=${players[0]} ;;
-	*)
-		for ((i = 0; i < ${#players[@]}; i++)); do
-			[ "${players[$i]}" = "$last" ] && def=$((i + 1))
+	if [ -z "$opt_player" ] && [ "$mode" = menu ]; then
+		for p in mpv vlc; do
+			player_can "$p" > /dev/null && players+=("$p")
 		done
-		pick "Watch with?" "$def" "${players[@]}"
-		opt_player=${players[$((choice - 1))]} ;;
-	esac
-	mkdir -p "$STATE_DIR" && printf '%s\n' "$opt_player" > "$STATE_DIR/player"
+		case ${#players[@]} in
+		0) opt_player=auto ;;	# the check below says why
+		1) opt_player=${players[0]} ;;
+		*)
+			for ((i = 0; i < ${#players[@]}; i++)); do
+				[ "${players[$i]}" = "$last" ] && def=$((i + 1))
+			done
+			pick "Watch with?" "$def" "${players[@]}"
+			opt_player=${players[$((choice - 1))]} ;;
+		esac
+	elif [ -z "$opt_player" ]; then
+		case $last in
+		mpv | vlc) player_can "$last" > /dev/null && opt_player=$last ;;
+		esac
+		: "${opt_player:=auto}"
+	fi
+	[ "$opt_player" = none ] && return 0
+	if ! opt_player=$(player_can "$opt_player"); then
+		err=$(tool_line "$W/check.err" pp-bridge)
+		die $EX_UNAVAILABLE "${err:-pp-bridge --check failed}; the host was not contacted"
+	fi
+}
+
+# remember_player: the next plain `pixelpass TICKET` uses it: only a
+# player that has played.
+remember_player() {
+	mkdir -p "$STATE_DIR" && printf '%s\n' "$opt_player" > "$STATE_DIR/player.new" &&
+	    mv -f "$STATE_DIR/player.new" "$STATE_DIR/player"
+}
+
+# open_record: creates the --record file before the host is contacted,
+# never over an existing one.
+open_record() {
+	local why
+	if [ -e "$opt_record" ] || [ -L "$opt_record" ]; then
+		die $EX_CANTCREAT "$opt_record exists: pixelpass does not overwrite a recording; choose another name or remove it"
+	fi
+	if ! why=$( (set -C; : > "$opt_record") 2>&1); then
+		why=${why##*: }
+		die $EX_CANTCREAT "cannot create $opt_record: ${why:-it cannot be written}"
+	fi
+	record_made=1
+}
+
+# player_quit_early LOG: the player ended within a few seconds of its
+# start: an error, with the last error it wrote (players end with a line
+# such as "Exiting... (Fatal error)", which says nothing), or its last line.
+player_quit_early() {
+	local last lines
+	lines=$(tr '\r' '\n' < "$1" 2> /dev/null | grep -v '^[[:space:]]*$' | grep -v '^Exiting\.\.\.')
+	last=$(grep -iE 'error|fail|cannot|could not|not found|refuse|no suitable' <<< "$lines" | head -n 1)
+	[ -n "$last" ] || last=$(tail -n 1 <<< "$lines")
+	die $EX_UNAVAILABLE "$opt_player quit at once${last:+: $last}${1:+ (its output: $1)}"
 }
 
 view() {
-	local rc line url bridge_pid tunnel_pid con bargs=()
+	local rc line url bridge_pid tunnel_pid con bargs=() played=0 started plog=
 	choose_player
-	if [ "$opt_player" = vlc ] && [ "$(id -u)" -eq 0 ]; then
-		say "VLC refuses to run as root: run pixelpass as your own user, or choose mpv"
-	fi
 	if [ -n "$opt_record" ]; then
+		open_record
 		spawn "$W/connect.log" pp-tunnel connect "$ticket" "${opt_net[@]}" < /dev/null > "$opt_record"
 	else
 		# pp-bridge starts the player at once: it starts only once the
@@ -838,6 +929,7 @@ view() {
 	fi
 	say "${con#pp-tunnel: }"
 	stop_rc=0
+	record_made=0	# it holds the stream now: kept whatever happens
 
 	if [ -z "$opt_record" ]; then
 		bargs=(--player "$opt_player")
@@ -858,12 +950,14 @@ view() {
 		line=$(grep -m 1 '^pp-bridge: started ' "$W/bridge.log")
 		if [ -n "$line" ]; then
 			player=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' <<< "$line")
-			say "playing in $opt_player (pid $player, its output in ${line##* its output in }); Ctrl-C stops"
+			plog=${line##* its output in }
+			started=$SECONDS
+			say "playing in $opt_player (pid $player, its output in $plog); Ctrl-C stops"
 		else
-			# --player none, or the player could not start: the
-			# commands to run by hand.
-			grep -v '^pp-bridge: client ' "$W/bridge.log" | sed 's/^pp-bridge: /pixelpass: /' >&2
-			say "serving the stream at $url until the host stops or Ctrl-C"
+			# --player none: the commands that play the URL.
+			grep -v '^pp-bridge: \(client \|serving \)' "$W/bridge.log" |
+			    sed 's/^pp-bridge: no player asked for: /pixelpass: /; s/^pp-bridge: /pixelpass: /' >&2
+			say "serving the stream at that URL until the host stops or Ctrl-C"
 		fi
 	else
 		say "recording to $opt_record until the host stops or Ctrl-C"
@@ -883,7 +977,7 @@ view() {
 		if ! alive "$tunnel_pid"; then
 			wait "$tunnel_pid" 2> /dev/null
 			rc=$?
-			[ "$rc" -eq 0 ] || explain_connect "$rc"
+			[ "$rc" -eq 0 ] || explain_connect "$rc" connected
 			say "the host stopped sharing"
 			if [ -n "${bridge_pid:-}" ]; then
 				# The player gets the rest of the stream, then its end.
@@ -895,8 +989,13 @@ view() {
 		fi
 		if [ -n "$player" ] && ! kill -0 "$player" 2> /dev/null; then
 			player=
+			[ "$played" -eq 1 ] || player_quit_early "$plog"
 			say "the player was closed: stopping"
 			exit 0
+		fi
+		if [ -n "$player" ] && [ "$played" -eq 0 ] && [ $((SECONDS - started)) -ge 3 ]; then
+			played=1
+			remember_player
 		fi
 		pause 0.5
 	done
@@ -920,25 +1019,44 @@ repair() {
 	esac
 }
 
+# ticket_ok: the ticket decodes (pp-tunnel checks it, connecting nowhere).
+ticket_ok() { pp-tunnel check "$ticket" 2> /dev/null; }
+
+# ask_ticket [PASTED]: sets a whole ticket, PASTED or one asked for until
+# one is pasted (q quits).
+ask_ticket() {
+	ticket=${1:-}
+	while :; do
+		if [ -n "$ticket" ]; then
+			ticket_ok && return
+			printf 'That ticket is damaged or cut short: copy it again, whole (it starts with pp1 and is one word).\n' >&2
+		fi
+		printf 'Paste the ticket (q quits): ' >&2
+		read -r ticket || exit 0
+		ticket=${ticket//[[:space:]]/}
+		case $ticket in q | Q) exit 0 ;; esac
+	done
+}
+
 menu() {
 	local answer
 	printf 'pixelpass %s: share your screen, or watch one\n' "$VERSION" >&2
+	if [ -n "$view_opt" ]; then
+		ask_ticket
+		view
+		return
+	fi
 	while :; do
 		printf '\n  1) Host: share this screen\n  2) View: watch with a ticket\n\nChoose 1 or 2, or paste a ticket (q quits): ' >&2
 		read -r answer || exit 0
 		answer=${answer//[[:space:]]/}
-		case $answer in
-		1 | [hH]*) host; return ;;
-		2 | [vV]*)
-			while [ -z "$ticket" ]; do
-				printf 'Paste the ticket: ' >&2
-				read -r ticket || exit 0
-				ticket=${ticket//[[:space:]]/}
-			done
-			view
-			return ;;
-		pp1* | PP1*) ticket=$answer; view; return ;;
-		q | Q) exit 0 ;;
+		case ${answer,,} in
+		1 | h | host) host; return ;;
+		2 | v | view | watch) ask_ticket; view; return ;;
+		pp1*) ask_ticket "$answer"; view; return ;;
+		q | quit) exit 0 ;;
+		'') ;;
+		*) printf '"%s" is not one of the choices: type 1 to host, 2 to watch, or paste a ticket.\n' "${answer:0:40}" >&2 ;;
 		esac
 	done
 }
@@ -979,9 +1097,15 @@ while [ $# -gt 0 ]; do
 		mpv | vlc | none) opt_player=$2 ;;
 		*) die $EX_USAGE "--player $2: choose mpv, vlc or none" ;;
 		esac
+		view_opt=${view_opt:-$1}
 		shift ;;
-	--player-args) need_arg "$@"; opt_player_args=$2; shift ;;
-	--record) need_arg "$@"; opt_record=$2; shift ;;
+	--player-args) need_arg "$@"; opt_player_args=$2; view_opt=${view_opt:-$1}; shift ;;
+	--record)
+		need_arg "$@"
+		[ -n "$2" ] || die $EX_USAGE "--record needs a file name"
+		opt_record=$2
+		view_opt=${view_opt:-$1}
+		shift ;;
 	--rendezvous | --stun | --turn) need_arg "$@"; opt_net+=("$1" "$2"); shift ;;
 	--repair) opt_repair=1 ;;
 	--reconfigure) opt_reconfigure=1 ;;
@@ -1007,23 +1131,35 @@ EOF
 		[ -z "$mode" ] || usage
 		mode=host ;;
 	*)
-		[ -z "$ticket" ] || usage
-		ticket=$arg ;;
+		[ "$ticket_given" -eq 0 ] || usage
+		ticket=$arg ticket_given=1 ;;
 	esac
 	shift
 done
-[ $# -eq 0 ] || { [ $# -eq 1 ] && [ -z "$ticket" ] && ticket=$1; } || usage
+[ $# -eq 0 ] || { [ $# -eq 1 ] && [ "$ticket_given" -eq 0 ] && ticket=$1 ticket_given=1; } || usage
+# A pasted ticket may carry the spaces and line breaks around it.
+ticket=${ticket//[[:space:]]/}
 
 if [ "$opt_no_audio" -eq 1 ] && { [ -n "$opt_app" ] || [ "$opt_mic" -eq 1 ]; }; then
 	die $EX_USAGE "--no-audio cannot be combined with --app or --mic"
 fi
 [ "$opt_window" -eq 1 ] && [ "$opt_source" = test ] &&
     die $EX_USAGE "--window: the test source has no windows"
-if [ -n "$ticket" ] && [ "$mode" = host ]; then
+if [ "$ticket_given" -eq 1 ] && [ "$mode" = host ]; then
 	die $EX_USAGE "host takes no ticket: pixelpass host [options], or pixelpass TICKET to watch"
 fi
-if [ -n "$opt_record" ] && [ -z "$ticket" ]; then
-	die $EX_USAGE "--record is for watching: pixelpass --record FILE TICKET"
+# An argument that is there but empty ("$(cat ticket)" of an empty file)
+# is a ticket that did not arrive, never a request to host.
+if [ "$ticket_given" -eq 1 ] && [ -z "$ticket" ]; then
+	die $EX_DATAERR "the ticket is empty: paste the whole ticket (it starts with pp1 and is one word); nothing is shared"
+fi
+if [ -n "$view_opt" ] && [ "$ticket_given" -eq 0 ]; then
+	[ "$mode" = host ] &&
+	    die $EX_USAGE "$view_opt is for watching, not hosting: pixelpass $view_opt ... TICKET"
+	# Interactive: the menu asks for the ticket. Otherwise there is
+	# nobody to ask, and hosting is never what a viewer's option meant.
+	[ -t 0 ] && [ -t 1 ] ||
+	    die $EX_USAGE "$view_opt is for watching: pixelpass $view_opt ... TICKET"
 fi
 for c in setsid setpriv; do
 	command -v "$c" > /dev/null || die $EX_UNAVAILABLE "$c is missing (install util-linux)"

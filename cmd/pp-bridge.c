@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <glob.h>
 #include <glib-unix.h>
 #include <glib.h>
 #include <inttypes.h>
@@ -24,6 +23,7 @@
 #include "http.h"
 #include "log.h"
 #include "opt.h"
+#include "player.h"
 #include "spawn.h"
 
 #define REQUEST_TIMEOUT_S	10
@@ -252,55 +252,6 @@ print_commands(const char *why)
 	log_info("or: %s", v);
 }
 
-/* VLC ships its MPEG-TS demuxer and its H.264 decoder (through libavcodec)
- * as plugins that a minimal install lacks: without them it plays nothing
- * and says little. VLC_PLUGIN_PATH, when set, is where to look. */
-static void
-check_vlc_plugins(void)
-{
-	static const char *const want[] = { "demux/libts_plugin.so",
-	    "codec/libavcodec_plugin.so" };
-	const char *env = g_getenv("VLC_PLUGIN_PATH");
-	g_auto(GStrv) dirs = NULL;
-	GString *missing = g_string_new(NULL);
-	size_t i, j;
-
-	if (env != NULL && *env != '\0')
-		dirs = g_strsplit(env, ":", -1);
-	else {
-		GPtrArray *a = g_ptr_array_new();
-		glob_t g;
-
-		/* Debian's is under the multiarch directory. */
-		if (glob("/usr/lib/*/vlc/plugins", GLOB_ONLYDIR, NULL, &g) == 0) {
-			for (i = 0; i < g.gl_pathc; i++)
-				g_ptr_array_add(a, g_strdup(g.gl_pathv[i]));
-			globfree(&g);
-		}
-		g_ptr_array_add(a, g_strdup("/usr/lib/vlc/plugins"));
-		g_ptr_array_add(a, g_strdup("/usr/lib64/vlc/plugins"));
-		g_ptr_array_add(a, g_strdup("/usr/local/lib/vlc/plugins"));
-		g_ptr_array_add(a, NULL);
-		dirs = (char **)g_ptr_array_free(a, FALSE);
-	}
-	for (i = 0; i < G_N_ELEMENTS(want); i++) {
-		gboolean found = FALSE;
-
-		for (j = 0; dirs[j] != NULL && !found; j++) {
-			g_autofree char *f = g_build_filename(dirs[j], want[i], NULL);
-
-			found = g_file_test(f, G_FILE_TEST_EXISTS);
-		}
-		if (!found)
-			g_string_append_printf(missing, "%s%s",
-			    missing->len ? ", " : "", want[i]);
-	}
-	if (missing->len > 0)
-		log_info("VLC lacks the plugins that play this stream (%s: the MPEG-TS demuxer and the H.264 decoder); on Debian: apt-get install vlc-plugin-base",
-		    missing->str);
-	g_string_free(missing, TRUE);
-}
-
 static void
 launch(const char *name, char **extra)
 {
@@ -312,11 +263,6 @@ launch(const char *name, char **extra)
 	int logfd, devnull;
 	pid_t pid;
 
-	if (strcmp(name, "vlc") == 0) {
-		check_vlc_plugins();
-		if (geteuid() == 0)
-			log_info("VLC refuses to run as root: start it as your own user");
-	}
 	if (dir == NULL || !g_file_test(dir, G_FILE_TEST_IS_DIR))
 		dir = g_get_tmp_dir();
 	path = g_strdup_printf("%s/pp-bridge-%s-%d.log", dir, name, (int)getpid());
@@ -342,32 +288,38 @@ launch(const char *name, char **extra)
 	log_info("started %s (pid %d), its output in %s", name, (int)pid, path);
 }
 
-static void
-start_player(void)
+/* The player that --player and --player-args ask for, checked before the
+ * URL is printed: one that cannot play here is an error (69), not a
+ * player that quits at once. NULL for none. */
+static const char *
+check_player(char **extra)
 {
-	g_auto(GStrv) extra = NULL;
 	g_autoptr(GError) error = NULL;
 	const char *name = player;
 
-	if (player_args != NULL && *player_args != '\0' &&
-	    !g_shell_parse_argv(player_args, NULL, &extra, &error))
-		errx(EX_USAGE, "--player-args: %s", error->message);
-	if (strcmp(name, "none") == 0) {
-		check_vlc_plugins();
-		print_commands("no player asked for");
+	if (strcmp(name, "none") == 0)
+		return NULL;
+	if (strcmp(name, "auto") == 0)
+		name = player_pick(extra, &error);
+	else if (!player_check(name, extra, &error))
+		name = NULL;
+	if (name == NULL)
+		errx(EX_UNAVAILABLE, "%s", error->message);
+	return name;
+}
+
+static void
+start_player(const char *name, char **extra)
+{
+	g_autofree char *vlc = NULL;
+
+	if (name != NULL) {
+		launch(name, extra);
 		return;
 	}
-	if (strcmp(name, "auto") == 0) {
-		g_autofree char *mpv = g_find_program_in_path("mpv");
-		g_autofree char *vlc = g_find_program_in_path("vlc");
-
-		name = mpv != NULL ? "mpv" : vlc != NULL ? "vlc" : NULL;
-		if (name == NULL) {
-			print_commands("neither mpv nor vlc is installed (apt-get install mpv)");
-			return;
-		}
-	}
-	launch(name, extra);
+	if ((vlc = player_vlc_missing_codecs()) != NULL)
+		log_info("%s", vlc);
+	print_commands("no player asked for");
 }
 
 static int
@@ -405,11 +357,15 @@ main(int argc, char *argv[])
 		{ "player", required_argument, NULL, 'P' },
 		{ "player-args", required_argument, NULL, 'a' },
 		{ "max-lag", required_argument, NULL, 'm' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	FanqLimits limits = { 0 };
-	int ch;
+	g_auto(GStrv) extra = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *name;
+	int ch, check = 0;
 
 	log_init();
 	while ((ch = getopt_long(argc, argv, "p:P:a:m:h", longopts, NULL)) != -1) {
@@ -426,6 +382,9 @@ main(int argc, char *argv[])
 		case 'm':
 			max_lag_ms = opt_number("--max-lag", optarg, 40, 60000);
 			break;
+		case 'c':
+			check = 1;
+			break;
 		default:
 			usage();
 		}
@@ -438,6 +397,14 @@ main(int argc, char *argv[])
 	if (strcmp(player, "auto") != 0 && strcmp(player, "mpv") != 0 &&
 	    strcmp(player, "vlc") != 0 && strcmp(player, "none") != 0)
 		errx(EX_USAGE, "--player %s: choose auto, mpv, vlc or none", player);
+	if (player_args != NULL && *player_args != '\0' &&
+	    !g_shell_parse_argv(player_args, NULL, &extra, &error))
+		errx(EX_USAGE, "--player-args: %s", error->message);
+	name = check_player(extra);
+	if (check) {
+		printf("%s\n", name != NULL ? name : "none");
+		return fflush(stdout) == EOF ? EX_IOERR : 0;
+	}
 	if (isatty(STDIN_FILENO))
 		errx(EX_USAGE, "stdin is a terminal: pipe an MPEG-TS stream into pp-bridge");
 
@@ -458,7 +425,7 @@ main(int argc, char *argv[])
 	g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
 	g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, NULL);
 	log_info("serving %s", B.url);
-	start_player();
+	start_player(name, extra);
 	g_main_loop_run(B.loop);
 
 	while (B.pending != NULL)

@@ -90,7 +90,8 @@ usage(void)
 	    "                        [--turn-ca FILE] -- CMD [ARG ...]\n"
 	    "       pp-tunnel connect TICKET [--timeout S] [--rendezvous URL]\n"
 	    "                        [--rendezvous-ca FILE] [--stun HOST[:PORT]|none]\n"
-	    "                        [--turn URL|none] [--turn-ca FILE]\n");
+	    "                        [--turn URL|none] [--turn-ca FILE]\n"
+	    "       pp-tunnel check TICKET\n");
 	exit(EX_USAGE);
 }
 
@@ -1504,6 +1505,15 @@ on_connect_stop(gpointer ud)
 	exit(0);
 }
 
+/* Exits 65 when text is not a whole ticket. */
+static void
+ticket_check(const char *text, Ticket *t)
+{
+	if (!ticket_decode(text, t))
+		errx(EX_DATAERR, "ticket is damaged: check that it was copied whole (it starts with \"%s\")",
+		    TICKET_PREFIX);
+}
+
 static int
 cmd_connect(const char *text)
 {
@@ -1514,9 +1524,7 @@ cmd_connect(const char *text)
 	};
 	Ticket t;
 
-	if (!ticket_decode(text, &t))
-		errx(EX_DATAERR, "ticket is damaged: check that it was copied whole (it starts with \"%s\")",
-		    TICKET_PREFIX);
+	ticket_check(text, &t);
 	network_settings();
 	if (!signaling_init(&sig, t.secret, sizeof(t.secret), topic))
 		errx(EX_SOFTWARE, "cannot derive keys");
@@ -1629,6 +1637,14 @@ main(int argc, char *argv[])
 	if (argc < 2)
 		usage();
 	mode = argv[1];
+	if (strcmp(mode, "check") == 0) {
+		Ticket t;
+
+		if (argc != 3)
+			usage();
+		ticket_check(argv[2], &t);
+		return 0;
+	}
 	if (strcmp(mode, "listen") == 0)
 		is_listen = TRUE;
 	else if (strcmp(mode, "connect") == 0)

@@ -1,0 +1,147 @@
+#!/bin/bash
+# What a hurried new user types, and what pixelpass must then do: an empty
+# ticket never starts a host; a viewer whose player cannot play here (not
+# installed, VLC as root, VLC without an interface or video output, no
+# display, a player that quits at once) is told why and exits 69 without
+# taking one of the host's viewer slots; --record never overwrites and
+# leaves nothing behind; an X display that cannot be opened stops the host
+# before its ticket is out; the headless host says when it stops.
+#
+# The host has a cap of 1 viewer: any viewer that took its slot would make
+# the last, real viewer find it full.
+. "$top_srcdir/tests/libtest.sh"
+. "$top_srcdir/tests/frontend-lib.sh"
+need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge mpv vlc Xvfb xwininfo ffprobe setpriv
+plan 50
+
+private_xdg
+exec 5> "$TEST_TMP/displayfd"
+Xvfb -displayfd 5 -noreset -screen 0 320x240x24 -nolisten tcp 2> "$TEST_TMP/xvfb.log" &
+track_pid $!
+exec 5>&-
+wait_for 10 test -s "$TEST_TMP/displayfd" || bail "Xvfb did not start"
+export DISPLAY=":$(head -n1 "$TEST_TMP/displayfd")"
+STATE=$XDG_STATE_HOME/pixelpass
+
+# --- an empty ticket, a viewer's option: never a host --------------------------
+pixelpass --player none "" < /dev/null > "$TEST_TMP/empty.out" 2> "$TEST_TMP/empty.err"
+is "$?" 65 'pixelpass --player none "": exit 65'
+is "$(cat "$TEST_TMP/empty.err")" "pixelpass: the ticket is empty: paste the whole ticket (it starts with pp1 and is one word); nothing is shared" "...one line: the ticket is empty"
+is "$(cat "$TEST_TMP/empty.out")" "" "...and no ticket: nothing was hosted"
+pixelpass " " < /dev/null > /dev/null 2>&1
+is "$?" 65 'a ticket of spaces: exit 65 as well'
+pixelpass --player mpv < /dev/null > "$TEST_TMP/opt.out" 2> "$TEST_TMP/opt.err"
+is "$?" 64 "--player without a ticket, not on a terminal: exit 64, not a host"
+is "$(cat "$TEST_TMP/opt.err")" "pixelpass: --player is for watching: pixelpass --player ... TICKET" "...saying what it is for"
+pixelpass host --record x.ts < /dev/null > /dev/null 2> "$TEST_TMP/opt2.err"
+is "$?" 64 "host --record: exit 64"
+
+# --- the host: one viewer at most, in a terminal (for its Ctrl-C) -----------------
+fe_tmux_start
+fe_term host "exec pixelpass host --source test --no-audio --rendezvous none --bitrate 500 --fps 10 --max-viewers 1 > $TEST_TMP/host.ticket 2> $TEST_TMP/host.log"
+wait_for 20 grep -qs '^pp1' "$TEST_TMP/host.ticket" || bail "the host printed no ticket: $(cat "$TEST_TMP/host.log")"
+T=$(head -n 1 "$TEST_TMP/host.ticket")
+like "$(cat "$TEST_TMP/host.log")" 'give the ticket to up to 1 viewer$' "one viewer, not \"1 viewers\""
+
+# view_fails NAME STATUS REGEX ARGS...: a viewer that fails at once, with
+# one line matching REGEX, having contacted nobody.
+view_fails() {
+	local name=$1 st=$2 re=$3
+	shift 3
+	timeout 30 "$@" > "$TEST_TMP/$name.out" 2> "$TEST_TMP/$name.err"
+	is "$?" "$st" "$name: exit $st"
+	like "$(cat "$TEST_TMP/$name.err")" "$re" "...one line: $(head -c 70 "$TEST_TMP/$name.err")"
+	is "$(wc -l < "$TEST_TMP/$name.err")" 1 "...and nothing else"
+}
+
+view_fails no-display 69 '^pixelpass: no display to play on: neither WAYLAND_DISPLAY nor DISPLAY is set .*; the host was not contacted$' \
+	env -u DISPLAY -u WAYLAND_DISPLAY pixelpass --player mpv "$T"
+view_fails dead-display 69 '^pixelpass: the display of this session does not answer \(DISPLAY=:99\)' \
+	env DISPLAY=:99 pixelpass --player mpv "$T"
+view_fails vlc-root 69 '^pixelpass: VLC refuses to run as root: run the viewer as your own user, or use --player mpv; the host was not contacted$' \
+	pixelpass --player vlc "$T"
+
+# A PATH without the players: every other program of the system is there.
+mkdir "$TEST_TMP/bin"
+for f in /usr/bin/* /usr/sbin/*; do
+	case ${f##*/} in mpv | vlc | cvlc) continue ;; esac
+	[ -e "$TEST_TMP/bin/${f##*/}" ] || ln -s "$f" "$TEST_TMP/bin/${f##*/}"
+done
+NOPLAYERS=$(dirname "$(command -v pp-tunnel)"):$(dirname "$(command -v pixelpass)"):$TEST_TMP/bin
+view_fails no-mpv 69 '^pixelpass: mpv is not installed; on Debian: apt-get install mpv; the host was not contacted$' \
+	env PATH="$NOPLAYERS" pixelpass --player mpv "$T"
+view_fails no-player 69 '^pixelpass: no player can play here \(mpv is not installed; on Debian: apt-get install mpv; VLC is not installed; on Debian: apt-get install vlc\)' \
+	env PATH="$NOPLAYERS" pixelpass "$T"
+
+# VLC as a normal user: pp-bridge's check agrees with what the real VLC
+# does. On this machine's packages (vlc-bin, vlc-plugin-base) it has no
+# interface for a stdin that is not a terminal, and quits at once.
+chmod 0755 "$TEST_TMP"
+mkdir -m 0777 "$TEST_TMP/nobody"
+as_nobody() { env HOME="$TEST_TMP/nobody" XDG_RUNTIME_DIR= setpriv --reuid nobody --regid nogroup --clear-groups "$@"; }
+as_nobody pp-bridge --check --player vlc < /dev/null > "$TEST_TMP/vlc.out" 2> "$TEST_TMP/vlc.err"
+VLC_RC=$?
+make_producer() { gst-launch-1.0 -q videotestsrc num-buffers=100 ! video/x-raw,width=160,height=120,framerate=10/1 ! x264enc ! mpegtsmux ! filesink location="$1"; }
+make_producer "$TEST_TMP/clip.ts"
+chmod 0644 "$TEST_TMP/clip.ts"
+as_nobody vlc "$TEST_TMP/clip.ts" < /dev/null > "$TEST_TMP/vlc-real.log" 2>&1 &
+VLC=$!
+track_pid $VLC
+sleep 5
+if kill -0 $VLC 2> /dev/null; then VLC_UP=1; else VLC_UP=0; fi
+diag "pp-bridge --check --player vlc as nobody: $VLC_RC $(cat "$TEST_TMP/vlc.err"); the real VLC still up after 5 s: $VLC_UP"
+if [ "$VLC_RC" -eq 69 ]; then
+	is "$VLC_UP" 0 "pp-bridge --check refuses VLC here, and the real VLC does quit at once"
+	like "$(cat "$TEST_TMP/vlc.err")" '^pp-bridge: VLC has no (interface to play in|video output for this X11 display) .*; on Debian: apt-get install vlc-plugin-(qt|video-output)$' "...naming the package that is missing"
+else
+	is "$VLC_UP" 1 "pp-bridge --check accepts VLC here, and the real VLC does play"
+	is "$(cat "$TEST_TMP/vlc.out")" vlc "...and names it"
+fi
+as_nobody env VLC_PLUGIN_PATH=/nonexistent pp-bridge --check --player vlc < /dev/null > /dev/null 2> "$TEST_TMP/vlc2.err"
+like "$(cat "$TEST_TMP/vlc2.err")" '^pp-bridge: VLC lacks the plugins that play this stream .*apt-get install vlc-plugin-base$' "VLC without its MPEG-TS demuxer: named, with its package"
+
+# A player that quits at once: an error with its own words, not "the
+# player was closed"; and it is not remembered as the next default.
+timeout 30 pixelpass --player mpv --player-args=--frobnicate "$T" > "$TEST_TMP/quits.out" 2> "$TEST_TMP/quits.err"
+is "$?" 69 "a player that quits at once: exit 69"
+like "$(tail -n 1 "$TEST_TMP/quits.err")" '^pixelpass: mpv quit at once: Error parsing option frobnicate \(option not found\) \(its output: ' "...with the player's own words"
+unlike "$(cat "$TEST_TMP/quits.err")" 'the player was closed' "...not \"the player was closed\""
+like "$(cat "$TEST_TMP/quits.out")" '^http://127\.0\.0\.1:[0-9]+/$' "...(it had its URL)"
+ok "...and is not remembered as the player to use next" test ! -e "$STATE/player"
+
+is "$(grep -c 'arrived' "$TEST_TMP/host.log")" 1 "of all these viewers, only the one whose player quit reached the host"
+
+# --- --record: never over a file, never a file left for nothing -----------------
+view_fails rec-dir 73 '^pixelpass: cannot create /nonexistent/x\.ts: No such file or directory$' \
+	pixelpass --record /nonexistent/x.ts "$T"
+printf 'precious\n' > "$TEST_TMP/talk.ts"
+view_fails rec-exists 73 "^pixelpass: $TEST_TMP/talk\\.ts exists: pixelpass does not overwrite a recording; choose another name or remove it\$" \
+	pixelpass --record "$TEST_TMP/talk.ts" "$T"
+is "$(cat "$TEST_TMP/talk.ts")" precious "...and the file is as it was"
+C=a
+[ "${T:20:1}" = a ] && C=b
+pixelpass --record "$TEST_TMP/new.ts" "${T:0:20}$C${T:21}" > /dev/null 2>&1
+is "$?" 65 "a damaged ticket with --record: exit 65"
+ok "...and no empty recording is left" test ! -e "$TEST_TMP/new.ts"
+
+# --- the one viewer the host has room for -----------------------------------------
+pixelpass --record "$TEST_TMP/rec.ts" "$T" > /dev/null 2> "$TEST_TMP/rec.err" &
+REC=$!
+track_pid $REC
+ok "the real viewer still gets in: no slot was kept" wait_for 20 grep -q 'recording to' "$TEST_TMP/rec.err"
+wait_for 10 test -s "$TEST_TMP/rec.ts"
+fe_stop $REC
+is "$(codecs "$TEST_TMP/rec.ts")" "h264 " "...and records the stream"
+
+# --- the headless host says it stops --------------------------------------------
+fe_keys host C-c
+ok "Ctrl-C stops the headless host" wait_for 20 fe_dead host
+is "$(fe_status host)" 0 "...with status 0"
+is "$(tail -n 1 "$TEST_TMP/host.log")" 'pixelpass: stopping' "...and it says so"
+
+# --- a capture that cannot start: no ticket --------------------------------------
+DISPLAY=:99 timeout 30 pixelpass host --source x11 --rendezvous none < /dev/null > "$TEST_TMP/x.out" 2> "$TEST_TMP/x.err"
+is "$?" 69 "--source x11 with a display that cannot be opened: exit 69"
+is "$(cat "$TEST_TMP/x.out")" "" "...before any ticket"
+like "$(tail -n 1 "$TEST_TMP/x.err")" '^pixelpass: cannot open the X display :99 \(unable to open display ":99"\); nothing is shared' "...saying so"
+is "$(fe_leftovers)" "" "no process, socket or file is left"
