@@ -904,6 +904,7 @@ player_quit_early() {
 
 view() {
 	local rc line url bridge_pid tunnel_pid con bargs=() played=0 started plog=
+	ticket_ok || explain_connect $EX_DATAERR
 	choose_player
 	if [ -n "$opt_record" ]; then
 		open_record
