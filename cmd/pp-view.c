@@ -67,16 +67,18 @@ static struct {
 	GstElement *demux;
 	gint64 offset;		/* running time shift of the demuxer's pads */
 	gboolean offset_set;
+	char *no_sound_why;	/* why no audio sink opened */
 } V = { .status = EX_SOFTWARE };
 
+/* On stderr with status 64, or on stdout with 0 when --help asks. */
 static G_NORETURN void
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: pp-view [--stats] [--no-audio] [--fullscreen] [--title title]\n"
 	    "               [--decoder name] [--sink name] [- | url]\n"
 	    "       pp-view --check [--no-audio] [--decoder name] [--sink name] [url]\n");
-	exit(EX_USAGE);
+	exit(status);
 }
 
 /* The Debian package that has FACTORY. */
@@ -227,7 +229,8 @@ audio_sink(void)
 	if (sink_opens(sink, &why))
 		return sink;
 	gst_object_unref(sink);
-	log_info("no sound server to play to (%s): video only", why);
+	/* Said once the stream turns out to have sound. */
+	V.no_sound_why = g_steal_pointer(&why);
 	return NULL;
 }
 
@@ -616,6 +619,10 @@ cb_pad_added(GstElement *demux, GstPad *pad, gpointer data)
 	} else if (strcmp(name, "audio/mpeg") == 0 && V.volume == NULL && !no_audio) {
 		GstElement *sink = V.asink != NULL ? make(V.asink) : make("fakesink");
 
+		if (V.asink == NULL)
+			log_info("no sound server to play to (%s): video only",
+			    V.no_sound_why);
+
 		g_object_set(sink, "sync", TRUE, NULL);
 		if (V.asink != NULL)
 			g_object_set(sink, "buffer-time", (gint64)AUDIO_BUFFER_US,
@@ -867,21 +874,19 @@ main(int argc, char *argv[])
 			check_only = TRUE;
 			break;
 		case 'h':
-			/* usage() on stdout: it was asked for. */
-			dup2(STDOUT_FILENO, STDERR_FILENO);
-			usage();
+			usage(stdout, 0);
 		case 'V':
 			printf("pp-view %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
-			usage();
+			usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 
 	if (argc > 1)
-		usage();
+		usage(stderr, EX_USAGE);
 	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		url = argv[0];
 	if (url != NULL && !g_str_has_prefix(url, "http://") &&
