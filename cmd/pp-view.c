@@ -62,12 +62,16 @@ static struct {
 	GMutex lock;
 	GHashTable *arrival;	/* PTS -> clock time out of the demuxer */
 	GArray *delays;		/* ms, of the pictures of this second */
+	GArray *decodes;	/* ms from the demuxer out of the decoder */
 	guint64 received, vq_in, vq_out;
+	guint64 shown, late;	/* reached the video sink in time, or not */
 	GHashTable *qos_dropped;	/* element name -> frames it dropped */
 	GstElement *demux;
 	gint64 offset;		/* running time shift of the demuxer's pads */
 	gboolean offset_set;
 	char *no_sound_why;	/* why no audio sink opened */
+	GstClockTimeDiff lead_max;	/* of this window's pictures */
+	guint lead_n;
 } V = { .status = EX_SOFTWARE };
 
 /* On stderr with status 64, or on stdout with 0 when --help asks. */
@@ -357,6 +361,54 @@ clock_now(void)
 	return clock != NULL ? gst_clock_get_time(clock) : GST_CLOCK_TIME_NONE;
 }
 
+static gboolean set_offset(GstElement *el, GstPad *pad, gpointer data);
+
+/* How many pictures make a window over which the schedule is checked. */
+#define REALIGN_PICTURES 30
+/* Smaller moves are jitter, not a change of the path: the schedule stays
+ * put rather than jump by a few milliseconds every second. */
+#define REALIGN_MIN_MS 10
+
+/* Keeps the schedule on the earliest arrivals. A picture's lead is how
+ * long before its due time less the latency it arrives: 0 for the
+ * earliest is the aim, so that the whole latency is left for the jitter
+ * of the others. The first buffer set the offset (cb_lead), but it may
+ * have come late, an IDR picture bigger than the rest, and the path may
+ * change: after each window the schedule moves by the lead of the
+ * window's earliest picture. A stall does not move it back: the burst
+ * after it always ends with pictures on time. */
+static void
+realign(GstPad *pad, GstBuffer *buf, GstClockTime now)
+{
+	g_autoptr(GstEvent) ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+	const GstSegment *seg;
+	GstClockTime rt;
+	GstClockTimeDiff lead, shift = 0;
+
+	if (ev == NULL || !V.offset_set)
+		return;
+	gst_event_parse_segment(ev, &seg);
+	rt = gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+	if (!GST_CLOCK_TIME_IS_VALID(rt))
+		return;
+	lead = (GstClockTimeDiff)rt + V.offset -
+	    GST_CLOCK_DIFF(gst_element_get_base_time(V.demux), now);
+	if (V.lead_n++ == 0)
+		V.lead_max = lead;
+	V.lead_max = MAX(V.lead_max, lead);
+	if (V.lead_n < REALIGN_PICTURES)
+		return;
+	if (ABS(V.lead_max) > REALIGN_MIN_MS * GST_MSECOND)
+		shift = V.lead_max;
+	V.lead_n = 0;
+	if (shift == 0)
+		return;
+	V.offset -= shift;
+	log_debug("pictures arrive %.0f ms %s than scheduled: schedule moved",
+	    (double)ABS(shift) / GST_MSECOND, shift > 0 ? "earlier" : "later");
+	gst_element_foreach_src_pad(V.demux, set_offset, NULL);
+}
+
 /* A picture is complete out of the demuxer: it has arrived. */
 static GstPadProbeReturn
 cb_arrived(GstPad *pad, GstPadProbeInfo *info, gpointer data)
@@ -369,9 +421,11 @@ cb_arrived(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	/* Pictures dropped on the way leave their entries: a bound. */
 	if (g_hash_table_size(V.arrival) > 1000)
 		g_hash_table_remove_all(V.arrival);
-	if (GST_BUFFER_PTS_IS_VALID(buf) && GST_CLOCK_TIME_IS_VALID(now))
+	if (GST_BUFFER_PTS_IS_VALID(buf) && GST_CLOCK_TIME_IS_VALID(now)) {
 		g_hash_table_insert(V.arrival, GSIZE_TO_POINTER(GST_BUFFER_PTS(buf)),
 		    GSIZE_TO_POINTER(now));
+		realign(pad, buf, now);
+	}
 	g_mutex_unlock(&V.lock);
 	return GST_PAD_PROBE_OK;
 }
@@ -381,6 +435,28 @@ cb_count(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
 	g_mutex_lock(&V.lock);
 	(*(guint64 *)data)++;
+	g_mutex_unlock(&V.lock);
+	return GST_PAD_PROBE_OK;
+}
+
+/* A picture out of the decoder: how long parsing and decoding took. */
+static GstPadProbeReturn
+cb_decoded(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	GstClockTime now = clock_now();
+	gpointer value;
+
+	if (!GST_BUFFER_PTS_IS_VALID(buf) || !GST_CLOCK_TIME_IS_VALID(now))
+		return GST_PAD_PROBE_OK;
+	g_mutex_lock(&V.lock);
+	if (g_hash_table_lookup_extended(V.arrival,
+	    GSIZE_TO_POINTER(GST_BUFFER_PTS(buf)), NULL, &value)) {
+		double ms = (double)GST_CLOCK_DIFF(GPOINTER_TO_SIZE(value), now) /
+		    GST_MSECOND;
+
+		g_array_append_val(V.decodes, ms);
+	}
 	g_mutex_unlock(&V.lock);
 	return GST_PAD_PROBE_OK;
 }
@@ -408,9 +484,11 @@ cb_at_sink(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	due += gst_element_get_base_time(V.vsink) +
 	    gst_base_sink_get_latency(GST_BASE_SINK(V.vsink));
 	g_mutex_lock(&V.lock);
-	if (g_hash_table_steal_extended(V.arrival,
-	    GSIZE_TO_POINTER(GST_BUFFER_PTS(buf)), NULL, &value) &&
-	    now <= due + MAX_LATENESS_MS * GST_MSECOND) {
+	if (now > due + MAX_LATENESS_MS * GST_MSECOND) {
+		V.late++;
+		g_hash_table_remove(V.arrival, GSIZE_TO_POINTER(GST_BUFFER_PTS(buf)));
+	} else if (V.shown++, g_hash_table_steal_extended(V.arrival,
+	    GSIZE_TO_POINTER(GST_BUFFER_PTS(buf)), NULL, &value)) {
 		arrived = GPOINTER_TO_SIZE(value);
 		double ms = (double)GST_CLOCK_DIFF(arrived, MAX(now, due)) / GST_MSECOND;
 
@@ -428,38 +506,50 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* "M ms median, X ms max" of A, which is emptied; NULL when empty. */
+static char *
+summary(GArray *a)
+{
+	double *d = (double *)a->data;
+	char *s;
+
+	if (a->len == 0)
+		return NULL;
+	qsort(d, a->len, sizeof(double), cmp_double);
+	s = g_strdup_printf("%.0f ms median, %.0f ms max", d[a->len / 2],
+	    d[a->len - 1]);
+	g_array_set_size(a, 0);
+	return s;
+}
+
 static gboolean
 cb_stats(gpointer data)
 {
-	g_autoptr(GstStructure) st = NULL;
-	guint64 shown = 0, sink_dropped = 0, dropped;
+	guint64 dropped;
 	guint queued = 0;
 	GHashTableIter it;
 	gpointer v;
-	g_autofree char *delay = NULL;
+	g_autofree char *delay = NULL, *decode = NULL;
 
-	g_object_get(V.vsink, "stats", &st, NULL);
-	gst_structure_get_uint64(st, "rendered", &shown);
-	gst_structure_get_uint64(st, "dropped", &sink_dropped);
+	if (V.vqueue == NULL) {
+		log_info("stats: no picture yet");
+		return G_SOURCE_CONTINUE;
+	}
 	g_object_get(V.vqueue, "current-level-buffers", &queued, NULL);
 	g_mutex_lock(&V.lock);
-	/* The sink's own drops, the decoder's (its QoS messages) and the
+	/* The sink's drops (counted here: its own statistics start again
+	 * at each new segment), the decoder's (its QoS messages) and the
 	 * leaky queue's (what went in and neither came out nor waits). */
-	dropped = sink_dropped + (V.vq_in - V.vq_out - MIN(queued, V.vq_in - V.vq_out));
+	dropped = V.late + (V.vq_in - V.vq_out - MIN(queued, V.vq_in - V.vq_out));
 	g_hash_table_iter_init(&it, V.qos_dropped);
 	while (g_hash_table_iter_next(&it, NULL, &v))
 		if (v != NULL)
 			dropped += GPOINTER_TO_SIZE(v);
-	if (V.delays->len > 0) {
-		double *d = (double *)V.delays->data;
-
-		qsort(d, V.delays->len, sizeof(double), cmp_double);
-		delay = g_strdup_printf("%.0f ms median, %.0f ms max",
-		    d[V.delays->len / 2], d[V.delays->len - 1]);
-		g_array_set_size(V.delays, 0);
-	}
-	log_info("stats: received %" G_GUINT64_FORMAT ", shown %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT ", decoder %s, arrival to display %s",
-	    V.received, shown, dropped, V.decoder,
+	delay = summary(V.delays);
+	decode = summary(V.decodes);
+	log_info("stats: received %" G_GUINT64_FORMAT ", shown %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT ", decoder %s, arrival to decoded %s, arrival to display %s",
+	    V.received, V.shown, dropped, V.decoder,
+	    decode != NULL ? decode : "none this second",
 	    delay != NULL ? delay : "none this second");
 	g_mutex_unlock(&V.lock);
 	return G_SOURCE_CONTINUE;
@@ -526,6 +616,7 @@ link_video(GstPad *pad)
 		    GST_OBJECT_NAME(V.vsink));
 	probe(vq, "sink", cb_count, &V.vq_in);
 	probe(vq, "src", cb_count, &V.vq_out);
+	probe(dec, "src", cb_decoded, NULL);
 	sinkpad = gst_element_get_static_pad(V.vsink, "sink");
 	gst_pad_add_probe(sinkpad, GST_PAD_PROBE_TYPE_BUFFER, cb_at_sink, NULL, NULL);
 	gst_pad_add_probe(sinkpad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
@@ -909,6 +1000,7 @@ main(int argc, char *argv[])
 	g_mutex_init(&V.lock);
 	V.arrival = g_hash_table_new(NULL, NULL);
 	V.delays = g_array_new(FALSE, FALSE, sizeof(double));
+	V.decodes = g_array_new(FALSE, FALSE, sizeof(double));
 	V.qos_dropped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	build(asink);
@@ -945,5 +1037,6 @@ main(int argc, char *argv[])
 	g_hash_table_unref(V.arrival);
 	g_hash_table_unref(V.qos_dropped);
 	g_array_unref(V.delays);
+	g_array_unref(V.decodes);
 	return V.status;
 }

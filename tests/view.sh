@@ -93,7 +93,7 @@ PP_WIDTH=320 PP_HEIGHT=240 pp-encode --source test --no-audio 2>/dev/null |
 PV=$!
 track_pid $PV
 ok "pp-encode --source test | pp-view --stats counts shown pictures" \
-	wait_for 20 grep -Eq 'stats: received [0-9]+, shown [1-9][0-9]*, dropped [0-9]+, decoder [a-z0-9_]+, arrival to display [0-9]+ ms median' "$TEST_TMP/err4"
+	wait_for 20 grep -Eq 'stats: received [0-9]+, shown [1-9][0-9]*, dropped [0-9]+, decoder [a-z0-9_]+, arrival to decoded [0-9]+ ms median, [0-9]+ ms max, arrival to display [0-9]+ ms median' "$TEST_TMP/err4"
 kill -INT $PV
 wait $PV
 is "$?" 0 "SIGINT: exit 0"
