@@ -779,7 +779,9 @@ build(GstElement *asink)
 	gst_pipeline_set_latency(GST_PIPELINE(V.pipe), LATENCY_MS * GST_MSECOND);
 	if (asink != NULL) {
 		V.asink = GST_OBJECT_NAME(gst_element_get_factory(asink));
-		gst_object_unref(asink);	/* made again where the sound is */
+		/* Made again where the sound is, if there is any. */
+		gst_element_set_state(asink, GST_STATE_NULL);
+		gst_object_unref(asink);
 	}
 }
 
