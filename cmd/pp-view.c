@@ -66,7 +66,7 @@ static struct {
 	guint64 received, vq_in, vq_out;
 	guint64 shown, late;	/* reached the video sink in time, or not */
 	GHashTable *qos_dropped;	/* element name -> frames it dropped */
-	GstElement *demux;
+	GstElement *src, *demux;
 	gint64 offset;		/* running time shift of the demuxer's pads */
 	gboolean offset_set;
 	char *no_sound_why;	/* why no audio sink opened */
@@ -762,6 +762,7 @@ build(GstElement *asink)
 	 * pipeline's latency (below) is the only budget. */
 	g_object_set(demux, "latency", 0, NULL);
 	g_signal_connect(demux, "pad-added", G_CALLBACK(cb_pad_added), NULL);
+	V.src = src;
 	chain(src, typefind, demux, NULL);
 
 	/* Staying live: the sinks show each picture at its time on the
@@ -812,7 +813,18 @@ on_error(GstMessage *msg)
 
 	gst_message_parse_error(msg, &error, &debug);
 	log_debug("%s: %s", GST_OBJECT_NAME(src), debug != NULL ? debug : "");
-	if (error->domain == GST_STREAM_ERROR) {
+	if (src == GST_OBJECT(V.vsink) &&
+	    g_error_matches(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND)) {
+		/* waylandsink: "Output window was closed". */
+		log_debug("window closed");
+		V.status = 0;
+	} else if (src == GST_OBJECT(V.src)) {
+		/* souphttpsrc says no more than "Internal data stream error"
+		 * when nothing listens. */
+		V.status = EX_UNAVAILABLE;
+		warnx("cannot read the stream from %s: %s",
+		    url != NULL ? url : "stdin", error->message);
+	} else if (error->domain == GST_STREAM_ERROR) {
 		V.status = EX_DATAERR;
 		if (g_error_matches(error, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND) ||
 		    g_error_matches(error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE) ||
@@ -825,13 +837,10 @@ on_error(GstMessage *msg)
 			warnx("the stream is broken: %s (from %s)", error->message,
 			    GST_OBJECT_NAME(src));
 		}
-	} else if (error->domain == GST_RESOURCE_ERROR &&
-	    src == GST_OBJECT(V.vsink)) {
-		/* The sink's own window was closed (waylandsink). */
-		V.status = 0;
 	} else if (error->domain == GST_RESOURCE_ERROR) {
+		/* A display or sound server that went away. */
 		V.status = EX_UNAVAILABLE;
-		warnx("cannot read the stream: %s", error->message);
+		warnx("%s: %s", GST_OBJECT_NAME(src), error->message);
 	} else {
 		V.status = EX_SOFTWARE;
 		warnx("%s: %s", GST_OBJECT_NAME(src), error->message);

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
 need pp-view pp-encode pp-tunnel pp-bridge Xvfb xwd xwininfo gst-launch-1.0 ffmpeg python3
-plan 31
+plan 37
 
 private_xdg
 unset WAYLAND_DISPLAY PULSE_SERVER PIPEWIRE_REMOTE
@@ -87,6 +87,16 @@ wait $PV
 is "$?" 0 "the end of the stream: exit 0"
 is "$(cat "$TEST_TMP/err3")" "" "...and nothing said"
 
+# --- closing the window ---------------------------------------------------------
+"$RED" 2>/dev/null | pp-view --no-audio 2> "$TEST_TMP/err10" &
+PV=$!
+track_pid $PV
+wait_for 15 has_window || bail "no window"
+python3 "$top_srcdir/tests/x11-close.py" "$(xwininfo -root -tree | awk '/"pixelpass"/ { print $1; exit }')"
+ok "closing the window ends pp-view" wait_for 10 sh -c "! kill -0 $PV 2>/dev/null"
+wait $PV
+is "$?" 0 "...with exit 0"
+
 # --- pp-encode --source test (the manual's example) --------------------------
 PP_WIDTH=320 PP_HEIGHT=240 pp-encode --source test --no-audio 2>/dev/null |
 	pp-view --stats 2> "$TEST_TMP/err4" &
@@ -106,6 +116,24 @@ like "$(cat "$TEST_TMP/err5")" '^pp-view: the input is not an MPEG-TS stream' ".
 timeout 20 pp-view < "$top_srcdir/README.md" > /dev/null 2> "$TEST_TMP/err6"
 is "$?" 65 "a text file: exit 65"
 like "$(cat "$TEST_TMP/err6")" '^pp-view: the input is not an MPEG-TS stream \(it looks like text/plain\)$' "...with one line saying so"
+
+# --- a URL where nothing listens -----------------------------------------------
+timeout 20 pp-view --no-audio http://127.0.0.1:1/ 2> "$TEST_TMP/err11"
+is "$?" 69 "a URL that cannot be read: exit 69"
+like "$(cat "$TEST_TMP/err11")" '^pp-view: cannot read the stream from http://127.0.0.1:1/: ' "...with one line"
+
+# --- a missing plugin ------------------------------------------------------------
+# A plugin directory with everything but the MPEG-TS demuxer.
+PLUGINS=$(dirname "$(gst-inspect-1.0 tsdemux | awk '/Filename/ { print $2 }')")
+mkdir "$TEST_TMP/plugins"
+for f in "$PLUGINS"/*.so; do
+	case $f in */libgstmpegtsdemux.so) ;; *) ln -s "$f" "$TEST_TMP/plugins/" ;; esac
+done
+GST_PLUGIN_SYSTEM_PATH_1_0=$TEST_TMP/plugins GST_PLUGIN_PATH_1_0= GST_REGISTRY_1_0=$TEST_TMP/registry.bin \
+	pp-view --check 2> "$TEST_TMP/err12"
+is "$?" 69 "--check without tsdemux: exit 69"
+is "$(cat "$TEST_TMP/err12")" "pp-view: GStreamer element tsdemux is missing; install gstreamer1.0-plugins-bad" \
+	"...naming it and its Debian package"
 
 # --- no display, --check, --help, --version ----------------------------------
 env -u DISPLAY pp-view < /dev/null 2> "$TEST_TMP/err7"
