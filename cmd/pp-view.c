@@ -182,7 +182,10 @@ sink_opens(GstElement *sink, char **why)
 }
 
 /* The video sink for this display, in READY; exits 69 when there is no
- * display or none of the sinks can open it. */
+ * display or none of the sinks can open it. The X sinks come first even
+ * in a Wayland session when XWayland is there (DISPLAY set): waylandsink
+ * (1.22, and still 1.26) reports no keys, so its window could not be
+ * quit with q, made fullscreen with f, or muted with m. */
 static GstElement *
 video_sink(void)
 {
@@ -195,10 +198,10 @@ video_sink(void)
 
 	if (sink_name != NULL)
 		names = one;
-	else if (wd != NULL && *wd != '\0')
-		names = wayland;
 	else if (xd != NULL && *xd != '\0')
 		names = x11;
+	else if (wd != NULL && *wd != '\0')
+		names = wayland;
 	else
 		errx(EX_UNAVAILABLE, "no display: neither WAYLAND_DISPLAY nor DISPLAY is set (pp-view shows the stream in a window)");
 	for (; *names != NULL; names++) {
@@ -216,7 +219,7 @@ video_sink(void)
 		gst_object_unref(sink);
 	}
 	errx(EX_UNAVAILABLE, "cannot open the display %s: %s",
-	    wd != NULL && *wd != '\0' ? wd : xd != NULL ? xd : "", why);
+	    xd != NULL && *xd != '\0' ? xd : wd != NULL ? wd : "", why);
 }
 
 /* pulsesink (PulseAudio, or PipeWire's pulse server) in READY, or NULL
@@ -312,6 +315,13 @@ window_open(void)
 	XStoreName(V.dpy, V.win, title);
 	V.wm_delete = XInternAtom(V.dpy, "WM_DELETE_WINDOW", False);
 	XSetWMProtocols(V.dpy, V.win, &V.wm_delete, 1);
+	if (fullscreen) {
+		/* A window manager reads this when it maps the window. */
+		Atom fs = XInternAtom(V.dpy, "_NET_WM_STATE_FULLSCREEN", False);
+
+		XChangeProperty(V.dpy, V.win, XInternAtom(V.dpy, "_NET_WM_STATE", False),
+		    XA_ATOM, 32, PropModeReplace, (unsigned char *)&fs, 1);
+	}
 	XMapRaised(V.dpy, V.win);
 	if (fullscreen)
 		window_fullscreen(TRUE);
@@ -1002,6 +1012,8 @@ main(int argc, char *argv[])
 	V.vsink = check();
 	if (!no_audio && !check_only)
 		asink = audio_sink();
+	if (!check_only && strcmp(GST_OBJECT_NAME(gst_element_get_factory(V.vsink)), "waylandsink") == 0)
+		log_info("waylandsink takes no keys (q, f and m need XWayland): stop with Ctrl-C or by closing the window");
 	if (check_only) {
 		gst_element_set_state(V.vsink, GST_STATE_NULL);
 		gst_object_unref(V.vsink);
