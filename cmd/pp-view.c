@@ -34,7 +34,9 @@ static const char *url;			/* the argument, NULL: stdin */
 /* The pipeline's latency: how long a picture may take from the demuxer
  * to the screen before it counts as late and is dropped. It absorbs the
  * jitter of the network and of decoding; every millisecond of it is also
- * a millisecond behind the host. */
+ * a millisecond behind the host. A choice, not a measurement: decoding
+ * 720p takes 3 ms here, and tens of milliseconds of jitter on Wi-Fi are
+ * common. */
 #define LATENCY_MS 50
 /* A video sink drops a picture later than this (basesink's default for
  * video, stated here because staying live depends on it). */
@@ -361,7 +363,7 @@ toggle_fullscreen(void)
 		g_object_set(V.vsink, "fullscreen", fullscreen, NULL);
 }
 
-/* --- measurements for --stats --------------------------------------------- */
+/* --- the schedule, and the measurements of --stats -------------------------- */
 
 static GstClockTime
 clock_now(void)
@@ -385,8 +387,8 @@ static gboolean set_offset(GstElement *el, GstPad *pad, gpointer data);
  * of the others. The first buffer set the offset (cb_lead), but it may
  * have come late, an IDR picture bigger than the rest, and the path may
  * change: after each window the schedule moves by the lead of the
- * window's earliest picture. A stall does not move it back: the burst
- * after it always ends with pictures on time. */
+ * window's earliest picture. A stall alone does not move it back: the
+ * burst after it ends with pictures on time. */
 static void
 realign(GstPad *pad, GstBuffer *buf, GstClockTime now)
 {
@@ -780,10 +782,15 @@ build(GstElement *asink)
 	 * MAX_LATENESS_MS past that (the audio sink likewise skips late
 	 * samples), telling the decoder by QoS to skip too. After a stall
 	 * the burst that follows is late as a whole and is dropped, so the
-	 * first picture shown is the newest. Showing everything at once
-	 * (sync off) was the other choice: it plays a burst fast instead of
-	 * dropping it, and the sound, which must be clocked, then drifts
-	 * from the picture. */
+	 * first picture shown is the newest. tsdemux may instead take the
+	 * gap for a jump of the stream's clock and stamp the burst as if it
+	 * began now: then the leaky queue before the sink drops all but its
+	 * last 100 ms, and realign() pulls the schedule back within a
+	 * second. Measured with a 2-s stall (tests/view.sh): the burst's
+	 * pictures dropped, the next second's shown 40 ms after arrival.
+	 * Showing everything at once (sync off) was the other choice: it
+	 * plays a burst fast instead of dropping it, and the sound, which
+	 * must be clocked, then drifts from the picture. */
 	g_object_set(V.vsink, "sync", TRUE, "qos", TRUE,
 	    "max-lateness", (gint64)MAX_LATENESS_MS * GST_MSECOND, NULL);
 	gst_bin_add(GST_BIN(V.pipe), V.vsink);
