@@ -107,12 +107,29 @@ package_of(const char *factory)
 		{ "capssetter", "gstreamer1.0-plugins-good" },
 		{ "aacparse", "gstreamer1.0-plugins-good" },
 		{ "pulsesink", "gstreamer1.0-plugins-good" },
+		{ "videoconvert", "gstreamer1.0-plugins-base" },
+		{ "audioconvert", "gstreamer1.0-plugins-base" },
+		{ "audioresample", "gstreamer1.0-plugins-base" },
+		{ "volume", "gstreamer1.0-plugins-base" },
+		{ "appsrc", "gstreamer1.0-plugins-base" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(pkgs); i++)
 		if (strcmp(pkgs[i].f, factory) == 0)
 			return pkgs[i].pkg;
-	return "gstreamer1.0-plugins-base";
+	return NULL;
+}
+
+static G_NORETURN void
+missing(const char *factory)
+{
+	const char *pkg = package_of(factory);
+
+	if (pkg == NULL)	/* a --decoder or --sink of the user's */
+		errx(EX_UNAVAILABLE, "GStreamer element %s is missing (gst-inspect-1.0 lists those there are)",
+		    factory);
+	errx(EX_UNAVAILABLE, "GStreamer element %s is missing; install %s",
+	    factory, pkg);
 }
 
 /* The element, or exit 69 naming the package that has it. */
@@ -122,8 +139,7 @@ make(const char *factory)
 	GstElement *el = gst_element_factory_make(factory, NULL);
 
 	if (el == NULL)
-		errx(EX_UNAVAILABLE, "GStreamer element %s is missing; install %s",
-		    factory, package_of(factory));
+		missing(factory);
 	return el;
 }
 
@@ -133,8 +149,7 @@ require(const char *factory)
 	GstElementFactory *f = gst_element_factory_find(factory);
 
 	if (f == NULL)
-		errx(EX_UNAVAILABLE, "GStreamer element %s is missing; install %s",
-		    factory, package_of(factory));
+		missing(factory);
 	gst_object_unref(f);
 }
 
@@ -1068,5 +1083,6 @@ main(int argc, char *argv[])
 	g_hash_table_unref(V.qos_dropped);
 	g_array_unref(V.delays);
 	g_array_unref(V.decodes);
+	g_free(V.no_sound_why);
 	return V.status;
 }

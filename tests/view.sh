@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
 need pp-view pp-encode pp-tunnel pp-bridge Xvfb xwd xwininfo gst-launch-1.0 ffmpeg python3
-plan 37
+plan 39
 
 private_xdg
 unset WAYLAND_DISPLAY PULSE_SERVER PIPEWIRE_REMOTE
@@ -145,6 +145,10 @@ like "$(cat "$TEST_TMP/err8")" '^pp-view: cannot open the display :99: ' "...wit
 is "$(pp-view --check 2>&1)" "" "--check with a working display prints nothing"
 pp-view --check
 is "$?" 0 "...and exits 0"
+pp-view --check --decoder avdec_h264
+is "$?" 0 "--check --decoder avdec_h264: it decodes here"
+pp-view --check --decoder nosuchdec 2> "$TEST_TMP/err13"
+is "$?:$(wc -l < "$TEST_TMP/err13")" 69:1 "--check --decoder with an element that is not there: exit 69, one line"
 pp-view --help > "$TEST_TMP/help" 2>/dev/null
 is "$?" 0 "--help: exit 0"
 like "$(head -1 "$TEST_TMP/help")" '^usage: pp-view ' "...usage on stdout"
