@@ -69,8 +69,9 @@ static struct {
 	guint64 shown, late;	/* reached the video sink in time, or not */
 	GHashTable *qos_dropped;	/* element name -> frames it dropped */
 	GstElement *src, *demux;
-	gint64 offset;		/* running time shift of the demuxer's pads */
+	gint64 offset;		/* the sinks' ts-offset */
 	gboolean offset_set;
+	GstElement *asink_el;	/* the audio sink, once there is sound */
 	char *no_sound_why;	/* why no audio sink opened */
 	GstClockTimeDiff lead_max;	/* of this window's pictures */
 	guint lead_n;
@@ -388,7 +389,14 @@ clock_now(void)
 	return clock != NULL ? gst_clock_get_time(clock) : GST_CLOCK_TIME_NONE;
 }
 
-static gboolean set_offset(GstElement *el, GstPad *pad, gpointer data);
+/* Moves both sinks' schedules by V.offset (under V.lock). */
+static void
+apply_offset(void)
+{
+	g_object_set(V.vsink, "ts-offset", V.offset, NULL);
+	if (V.asink_el != NULL)
+		g_object_set(V.asink_el, "ts-offset", V.offset, NULL);
+}
 
 /* How many pictures make a window over which the schedule is checked. */
 #define REALIGN_PICTURES 30
@@ -401,7 +409,7 @@ static gboolean set_offset(GstElement *el, GstPad *pad, gpointer data);
  * earliest is the aim, so that the whole latency is left for the jitter
  * of the others. The first buffer set the offset (cb_lead), but it may
  * have come late, an IDR picture bigger than the rest, and the path may
- * change: after each window the schedule moves by the lead of the
+ * change: after each window the schedule moves towards the lead of the
  * window's earliest picture. A stall alone does not move it back: the
  * burst after it ends with pictures on time. */
 static void
@@ -425,7 +433,13 @@ realign(GstPad *pad, GstBuffer *buf, GstClockTime now)
 	V.lead_max = MAX(V.lead_max, lead);
 	if (V.lead_n < REALIGN_PICTURES)
 		return;
-	if (ABS(V.lead_max) > REALIGN_MIN_MS * GST_MSECOND)
+	/* Earlier by half the lead at a time: a stream's first seconds are
+	 * uneven (the encoder starting, tsdemux learning the clock), and a
+	 * full step overshot, dropping pictures (pp-encode: 71 ms earlier,
+	 * then 48 ms later). Later at once: pictures are being dropped. */
+	if (V.lead_max > REALIGN_MIN_MS * GST_MSECOND)
+		shift = V.lead_max / 2;
+	else if (V.lead_max < -REALIGN_MIN_MS * GST_MSECOND)
 		shift = V.lead_max;
 	V.lead_n = 0;
 	if (shift == 0)
@@ -433,7 +447,7 @@ realign(GstPad *pad, GstBuffer *buf, GstClockTime now)
 	V.offset -= shift;
 	log_debug("pictures arrive %.0f ms %s than scheduled: schedule moved",
 	    (double)ABS(shift) / GST_MSECOND, shift > 0 ? "earlier" : "later");
-	gst_element_foreach_src_pad(V.demux, set_offset, NULL);
+	apply_offset();
 }
 
 /* A picture is complete out of the demuxer: it has arrived. */
@@ -511,6 +525,7 @@ cb_at_sink(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	due += gst_element_get_base_time(V.vsink) +
 	    gst_base_sink_get_latency(GST_BASE_SINK(V.vsink));
 	g_mutex_lock(&V.lock);
+	due += V.offset;
 	if (now > due + MAX_LATENESS_MS * GST_MSECOND) {
 		V.late++;
 		g_hash_table_remove(V.arrival, GSIZE_TO_POINTER(GST_BUFFER_PTS(buf)));
@@ -552,10 +567,10 @@ summary(GArray *a)
 static gboolean
 cb_stats(gpointer data)
 {
-	guint64 dropped;
+	guint64 dropped, leaked;
 	guint queued = 0;
 	GHashTableIter it;
-	gpointer v;
+	gpointer k, v;
 	g_autofree char *delay = NULL, *decode = NULL;
 
 	if (V.vqueue == NULL) {
@@ -567,11 +582,15 @@ cb_stats(gpointer data)
 	/* The sink's drops (counted here: its own statistics start again
 	 * at each new segment), the decoder's (its QoS messages) and the
 	 * leaky queue's (what went in and neither came out nor waits). */
-	dropped = V.late + (V.vq_in - V.vq_out - MIN(queued, V.vq_in - V.vq_out));
+	leaked = V.vq_in - V.vq_out - MIN(queued, V.vq_in - V.vq_out);
+	dropped = V.late + leaked;
 	g_hash_table_iter_init(&it, V.qos_dropped);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (v != NULL)
-			dropped += GPOINTER_TO_SIZE(v);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		log_debug("%s dropped %" G_GSIZE_FORMAT, (char *)k, GPOINTER_TO_SIZE(v));
+		dropped += GPOINTER_TO_SIZE(v);
+	}
+	log_debug("dropped at the sink %" G_GUINT64_FORMAT ", leaked by the queue %" G_GUINT64_FORMAT,
+	    V.late, leaked);
 	delay = summary(V.delays);
 	decode = summary(V.decodes);
 	log_info("stats: received %" G_GUINT64_FORMAT ", shown %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT ", decoder %s, arrival to decoded %s, arrival to display %s",
@@ -679,19 +698,15 @@ link_audio(GstPad *pad, GstElement *sink)
 		errx(EX_SOFTWARE, "cannot link the demuxer's audio");
 }
 
-static gboolean
-set_offset(GstElement *el, GstPad *pad, gpointer data)
-{
-	gst_pad_set_offset(pad, V.offset);
-	return TRUE;
-}
-
 /* A muxer stamps each picture ahead of the clock reference (PCR) that
  * goes with it, to give a player's buffer time to fill: mpegtsmux by
  * 125 ms, ffmpeg's by 700 ms. tsdemux maps the stream's time onto ours
  * through the PCR, so every picture would wait that long on top of the
- * latency. The first buffer of the stream says how far ahead: all the
- * demuxer's pads are moved back by that much, sound and picture alike. */
+ * latency. The first buffer of the stream says how far ahead: both
+ * sinks' schedules (ts-offset) move back by that much. Moving the
+ * demuxer's pads instead (gst_pad_set_offset) re-sends their sticky
+ * events, and avdec_h264 then lost its reference pictures: grey
+ * garbage until the next keyframe, in 3 runs of 5. */
 static GstPadProbeReturn
 cb_lead(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -713,11 +728,9 @@ cb_lead(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 		V.offset = -GST_CLOCK_DIFF(now - gst_element_get_base_time(V.demux), rt);
 		log_debug("the stream is stamped %.0f ms ahead of its arrival",
 		    (double)-V.offset / GST_MSECOND);
-		g_mutex_unlock(&V.lock);
-		gst_element_foreach_src_pad(V.demux, set_offset, NULL);
-	} else {
-		g_mutex_unlock(&V.lock);
+		apply_offset();
 	}
+	g_mutex_unlock(&V.lock);
 	return GST_PAD_PROBE_REMOVE;
 }
 
@@ -727,10 +740,6 @@ cb_pad_added(GstElement *demux, GstPad *pad, gpointer data)
 	g_autoptr(GstCaps) caps = gst_pad_query_caps(pad, NULL);
 	const char *name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
 
-	g_mutex_lock(&V.lock);
-	if (V.offset_set)
-		gst_pad_set_offset(pad, V.offset);
-	g_mutex_unlock(&V.lock);
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_lead, NULL, NULL);
 	if (strcmp(name, "video/x-h264") == 0 && V.vqueue == NULL) {
 		link_video(pad);
@@ -740,12 +749,15 @@ cb_pad_added(GstElement *demux, GstPad *pad, gpointer data)
 		if (V.asink == NULL)
 			log_info("no sound server to play to (%s): video only",
 			    V.no_sound_why);
-
 		g_object_set(sink, "sync", TRUE, NULL);
 		if (V.asink != NULL)
 			g_object_set(sink, "buffer-time", (gint64)AUDIO_BUFFER_US,
 			    "latency-time", (gint64)AUDIO_PERIOD_US,
 			    "client-name", "pp-view", NULL);
+		g_mutex_lock(&V.lock);
+		V.asink_el = sink;
+		g_object_set(sink, "ts-offset", V.offset, NULL);
+		g_mutex_unlock(&V.lock);
 		link_audio(pad, sink);
 	} else {
 		log_debug("ignoring the stream %s (%s)", GST_PAD_NAME(pad), name);

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
 need pp-view pp-encode pp-tunnel pp-bridge Xvfb xwd xwininfo gst-launch-1.0 ffmpeg python3
-plan 39
+plan 40
 
 private_xdg
 unset WAYLAND_DISPLAY PULSE_SERVER PIPEWIRE_REMOTE
@@ -46,6 +46,18 @@ hit = sum(1 for i in range(n) if d[3*i] > 200 and d[3*i+1] < 60 and d[3*i+2] < 6
 print(round(100 * hit / max(n, 1)))'
 }
 shows_red() { [ "$(red_share)" -ge 90 ]; }
+# grey_share: how much of the window is the mid grey libavcodec paints
+# where a picture refers to one it never had, in %.
+grey_share() {
+	xwd -root -silent > "$TEST_TMP/shot.xwd" || return 1
+	ffmpeg -v error -y -i "$TEST_TMP/shot.xwd" -vf crop=320:240:0:0 \
+		-f rawvideo -pix_fmt rgb24 - | python3 -c '
+import sys
+d = sys.stdin.buffer.read()
+n = len(d) // 3
+hit = sum(1 for i in range(n) if all(abs(d[3*i+k] - 128) < 6 for k in range(3)))
+print(round(100 * hit / max(n, 1)))'
+}
 
 # --- from stdin, q quits -----------------------------------------------------
 "$RED" 2>/dev/null | pp-view > "$TEST_TMP/out1" 2> "$TEST_TMP/err1" &
@@ -104,6 +116,10 @@ PV=$!
 track_pid $PV
 ok "pp-encode --source test | pp-view --stats counts shown pictures" \
 	wait_for 20 grep -Eq 'stats: received [0-9]+, shown [1-9][0-9]*, dropped [0-9]+, decoder [a-z0-9_]+, arrival to decoded [0-9]+ ms median, [0-9]+ ms max, arrival to display [0-9]+ ms median' "$TEST_TMP/err4"
+# Within the first keyframe interval (2 s): a decoder that lost its
+# references (it did, when pp-view moved the demuxer's pads) shows grey.
+GREY=$(grey_share)
+ok "...a whole picture from the first keyframe on ($GREY% grey)" test "${GREY:-100}" -le 20
 kill -INT $PV
 wait $PV
 is "$?" 0 "SIGINT: exit 0"
