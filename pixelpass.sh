@@ -28,7 +28,7 @@ opt_window=0		# --window: one window rather than a monitor
 opt_app=		# --app NAME: only this application's sound
 opt_mic=0		# --mic
 opt_no_audio=0		# --no-audio
-opt_player=		# --player mpv|vlc|none (default: the last choice)
+opt_player=		# --player pp-view|mpv|vlc|none (default: the last that played)
 opt_player_args=${PIXELPASS_PLAYER_ARGS:-}	# --player-args
 opt_record=		# --record FILE: the viewer writes the stream there
 opt_net=()		# --rendezvous/--stun/--turn, passed to pp-tunnel
@@ -56,7 +56,7 @@ usage: pixelpass [options]
                  [--source portal|x11|test] [--window] [--app NAME] [--mic]
                  [--no-audio] [--measure] [--reconfigure]
                  [--rendezvous URL|none] [--stun HOST[:PORT]|none] [--turn URL|none]
-       pixelpass [--player mpv|vlc|none] [--player-args ARGS] [--record FILE]
+       pixelpass [--player pp-view|mpv|vlc|none] [--player-args ARGS] [--record FILE]
                  [--rendezvous URL|none] [--stun ...] [--turn ...] TICKET
        pixelpass --repair | --reconfigure | --help | --version
 EOF
@@ -828,11 +828,21 @@ explain_connect() {
 	esac
 }
 
-# player_can PLAYER: pp-bridge's check that PLAYER (auto, mpv or vlc)
-# can play here; prints the player it would start. Its reason on failure
-# is in $W/check.err.
+# player_can PLAYER: PLAYER (auto, pp-view, mpv or vlc) can play here
+# (pp-view --check, pp-bridge --check); prints the player it would start,
+# auto being pp-view, else mpv, else VLC. The reason it cannot is in
+# $W/check.err.
 player_can() {
 	local a=(--check --player "$1")
+	case $1 in
+	pp-view | auto)
+		if pp-view --check < /dev/null 2> "$W/check.err"; then
+			echo pp-view
+			return 0
+		fi
+		[ "$1" = auto ] || return 1
+		a=(--check --player auto) ;;
+	esac
 	[ -n "$opt_player_args" ] && a+=(--player-args "$opt_player_args")
 	pp-bridge "${a[@]}" < /dev/null 2> "$W/check.err"
 }
@@ -844,7 +854,7 @@ choose_player() {
 	[ -z "$opt_record" ] || return 0
 	[ -r "$STATE_DIR/player" ] && read -r last < "$STATE_DIR/player"
 	if [ -z "$opt_player" ] && [ "$mode" = menu ]; then
-		for p in mpv vlc; do
+		for p in pp-view mpv vlc; do
 			player_can "$p" > /dev/null && players+=("$p")
 		done
 		case ${#players[@]} in
@@ -854,19 +864,19 @@ choose_player() {
 			for ((i = 0; i < ${#players[@]}; i++)); do
 				[ "${players[$i]}" = "$last" ] && def=$((i + 1))
 			done
-			pick "Watch with?" "$def" "${players[@]}"
+			pick "Watch with? (pp-view is pixelpass's own, the closest to live)" "$def" "${players[@]}"
 			opt_player=${players[$((choice - 1))]} ;;
 		esac
 	elif [ -z "$opt_player" ]; then
 		case $last in
-		mpv | vlc) player_can "$last" > /dev/null && opt_player=$last ;;
+		pp-view | mpv | vlc) player_can "$last" > /dev/null && opt_player=$last ;;
 		esac
 		: "${opt_player:=auto}"
 	fi
 	[ "$opt_player" = none ] && return 0
 	if ! opt_player=$(player_can "$opt_player"); then
-		err=$(tool_line "$W/check.err" pp-bridge)
-		die $EX_UNAVAILABLE "${err:-pp-bridge --check failed}; the host was not contacted"
+		err=$(grep -m 1 '^pp-[a-z]*: ' "$W/check.err")
+		die $EX_UNAVAILABLE "${err#pp-*: }; the host was not contacted"
 	fi
 }
 
@@ -903,7 +913,7 @@ player_quit_early() {
 }
 
 view() {
-	local rc line url bridge_pid tunnel_pid con bargs=() played=0 started plog=
+	local rc line url bridge_pid= tunnel_pid con bargs=() played=0 started plog= plog_lines=0 new
 	ticket_ok || explain_connect $EX_DATAERR
 	choose_player
 	if [ -n "$opt_record" ]; then
@@ -932,7 +942,15 @@ view() {
 	stop_rc=0
 	record_made=0	# it holds the stream now: kept whatever happens
 
-	if [ -z "$opt_record" ]; then
+	if [ "$opt_player" = pp-view ]; then
+		# Our own viewer reads the tunnel directly: no HTTP hop.
+		local vargs=()
+		[ -n "$opt_player_args" ] && read -r -a vargs <<< "$opt_player_args"
+		spawn "$W/player.log" pp-view "${vargs[@]}" < "$W/stream" 3<&-
+		player=$! plog=$W/player.log started=$SECONDS
+		exec 3<&-
+		say "playing in pp-view (pid $player); q in its window or Ctrl-C stops"
+	elif [ -z "$opt_record" ]; then
 		bargs=(--player "$opt_player")
 		[ -n "$opt_player_args" ] && bargs+=(--player-args "$opt_player_args")
 		spawn "$W/bridge.log" pp-bridge "${bargs[@]}" < "$W/stream" > "$W/url" 3<&-
@@ -980,17 +998,30 @@ view() {
 			rc=$?
 			[ "$rc" -eq 0 ] || explain_connect "$rc" connected
 			say "the host stopped sharing"
-			if [ -n "${bridge_pid:-}" ]; then
-				# The player gets the rest of the stream, then its end.
-				while alive "$bridge_pid" && [ -n "$player" ] && alive "$player"; do
-					pause 0.5
-				done
-			fi
+			# The player gets the rest of the stream, then its end.
+			while [ -n "$player" ] && alive "$player" &&
+			    { [ "$opt_player" = pp-view ] || alive "$bridge_pid"; }; do
+				pause 0.5
+			done
 			exit 0
 		fi
-		if [ -n "$player" ] && ! kill -0 "$player" 2> /dev/null; then
-			player=
-			[ "$played" -eq 1 ] || player_quit_early "$plog"
+		if [ "$opt_player" = pp-view ]; then
+			# Its --stats and its words, as it says them.
+			new_lines "$plog" plog_lines
+			[ -z "$new" ] || printf '%s\n' "$new" >&2
+		fi
+		if [ -n "$player" ] && ! alive "$player"; then
+			if [ "$opt_player" = pp-view ]; then
+				# Ours: its status says how it ended.
+				wait "$player" 2> /dev/null
+				rc=$?
+				player=
+				[ "$rc" -eq 0 ] ||
+				    die "$rc" "pp-view stopped: $(why_stopped "$plog" pp-view "$rc")"
+			else
+				player=
+				[ "$played" -eq 1 ] || player_quit_early "$plog"
+			fi
 			say "the player was closed: stopping"
 			exit 0
 		fi
@@ -1095,8 +1126,8 @@ while [ $# -gt 0 ]; do
 	--player)
 		need_arg "$@"
 		case $2 in
-		mpv | vlc | none) opt_player=$2 ;;
-		*) die $EX_USAGE "--player $2: choose mpv, vlc or none" ;;
+		pp-view | mpv | vlc | none) opt_player=$2 ;;
+		*) die $EX_USAGE "--player $2: choose pp-view, mpv, vlc or none" ;;
 		esac
 		view_opt=${view_opt:-$1}
 		shift ;;
@@ -1120,7 +1151,7 @@ usage: pixelpass                    the menu: Host or View
        pixelpass --reconfigure      measure the upstream again
 Host: --max-viewers N --bitrate KBPS --fps N --source portal|x11|test
       --window --app NAME --mic --no-audio --measure
-View: --player mpv|vlc|none --player-args ARGS --record FILE
+View: --player pp-view|mpv|vlc|none --player-args ARGS --record FILE
 Both: --rendezvous URL|none --stun HOST[:PORT]|none --turn URL|none
 See pixelpass(1).
 EOF

@@ -92,3 +92,14 @@ fe_see() {
 fe_pane_pid() { fe_tmux display-message -p -t "main:$1" '#{pane_pid}'; }
 fe_dead() { [ "$(fe_tmux display-message -p -t "main:$1" '#{pane_dead}')" = 1 ]; }
 fe_status() { fe_tmux display-message -p -t "main:$1" '#{pane_dead_status}'; }
+# fe_run NAME CMD: runs CMD (a shell command) in window NAME through bash,
+# which waits for it when Control-C reaches both (a shell waits and
+# carries on when its child handled the signal) and then writes its
+# status where fe_exit reads it; tmux's own pane status is not always
+# there when the program's children still hold the terminal.
+fe_run() { fe_term "$1" "bash -c '$2; echo \$? > $TEST_TMP/$1.rc'"; }
+# fe_exit NAME: the status of fe_run's CMD, once it has ended.
+fe_exit() {
+	wait_for 10 test -s "$TEST_TMP/$1.rc"
+	cat "$TEST_TMP/$1.rc" 2> /dev/null
+}

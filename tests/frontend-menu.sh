@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/portal-lab.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge tmux xclip Xvfb mpv pw-play pw-dump sox
-plan 34
+plan 35
 
 lab_audio_start
 exec 5> "$TEST_TMP/displayfd"
@@ -48,10 +48,12 @@ ok "View asks for the ticket" fe_see 10 view 'Paste the ticket \(q quits\):'
 fe_keys view "${TICKET:0:30}" Enter
 ok "a ticket cut short is asked for again" fe_see 10 view 'That ticket is damaged or cut short: copy it again, whole'
 fe_keys view "$TICKET" Enter
+ok "then offers the players that can play here, pp-view first" fe_see 10 view '1\) pp-view'
+# As root VLC cannot play (it refuses): it is not offered.
+unlike "$(fe_screen view | sed -n '/Watch with/,$p')" '[0-9]\) vlc' "...not VLC, which refuses root"
+fe_keys view 2 Enter
 ok "the viewer says how it connected" fe_see 20 view 'connected to [^ ]+ \(path direct, IPv[46], RTT [0-9.]+ ms\)'
 ok "mpv starts" fe_see 10 view 'playing in mpv \(pid [0-9]+'
-# As root VLC cannot play (it refuses): mpv is the one player offered.
-unlike "$(fe_screen view)" 'Watch with' "...without a question: VLC, which refuses root, is not offered"
 MPVLOG=$(fe_screen view | sed -n 's/.*playing in mpv (pid [0-9]*, its output in \(.*\)); Ctrl-C stops$/\1/p')
 ok "the host's status line counts the viewer and how it came" fe_see 15 host 'viewers 1/2 \| [^ ]+ \(IPv[46], RTT [0-9.]+ ms\) \| stream [0-9.]+ Mbit/s'
 ok "the player quits after its frames, and the viewer with it" fe_see 40 view 'the player was closed: stopping'
@@ -71,7 +73,7 @@ is "$(fe_leftovers)" "" "no process, socket or file of it is left"
 unlike "$(pw-dump | python3 "$top_srcdir/tests/pw-routes.py")" pixelpass_capture "no capture sink is left"
 
 # --- words the menu does not take; no screen ---------------------------------------
-fe_term odd "exec env -u DISPLAY -u WAYLAND_DISPLAY pixelpass --rendezvous none"
+fe_run odd "env -u DISPLAY -u WAYLAND_DISPLAY pixelpass --rendezvous none"
 fe_see 10 odd 'Choose 1 or 2' || bail "no menu"
 fe_keys odd hello Enter
 ok '"hello" is not taken for Host' fe_see 5 odd '"hello" is not one of the choices: type 1 to host, 2 to watch, or paste a ticket'
@@ -80,11 +82,11 @@ ok "with no screen, a test pattern is offered" fe_see 5 odd 'There is no screen 
 unlike "$(fe_screen odd)" 'measure the upstream' "...before anything else"
 fe_keys odd 2 Enter
 ok "declining it: one line, exit 69" wait_for 10 fe_dead odd
-is "$(fe_status odd)" 69 "...exit 69"
+is "$(fe_exit odd)" 69 "...exit 69"
 like "$(fe_screen odd)" 'pixelpass: no screen to share: run pixelpass inside a desktop session' "...saying why"
 
 # --- a test pattern offered beside the screen; Control-C while picking a window ----
-fe_term click "exec pixelpass --rendezvous none"
+fe_run click "pixelpass --rendezvous none"
 fe_see 10 click 'Choose 1 or 2' || bail "no menu"
 fe_keys click h Enter
 ok "the menu offers a test pattern beside the screen" fe_see 10 click '3\) a test pattern \(to try pixelpass\)'
@@ -92,7 +94,5 @@ fe_keys click 2 Enter
 ok "one window: it waits for the click" fe_see 10 click 'click the window to share'
 fe_keys click C-c
 ok "Control-C then stops it" wait_for 10 fe_dead click
-# bash ends by its own SIGINT after the trap, as shells expect: the
-# caller's $? is 130 either way.
-is "$(fe_tmux display-message -p -t main:click '#{?pane_dead_signal,#{e|+:128,#{pane_dead_signal}},#{pane_dead_status}}')" 130 "...status 130, as documented"
+is "$(fe_exit click)" 130 "...status 130, as documented"
 like "$(fe_screen click)" 'pixelpass: interrupted: nothing is shared' "...saying nothing is shared"

@@ -12,7 +12,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge mpv vlc Xvfb xwininfo ffprobe setpriv
-plan 50
+plan 55
 
 private_xdg
 exec 5> "$TEST_TMP/displayfd"
@@ -38,7 +38,7 @@ is "$?" 64 "host --record: exit 64"
 
 # --- the host: one viewer at most, in a terminal (for its Ctrl-C) -----------------
 fe_tmux_start
-fe_term host "exec pixelpass host --source test --no-audio --rendezvous none --bitrate 500 --fps 10 --max-viewers 1 > $TEST_TMP/host.ticket 2> $TEST_TMP/host.log"
+fe_run host "pixelpass host --source test --no-audio --rendezvous none --bitrate 500 --fps 10 --max-viewers 1 > $TEST_TMP/host.ticket 2> $TEST_TMP/host.log"
 wait_for 20 grep -qs '^pp1' "$TEST_TMP/host.ticket" || bail "the host printed no ticket: $(cat "$TEST_TMP/host.log")"
 T=$(head -n 1 "$TEST_TMP/host.ticket")
 like "$(cat "$TEST_TMP/host.log")" 'give the ticket to up to 1 viewer$' "one viewer, not \"1 viewers\""
@@ -67,7 +67,11 @@ for f in /usr/bin/* /usr/sbin/*; do
 	case ${f##*/} in mpv | vlc | cvlc) continue ;; esac
 	[ -e "$TEST_TMP/bin/${f##*/}" ] || ln -s "$f" "$TEST_TMP/bin/${f##*/}"
 done
-NOPLAYERS=$(dirname "$(command -v pp-tunnel)"):$(dirname "$(command -v pixelpass)"):$TEST_TMP/bin
+mkdir "$TEST_TMP/tools"
+for t in pixelpass pp-tunnel pp-bridge pp-fanout pp-capture pp-encode; do
+	ln -s "$(command -v $t)" "$TEST_TMP/tools/$t"
+done
+NOPLAYERS=$TEST_TMP/tools:$TEST_TMP/bin
 view_fails no-mpv 69 '^pixelpass: mpv is not installed; on Debian: apt-get install mpv; the host was not contacted$' \
 	env PATH="$NOPLAYERS" pixelpass --player mpv "$T"
 view_fails no-player 69 '^pixelpass: no player can play here \(mpv is not installed; on Debian: apt-get install mpv; VLC is not installed; on Debian: apt-get install vlc\)' \
@@ -133,10 +137,27 @@ wait_for 10 test -s "$TEST_TMP/rec.ts"
 fe_stop $REC
 is "$(codecs "$TEST_TMP/rec.ts")" "h264 " "...and records the stream"
 
+# --- pixelpass TICKET: pp-view by default; Control-C stops it ------------------
+# colours: how many distinct colours the screen shows (the bare Xvfb: 1).
+colours() {
+	xwd -root -silent > "$TEST_TMP/shot.xwd" &&
+	    ffmpeg -v error -y -i "$TEST_TMP/shot.xwd" -f rawvideo -pix_fmt rgb24 - |
+	    python3 -c 'import sys; d = sys.stdin.buffer.read(); print(len({d[i:i + 3] for i in range(0, len(d), 3)}))'
+}
+shows_picture() { [ "$(colours)" -ge 4 ]; }
+fe_term viewer "exec pixelpass $T 2> $TEST_TMP/ppv.err"
+ok "pixelpass TICKET plays in pp-view by default" wait_for 20 grep -q 'playing in pp-view (pid' "$TEST_TMP/ppv.err"
+PV=$(sed -n 's/.*playing in pp-view (pid \([0-9]*\)).*/\1/p' "$TEST_TMP/ppv.err")
+ok "...and its window shows the test pattern ($(colours) colours)" wait_for 10 shows_picture
+ok "...which is remembered once it has played" wait_for 10 grep -qx pp-view "$STATE/player"
+fe_keys viewer C-c
+ok "Control-C stops the viewer" wait_for 10 fe_dead viewer
+ok "...and pp-view with it" wait_for 10 eval '! kill -0 "$PV" 2> /dev/null'
+
 # --- the headless host says it stops --------------------------------------------
 fe_keys host C-c
 ok "Ctrl-C stops the headless host" wait_for 20 fe_dead host
-is "$(fe_status host)" 0 "...with status 0"
+is "$(fe_exit host)" 0 "...with status 0"
 is "$(tail -n 1 "$TEST_TMP/host.log")" 'pixelpass: stopping' "...and it says so"
 
 # --- a capture that cannot start: no ticket --------------------------------------
