@@ -945,7 +945,9 @@ view() {
 	if [ "$opt_player" = pp-view ]; then
 		# Our own viewer reads the tunnel directly: no HTTP hop.
 		local vargs=()
-		[ -n "$opt_player_args" ] && read -r -a vargs <<< "$opt_player_args"
+		# Split as the shell would (xargs knows the quotes), never run.
+		[ -n "$opt_player_args" ] &&
+		    mapfile -t vargs < <(xargs printf '%s\n' <<< "$opt_player_args")
 		spawn "$W/player.log" pp-view "${vargs[@]}" < "$W/stream" 3<&-
 		player=$! plog=$W/player.log started=$SECONDS
 		exec 3<&-
