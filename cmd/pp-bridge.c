@@ -52,13 +52,10 @@ static struct {
 	char *url;
 } B = { .listen_fd = -1 };
 
-static G_NORETURN void
-usage(void)
-{
-	fprintf(stderr, "usage: pp-bridge [--port port] [--player auto|mpv|vlc|none] [--player-args args]\n"
-	    "           [--max-lag ms]\n");
-	exit(EX_USAGE);
-}
+static const char usage_text[] =
+    "usage: pp-bridge [--port port] [--player auto|mpv|vlc|none] [--player-args args]\n"
+    "           [--max-lag ms]\n"
+    "       pp-bridge --help | --version\n";
 
 /* The players and the options that keep them close to live. */
 static const char *const mpv_opts[] = {
@@ -405,14 +402,16 @@ main(int argc, char *argv[])
 		{ "player", required_argument, NULL, 'P' },
 		{ "player-args", required_argument, NULL, 'a' },
 		{ "max-lag", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
+	static const char shortopts[] = "p:P:a:m:h";
 	FanqLimits limits = { 0 };
 	int ch;
 
 	log_init();
-	while ((ch = getopt_long(argc, argv, "p:P:a:m:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			port = opt_number("--port", optarg, 1, 65535);
@@ -426,15 +425,19 @@ main(int argc, char *argv[])
 		case 'm':
 			max_lag_ms = opt_number("--max-lag", optarg, 40, 60000);
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage();
+			opt_bad(argv, shortopts, longopts);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 
 	if (argc > 0)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 	if (strcmp(player, "auto") != 0 && strcmp(player, "mpv") != 0 &&
 	    strcmp(player, "vlc") != 0 && strcmp(player, "none") != 0)
 		errx(EX_USAGE, "--player %s: choose auto, mpv, vlc or none", player);

@@ -67,18 +67,14 @@ static struct {
 	gint64 grid_slot;	/* x11: the 1/fps slot of the last frame */
 } pp = { .out = STDOUT_FILENO };
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: pp-encode [-v] [-o file] [--source test | x11 | pipewire]\n"
-	    "                 [--bitrate kbps] [--fps n] [--keyint seconds] [--max-size WxH]\n"
-	    "                 [--encoder name] [--tone hz] [--display name] [--window-id xid]\n"
-	    "                 [--cursor embedded | hidden] [--pipewire-fd fd] [--node id]\n"
-	    "                 [--audio-device name] [--no-audio] [--mic]\n"
-	    "       pp-encode --list-encoders\n");
-	exit(EX_USAGE);
-}
+static const char usage_text[] =
+    "usage: pp-encode [-v] [-o file] [--source test | x11 | pipewire]\n"
+    "                 [--bitrate kbps] [--fps n] [--keyint seconds] [--max-size WxH]\n"
+    "                 [--encoder name] [--tone hz] [--display name] [--window-id xid]\n"
+    "                 [--cursor embedded | hidden] [--pipewire-fd fd] [--node id]\n"
+    "                 [--audio-device name] [--no-audio] [--mic]\n"
+    "       pp-encode --list-encoders\n"
+    "       pp-encode --help | --version\n";
 
 static void
 parse_size(const char *what, const char *s, guint *w, guint *h)
@@ -1114,6 +1110,7 @@ main(int argc, char *argv[])
 		{ "no-audio", no_argument, NULL, O_NOAUDIO },
 		{ "mic", no_argument, NULL, O_MIC },
 		{ "verbose", no_argument, NULL, 'v' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
 	gboolean list = FALSE, tone_set = FALSE, x11_set = FALSE;
@@ -1132,7 +1129,8 @@ main(int argc, char *argv[])
 	g_unix_signal_add(SIGINT, cb_stop, GINT_TO_POINTER(SIGINT));
 	g_unix_signal_add(SIGUSR1, cb_keyframe, NULL);
 	read_env();
-	while ((ch = getopt_long(argc, argv, "o:v", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			outfile = optarg;
@@ -1197,14 +1195,18 @@ main(int argc, char *argv[])
 			mic = TRUE;
 			pulse_set = TRUE;
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage();
+			opt_bad(argv, "o:vh", longopts);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 
 	gst_init(NULL, NULL);
 	es = (EncoderSettings){ .bitrate = bitrate, .fps = fps,

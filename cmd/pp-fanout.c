@@ -58,14 +58,11 @@ static struct {
 	gboolean stdin_done, quitting;
 } S = { .listen_fd = -1 };
 
-static G_NORETURN void
-usage(void)
-{
-	fprintf(stderr, "usage: pp-fanout serve --socket path [--linger seconds] [--max-lag ms]\n"
-	    "           [--drop-after seconds] [--no-keyframe-signal] [-- producer [arg ...]]\n"
-	    "       pp-fanout attach --socket path\n");
-	exit(EX_USAGE);
-}
+static const char usage_text[] =
+    "usage: pp-fanout serve --socket path [--linger seconds] [--max-lag ms]\n"
+    "           [--drop-after seconds] [--no-keyframe-signal] [-- producer [arg ...]]\n"
+    "       pp-fanout attach --socket path\n"
+    "       pp-fanout --help | --version\n";
 
 static char *
 describe_status(int status)
@@ -629,20 +626,22 @@ main(int argc, char *argv[])
 		{ "max-lag", required_argument, NULL, 'm' },
 		{ "drop-after", required_argument, NULL, 'd' },
 		{ "no-keyframe-signal", no_argument, &no_keyframe_signal, 1 },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cmd;
 	int ch;
 
 	log_init();
+	opt_early(argc, argv, usage_text);
 	if (argc < 2)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 	cmd = argv[1];
 	argc--;
 	argv++;
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "attach") != 0)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+s:l:m:d:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -659,8 +658,12 @@ main(int argc, char *argv[])
 			break;
 		case 0:
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage();
+			opt_bad(argv, "+s:l:m:d:h", longopts);
 		}
 	}
 	argc -= optind;

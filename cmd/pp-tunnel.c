@@ -80,19 +80,15 @@ static const char *const default_stun[] = {
 static GMainLoop *loop;
 static uint8_t proof_key[KEYS_LEN];
 
-static void G_GNUC_NORETURN
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: pp-tunnel listen [--max-viewers N] [--port P] [--ticket-file F]\n"
-	    "                        [--rendezvous URL|none] [--rendezvous-ca FILE]\n"
-	    "                        [--stun HOST[:PORT]|none] [--turn URL|none]\n"
-	    "                        [--turn-ca FILE] -- CMD [ARG ...]\n"
-	    "       pp-tunnel connect TICKET [--timeout S] [--rendezvous URL]\n"
-	    "                        [--rendezvous-ca FILE] [--stun HOST[:PORT]|none]\n"
-	    "                        [--turn URL|none] [--turn-ca FILE]\n");
-	exit(EX_USAGE);
-}
+static const char usage_text[] =
+    "usage: pp-tunnel listen [--max-viewers N] [--port P] [--ticket-file F]\n"
+    "                        [--rendezvous URL|none] [--rendezvous-ca FILE]\n"
+    "                        [--stun HOST[:PORT]|none] [--turn URL|none]\n"
+    "                        [--turn-ca FILE] -- CMD [ARG ...]\n"
+    "       pp-tunnel connect TICKET [--timeout S] [--rendezvous URL]\n"
+    "                        [--rendezvous-ca FILE] [--stun HOST[:PORT]|none]\n"
+    "                        [--turn URL|none] [--turn-ca FILE]\n"
+    "       pp-tunnel --help | --version\n";
 
 static const char *
 family_name(const struct sockaddr *sa)
@@ -1609,6 +1605,7 @@ main(int argc, char *argv[])
 		{ "stun", required_argument, NULL, 's' },
 		{ "turn", required_argument, NULL, 'u' },
 		{ "turn-ca", required_argument, NULL, 'a' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct option connect_opts[] = {
@@ -1618,6 +1615,7 @@ main(int argc, char *argv[])
 		{ "stun", required_argument, NULL, 's' },
 		{ "turn", required_argument, NULL, 'u' },
 		{ "turn-ca", required_argument, NULL, 'a' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *env, *mode;
@@ -1626,15 +1624,16 @@ main(int argc, char *argv[])
 
 	log_init();
 	signal(SIGPIPE, SIG_IGN);
+	opt_early(argc, argv, usage_text);
 	if (argc < 2)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 	mode = argv[1];
 	if (strcmp(mode, "listen") == 0)
 		is_listen = TRUE;
 	else if (strcmp(mode, "connect") == 0)
 		is_listen = FALSE;
 	else
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 	argc--;
 	argv++;
 
@@ -1643,7 +1642,8 @@ main(int argc, char *argv[])
 
 	/* listen stops at the first word of CMD; connect takes TICKET and
 	 * its options in any order. */
-	while ((ch = getopt_long(argc, argv, is_listen ? "+" : "",
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, is_listen ? "+h" : "h",
 	    is_listen ? listen_opts : connect_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
@@ -1682,8 +1682,13 @@ main(int argc, char *argv[])
 		case 't':
 			timeout_s = opt_number("--timeout", optarg, 1, 3600);
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage();
+			opt_bad(argv, is_listen ? "+h" : "h",
+			    is_listen ? listen_opts : connect_opts);
 		}
 	}
 	argc -= optind;
@@ -1695,6 +1700,6 @@ main(int argc, char *argv[])
 		return cmd_listen(argc, argv);
 	}
 	if (argc != 1)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 	return cmd_connect(argv[0]);
 }
