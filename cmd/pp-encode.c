@@ -46,6 +46,11 @@ static guint test_w = 1280, test_h = 720; /* PP_WIDTH, PP_HEIGHT */
 #define DRAIN_TIMEOUT 5
 /* How long stopping the pipeline may take once the stream is done. */
 #define TEARDOWN_TIMEOUT 2
+/* A signal this soon after the first (microseconds) is the same stop,
+ * delivered twice: a signal to the process group of pp-capture --
+ * pp-encode (pp-fanout stopping its producer, ^C in a terminal) reaches
+ * both, and pp-capture hands it on. A person's second ^C comes later. */
+#define REPEAT_WINDOW (250 * G_TIME_SPAN_MILLISECOND)
 
 static struct {
 	GMainLoop *loop;
@@ -58,6 +63,7 @@ static struct {
 	int out;
 	int status;
 	gboolean stopping;	/* EOS sent, waiting for it on the bus */
+	gint64 stop_time;	/* when the stop signal came (monotonic) */
 	gboolean ended;		/* the source itself ended */
 	gint frames;		/* video frames out of the source */
 	guint in_w, in_h;	/* what the source gives */
@@ -854,12 +860,18 @@ finish_stream(gboolean past)
 static gboolean
 cb_stop(gpointer data)
 {
+	if (pp.stopping && pp.stop_time != 0 &&
+	    g_get_monotonic_time() - pp.stop_time < REPEAT_WINDOW) {
+		log_debug("signal %d again: the same stop, still finishing", GPOINTER_TO_INT(data));
+		return G_SOURCE_CONTINUE;
+	}
 	if (pp.stopping) {
 		/* A second signal: the user does not want to wait. */
-		log_info("stopping without finishing the stream");
+		log_info("a second stop signal: stopping without finishing the stream");
 		g_main_loop_quit(pp.loop);
 		return G_SOURCE_CONTINUE;
 	}
+	pp.stop_time = g_get_monotonic_time();
 	if (g_atomic_int_get(&pp.frames) == 0) {
 		/* Nothing streamed yet (a screencast still negotiating, say):
 		 * nothing to finish, and EOS would wait for the first frame. */

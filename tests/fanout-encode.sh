@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/fanout-lib.sh"
 need pp-encode ffmpeg ffprobe mpv curl
-plan 18
+plan 21
 
 private_xdg
 cd "$TEST_TMP" || bail "no temp dir"
@@ -54,6 +54,26 @@ ok "the first consumer saw a keyframe besides the first, within the 10 s interva
 is "$KB" "${2:-none}" "the second consumer starts at exactly that keyframe"
 ok "...cleanly" starts_clean b.ts
 ok "pp-encode stops with the last consumer" wait_for 15 grep -q "the producer (pid [0-9]*) stopped: it exited with status 0" kf.log
+kill $FAN
+wait $FAN
+
+# --- the host's producer stops quietly with the last viewer -------------------
+# pixelpass's producer is pp-capture -- pp-encode: the fanout's SIGTERM to
+# its process group reaches both, and pp-capture hands it on; pp-encode
+# takes the two for one stop and finishes the stream, saying nothing.
+S=$TEST_TMP/stop.sock
+pp-fanout serve --socket "$S" --linger 0 -- pp-capture --source test -- \
+	pp-encode --max-size 320x240 --bitrate 500 2> stop.log &
+FAN=$!
+track_pid $FAN
+wait_for 10 test -S "$S" || bail "pp-fanout did not start"
+pp-fanout attach --socket "$S" > c.ts & A=$!
+track_pid $A
+ok "a consumer of pp-capture -- pp-encode gets data" wait_for 30 grows c.ts 30000
+kill $A
+wait $A
+ok "the producer stops with the last consumer, exit 0" wait_for 15 grep -q "the producer (pid [0-9]*) stopped: it exited with status 0" stop.log
+unlike "$(cat stop.log)" "without finishing" "...having finished its stream, quietly"
 kill $FAN
 wait $FAN
 
