@@ -316,9 +316,12 @@ main(int argc, char *argv[])
 		break;
 	}
 	env = g_environ_setenv(env, "PP_CURSOR", hide_cursor ? "hidden" : "embedded", TRUE);
+	/* The test source's sound is the child's own test tone: nothing to
+	 * route, unless an application's sound or the microphone was
+	 * asked for. */
 	if (no_audio)
 		env = g_environ_setenv(env, "PP_NO_AUDIO", "1", TRUE);
-	else
+	else if (source != SRC_TEST || app != NULL || mic)
 		audio = setup_audio(&env);
 
 	loop = g_main_loop_new(NULL, FALSE);
