@@ -23,10 +23,13 @@
 #include "log.h"
 #include "opt.h"
 #include "spawn.h"
+#include "ts.h"
 
 #define KICK_INTERVAL_US	(500 * G_TIME_SPAN_MILLISECOND)
 #define GRACE_S			5	/* SIGTERM, then SIGKILL */
 #define EOF_GRACE_MS		1000	/* output closed, still running */
+#define FILE_CHUNK		(64 << 10)	/* read from a recording at once */
+#define FILE_SLACK_US		2000	/* a packet due this soon goes now */
 
 static const char *socket_path;		/* --socket */
 static unsigned linger_s;		/* --linger */
@@ -56,7 +59,17 @@ static struct {
 	guint listen_watch, linger_timer, kick_timer;
 	gint64 last_kick;
 	gboolean stdin_done, quitting;
-} S = { .listen_fd = -1 };
+	/* A recording on stdin (a regular file), played at its own clock
+	 * from the first join on. */
+	struct {
+		gboolean paced, started;
+		TsPacer pacer;
+		uint8_t buf[FILE_CHUNK];
+		size_t len, off;	/* buf[off..len): not pushed yet */
+		int64_t due;		/* of the packet at off; -1: not fed */
+		guint timer;
+	} file;
+} S = { .listen_fd = -1, .file.due = -1 };
 
 static const char usage_text[] =
     "usage: pp-fanout serve --socket path [--linger seconds] [--max-lag ms]\n"
@@ -364,6 +377,16 @@ producer_start(void)
 	log_info("started the producer %s (pid %d)", S.producer[0], (int)pid);
 }
 
+static void
+input_ended(void)
+{
+	log_info("end of the input stream: serving what is left, then exiting");
+	S.stdin_done = TRUE;
+	fanq_finish(S.q);
+	if (fanq_count(S.q) == 0)
+		quit();
+}
+
 static gboolean
 on_stdin(int fd, GIOCondition cond, gpointer data)
 {
@@ -371,12 +394,70 @@ on_stdin(int fd, GIOCondition cond, gpointer data)
 		return G_SOURCE_CONTINUE;
 	if (errno != 0)
 		log_info("reading stdin: %s", g_strerror(errno));
-	log_info("end of the input stream: serving what is left, then exiting");
-	S.stdin_done = TRUE;
-	fanq_finish(S.q);
-	if (fanq_count(S.q) == 0)
-		quit();
+	input_ended();
 	return G_SOURCE_REMOVE;
+}
+
+/* A recording is read as fast as the disk goes: handed on like that,
+ * the stream would be over before a second viewer joins, and a viewer
+ * through pp-tunnel would get it all into its player's buffer at once.
+ * So each packet goes out when the stream's own clock (its PCR) says,
+ * counted from the first packet, as the live encoder wrote it. */
+static gboolean
+on_file_due(gpointer data)
+{
+	for (;;) {
+		int64_t now = g_get_monotonic_time();
+		size_t start = S.file.off;
+
+		while (S.file.off + TS_PACKET_SIZE <= S.file.len) {
+			const uint8_t *p = S.file.buf + S.file.off;
+
+			if (p[0] != TS_SYNC_BYTE) {
+				/* Garbage goes on too: the queue resyncs. */
+				S.file.off += 1 + ts_find_sync(p + 1,
+				    S.file.len - S.file.off - 1);
+				continue;
+			}
+			if (S.file.due < 0)
+				S.file.due = ts_pacer_feed(&S.file.pacer, p, now);
+			if (S.file.due > now + FILE_SLACK_US)
+				break;
+			S.file.due = -1;
+			S.file.off += TS_PACKET_SIZE;
+		}
+		if (S.file.off > start)
+			fanq_push(S.q, S.file.buf + start, S.file.off - start);
+		if (S.file.due > now + FILE_SLACK_US) {
+			S.file.timer = g_timeout_add_full(G_PRIORITY_HIGH,
+			    (S.file.due - now + 999) / 1000, on_file_due, NULL,
+			    NULL);
+			return G_SOURCE_REMOVE;
+		}
+
+		/* Less than a packet left: read on. */
+		ssize_t r;
+
+		memmove(S.file.buf, S.file.buf + S.file.off,
+		    S.file.len - S.file.off);
+		S.file.len -= S.file.off;
+		S.file.off = 0;
+		r = read(STDIN_FILENO, S.file.buf + S.file.len,
+		    sizeof(S.file.buf) - S.file.len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0) {
+			S.file.len += r;
+			continue;
+		}
+		if (r < 0)
+			log_info("reading stdin: %s", g_strerror(errno));
+		if (S.file.len > 0)
+			fanq_push(S.q, S.file.buf, S.file.len);
+		S.file.timer = 0;
+		input_ended();
+		return G_SOURCE_REMOVE;
+	}
 }
 
 static gboolean
@@ -410,7 +491,11 @@ on_accept(int fd, GIOCondition cond, gpointer data)
 	}
 	if (S.producer != NULL && S.prod == NULL)
 		producer_start();
-	else
+	else if (S.file.paced && !S.file.started) {
+		S.file.started = TRUE;
+		log_info("playing the recording at its own pace");
+		S.file.timer = g_idle_add(on_file_due, NULL);
+	} else
 		kick();
 	return G_SOURCE_CONTINUE;
 }
@@ -548,12 +633,21 @@ serve(void)
 	g_unix_signal_add(SIGINT, on_quit_signal, GINT_TO_POINTER(SIGINT));
 	S.listen_watch = g_unix_fd_add(S.listen_fd, G_IO_IN, on_accept, NULL);
 	if (S.producer == NULL) {
-		g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
-		g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR,
-		    on_stdin, NULL);
+		struct stat st;
+
+		if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+			S.file.paced = TRUE;
+			ts_pacer_init(&S.file.pacer);
+		} else {
+			g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
+			g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR,
+			    on_stdin, NULL);
+		}
 	}
 	log_info("serving on %s%s%s", socket_path,
-	    S.producer != NULL ? ", producer " : ", stream from stdin",
+	    S.producer != NULL ? ", producer " :
+	    S.file.paced ? ", a recording from stdin, from the first join on at its own pace" :
+	    ", stream from stdin",
 	    S.producer != NULL ? S.producer[0] : "");
 	g_main_loop_run(S.loop);
 

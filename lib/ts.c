@@ -280,3 +280,28 @@ ts_tracker_feed(TsTracker *t, const uint8_t *p)
 	}
 	return flags;
 }
+
+void
+ts_pacer_init(TsPacer *p)
+{
+	memset(p, 0, sizeof(*p));
+	ts_tracker_init(&p->tracker);
+}
+
+int64_t
+ts_pacer_feed(TsPacer *p, const uint8_t *pkt, int64_t now_us)
+{
+	int64_t due;
+
+	ts_tracker_feed(&p->tracker, pkt);
+	if (!p->tracker.clock_started)
+		return now_us;
+	if (!p->started) {
+		p->started = TRUE;
+		p->start_clock = p->tracker.clock;
+		p->start_us = now_us;
+	}
+	due = p->start_us + (p->tracker.clock - p->start_clock) * 1000000 /
+	    TS_CLOCK_HZ;
+	return due < now_us ? now_us : due;
+}

@@ -82,3 +82,19 @@ ts_clock_ms(int64_t ticks)
 {
 	return ticks / (TS_CLOCK_HZ / 1000);
 }
+
+/* Paces a recording at its own clock: the time each packet is due, on a
+ * monotonic clock in microseconds, from a TsTracker's stream clock (the
+ * PCR, its wraps and jumps removed). Packets before the first stamp are
+ * due at once; so is everything of a stream with no clock. */
+typedef struct {
+	TsTracker tracker;
+	int64_t start_clock;		/* stream clock at the first stamp */
+	int64_t start_us;		/* and when that packet came */
+	gboolean started;
+} TsPacer;
+
+void ts_pacer_init(TsPacer *p);
+/* Takes one packet of TS_PACKET_SIZE bytes, seen at now_us; returns when
+ * it is due (at most now_us for one that is late). */
+int64_t ts_pacer_feed(TsPacer *p, const uint8_t *pkt, int64_t now_us);
