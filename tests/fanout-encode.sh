@@ -78,12 +78,12 @@ kill $FAN
 wait $FAN
 
 # --- pp-fanout(1) EXAMPLES ------------------------------------------------------
-pp-fanout serve --socket "$XDG_RUNTIME_DIR/screen.sock" --linger 5 -- \
+pp-fanout serve --socket "${XDG_RUNTIME_DIR:-/tmp}/screen.sock" --linger 5 -- \
     pp-encode --source test 2> ex1.log &
 EX1=$!
 track_pid $EX1
-wait_for 10 test -S "$XDG_RUNTIME_DIR/screen.sock"
-pp-fanout attach --socket "$XDG_RUNTIME_DIR/screen.sock" > talk.ts &
+wait_for 10 test -S "${XDG_RUNTIME_DIR:-/tmp}/screen.sock"
+pp-fanout attach --socket "${XDG_RUNTIME_DIR:-/tmp}/screen.sock" > talk.ts &
 AT=$!
 track_pid $AT
 ok "example 1: attach records the shared test pattern" wait_for 30 grows talk.ts 100000
@@ -92,12 +92,12 @@ ok "...which starts clean" starts_clean talk.ts
 ok "...and the producer lingers 5 s" wait_for 20 grep -q "no consumer for 5 s: stopping the producer" ex1.log
 kill $EX1; wait $EX1
 
-pp-encode --source test | pp-fanout serve --socket "$XDG_RUNTIME_DIR/pp.sock" 2> ex2.log &
+pp-encode --source test | pp-fanout serve --socket "${XDG_RUNTIME_DIR:-/tmp}/pp.sock" 2> ex2.log &
 EX2=$!
 track_pid $EX2
 track_encoders
-wait_for 10 test -S "$XDG_RUNTIME_DIR/pp.sock"
-PROBE=$(pp-fanout attach --socket "$XDG_RUNTIME_DIR/pp.sock" | ffprobe - 2>&1)
+wait_for 10 test -S "${XDG_RUNTIME_DIR:-/tmp}/pp.sock"
+PROBE=$(pp-fanout attach --socket "${XDG_RUNTIME_DIR:-/tmp}/pp.sock" | ffprobe - 2>&1)
 like "$PROBE" 'Stream #0:0.*Video: h264' "example 2: ffprobe finds the H.264 video"
 like "$PROBE" 'Stream #0:1.*Audio: aac' "...and the AAC audio"
 kill $EX2; wait $EX2

@@ -46,11 +46,11 @@ d=$(duration b.ts)
 ok "...live: it gets the rest, not the whole (${d} s)" test "${d:-0}" -ge 3 -a "${d:-0}" -le 8
 
 # --- pp-fanout(1) EXAMPLES: a recording to several viewers, live --------------
-pp-fanout serve --socket "$XDG_RUNTIME_DIR/talk.sock" < talk.ts 2> ex.log &
+pp-fanout serve --socket "${XDG_RUNTIME_DIR:-/tmp}/talk.sock" < talk.ts 2> ex.log &
 EX=$!
 track_pid $EX
-wait_for 10 test -S "$XDG_RUNTIME_DIR/talk.sock" || bail "pp-fanout did not start"
-tunnel_listen ex -- pp-fanout attach --socket "$XDG_RUNTIME_DIR/talk.sock"
+wait_for 10 test -S "${XDG_RUNTIME_DIR:-/tmp}/talk.sock" || bail "pp-fanout did not start"
+tunnel_listen ex -- pp-fanout attach --socket "${XDG_RUNTIME_DIR:-/tmp}/talk.sock"
 tunnel_connect v1 "$tunnel_ticket" < /dev/null &
 V1=$!
 sleep 2
