@@ -34,6 +34,7 @@
 #include "config.h"
 #include "ice.h"
 #include "keys.h"
+#include "lastline.h"
 #include "log.h"
 #include "opt.h"
 #include "quic.h"
@@ -272,11 +273,19 @@ typedef struct {
 	guint ice_timer;
 	gboolean ice_removing;
 	char *path;
+	pid_t pid;		/* its CMD, until that exits */
 } Viewer;
+
+/* How long the end of a viewer's CMD's output waits for the CMD's exit
+ * status, which says whether the viewer gets a clean end or the failure
+ * (QUIC_APP_HOST_FAILED); and how long a failure waits for the viewer to
+ * acknowledge the stream before it, so the viewer keeps what was sent. */
+#define CMD_EXIT_WAIT_MS	2000
+#define FAILURE_SEND_MS		5000
 
 static GHashTable *viewers;	/* "remote|local" or "ice|session" -> Viewer */
 static GHashTable *sessions;	/* session -> Viewer (ICE ones) */
-static GHashTable *children;	/* pid -> pid, the CMDs running */
+static GHashTable *children;	/* pid -> its stderr (LastLine), the CMDs running */
 static char **cmd_argv;
 static guint n_admitted;
 
@@ -364,13 +373,47 @@ on_handshake(QuicConn *qc, void *ud)
 	n_admitted++;
 }
 
+static Viewer *
+viewer_of_cmd(pid_t pid)
+{
+	GHashTableIter it;
+	gpointer k, val;
+
+	g_hash_table_iter_init(&it, viewers);
+	while (g_hash_table_iter_next(&it, &k, &val)) {
+		Viewer *v = val;
+
+		if (v->pid == pid)
+			return v;
+	}
+	return NULL;
+}
+
+/* A viewer's CMD exited: a clean end lets the end of its output go to
+ * the viewer; a failure closes the viewer's connection with
+ * QUIC_APP_HOST_FAILED and why (the CMD's last line on stderr), once the
+ * viewer has the stream the CMD gave. */
 static void
 on_child(GPid pid, gint status, gpointer ud)
 {
-	g_autoptr(GError) error = NULL;
+	LastLine *err = g_hash_table_lookup(children, GINT_TO_POINTER(pid));
+	g_autofree char *why = lastline_reason(err, cmd_argv[0], status, FALSE);
+	g_autofree char *how = lastline_reason(err, cmd_argv[0], status, TRUE);
+	Viewer *v = viewer_of_cmd(pid);
 
-	if (!g_spawn_check_wait_status(status, &error))
-		log_debug("command %d: %s", pid, error->message);
+	if (v != NULL) {
+		v->pid = 0;
+		if (v->gone || v->qc == NULL)
+			;
+		else if (why == NULL)
+			quic_conn_end_input(v->qc);
+		else {
+			log_info("viewer %s: the command failed: %s", v->name, how);
+			quic_conn_close_when_sent(v->qc, QUIC_APP_HOST_FAILED,
+			    why, FAILURE_SEND_MS);
+		}
+	} else if (how != NULL)
+		log_debug("command %d: %s", pid, how);
 	g_hash_table_remove(children, GINT_TO_POINTER(pid));
 	g_spawn_close_pid(pid);
 }
@@ -380,29 +423,36 @@ on_viewer_ready(QuicConn *qc, void *ud)
 {
 	Viewer *v = ud;
 	g_autoptr(GError) error = NULL;
-	int to_cmd[2], from_cmd[2];
+	int to_cmd[2], from_cmd[2], err_cmd[2];
 	SpawnOpts o = { .in = -1, .out = -1, .err = -1, .flags = SPAWN_PGROUP };
 	pid_t pid;
 
 	if (!g_unix_open_pipe(to_cmd, FD_CLOEXEC, &error) ||
-	    !g_unix_open_pipe(from_cmd, FD_CLOEXEC, &error)) {
+	    !g_unix_open_pipe(from_cmd, FD_CLOEXEC, &error) ||
+	    !g_unix_open_pipe(err_cmd, FD_CLOEXEC, &error)) {
 		log_info("viewer %s: %s", v->name, error->message);
 		quic_conn_close(qc, QUIC_APP_INTERNAL, "cannot start the command");
 		return;
 	}
 	o.in = to_cmd[0];
 	o.out = from_cmd[1];
+	/* Passed on to ours, its last line kept: why it failed. */
+	o.err = err_cmd[1];
 	pid = spawn_child((const char *const *)cmd_argv, &o, &error);
 	close(to_cmd[0]);
 	close(from_cmd[1]);
+	close(err_cmd[1]);
 	if (pid == -1) {
 		log_info("cannot run %s: %s", cmd_argv[0], error->message);
 		close(to_cmd[1]);
 		close(from_cmd[0]);
+		close(err_cmd[0]);
 		quic_conn_close(qc, QUIC_APP_INTERNAL, "cannot start the command");
 		return;
 	}
-	g_hash_table_add(children, GINT_TO_POINTER(pid));
+	g_hash_table_insert(children, GINT_TO_POINTER(pid),
+	    lastline_new(err_cmd[0]));
+	v->pid = pid;
 	g_child_watch_add(pid, on_child, NULL);
 	v->arrived = TRUE;
 	v->t0 = g_get_monotonic_time();
@@ -578,6 +628,7 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 			.max_udp_payload = udp_max_payload(
 			    (struct sockaddr *)&v->remote, v->remote_len),
 			.idle_timeout_ms = idle_ms,
+			.hold_fin_ms = CMD_EXIT_WAIT_MS,
 			.ev = ev,
 			.ud = v,
 		};
@@ -703,6 +754,7 @@ host_ice_recv(IceLink *l, const uint8_t *pkt, size_t len, void *ud)
 		.max_udp_payload = ICE_UDP_PAYLOAD,
 		.probe_mtu = TRUE,
 		.idle_timeout_ms = idle_ms,
+		.hold_fin_ms = CMD_EXIT_WAIT_MS,
 		.pin_peer = TRUE,
 		.ev = ev,
 		.ud = v,
@@ -974,7 +1026,8 @@ cmd_listen(int argc, char **argv)
 	gather_addrs(&t, fd4 >= 0, fd6 >= 0);
 	viewers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, viewer_free);
 	sessions = g_hash_table_new(g_str_hash, g_str_equal);
-	children = g_hash_table_new(NULL, NULL);
+	children = g_hash_table_new_full(NULL, NULL, NULL,
+	    (GDestroyNotify)lastline_free);
 	network_settings();
 	if (!signaling_init(&sig, t.secret, sizeof(t.secret), topic))
 		errx(EX_SOFTWARE, "cannot derive keys");
@@ -1187,6 +1240,9 @@ connection_ended(const char *name, const QuicEnd *end)
 		case QUIC_APP_STOPPED:
 			warnx("the host stopped sharing");
 			exit(0);
+		case QUIC_APP_HOST_FAILED:
+			errx(EX_UNAVAILABLE, "the host's stream failed: %s",
+			    end->reason[0] != '\0' ? end->reason : "no reason given");
 		case QUIC_APP_OK:
 			errx(EX_UNAVAILABLE, "the host closed the connection before the end of the stream");
 		default:
