@@ -40,13 +40,16 @@ static long long rate_kbit = 6000;	/* -r: pace rate */
 static long long rec_size = 1500;	/* -s: record size */
 static long long seconds;		/* -t: how long */
 
+static const char usage_text[] =
+    "usage: pp-bench pace [-r kbit] [-s size] -t seconds\n"
+    "       pp-bench delay\n"
+    "       pp-bench count -t seconds\n"
+    "       pp-bench -h | --help | --version\n";
+
 static void __dead2
 usage(void)
 {
-	fprintf(stderr, "usage: pp-bench pace [-r kbit] [-s size] -t seconds\n"
-	    "       pp-bench delay\n"
-	    "       pp-bench count -t seconds\n");
-	exit(EX_USAGE);
+	opt_usage(usage_text, EX_USAGE);
 }
 
 static int64_t
@@ -242,12 +245,14 @@ main(int argc, char *argv[])
 	const char *cmd;
 	int ch;
 
+	opt_early(argc, argv, usage_text);
 	if (argc < 2)
 		usage();
 	cmd = argv[1];
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "r:s:t:")) != -1) {
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "r:s:t:h")) != -1) {
 		switch (ch) {
 		case 'r':
 			rate_kbit = opt_number("-r", optarg, 1, 10000000);
@@ -258,8 +263,10 @@ main(int argc, char *argv[])
 		case 't':
 			seconds = opt_number("-t", optarg, 1, 3600);
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
 		default:
-			usage();
+			opt_bad(argv, "r:s:t:h", NULL);
 		}
 	}
 	if (optind != argc)

@@ -89,12 +89,15 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static const char usage_text[] =
+    "usage: pp-latency clock [-N] [-d display] [-b block]\n"
+    "       pp-latency read [-n frames] [-s skip] [-t threads] [-r WxH] [-b block]\n"
+    "       pp-latency -h | --help | --version\n";
+
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: pp-latency clock [-N] [-d display] [-b block]\n"
-	    "       pp-latency read [-n frames] [-s skip] [-t threads] [-r WxH] [-b block]\n");
-	exit(EX_USAGE);
+	opt_usage(usage_text, EX_USAGE);
 }
 
 static int
@@ -388,12 +391,14 @@ main(int argc, char *argv[])
 	const char *mode, *logf;
 	int ch;
 
+	opt_early(argc, argv, usage_text);
 	if (argc < 2)
 		usage();
 	mode = argv[1];
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "Nb:d:n:r:s:t:")) != -1) {
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "Nb:d:n:r:s:t:h")) != -1) {
 		switch (ch) {
 		case 'N':
 			noise = 1;
@@ -419,8 +424,10 @@ main(int argc, char *argv[])
 		case 't':
 			threads = opt_number("-t", optarg, 0, 64);
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
 		default:
-			usage();
+			opt_bad(argv, "Nb:d:n:r:s:t:h", NULL);
 		}
 	}
 	if (optind != argc)

@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fanq.h"
@@ -52,13 +54,11 @@ static struct {
 	char *url;
 } B = { .listen_fd = -1 };
 
-static G_NORETURN void
-usage(void)
-{
-	fprintf(stderr, "usage: pp-bridge [--port port] [--player auto|mpv|vlc|none] [--player-args args]\n"
-	    "           [--max-lag ms]\n");
-	exit(EX_USAGE);
-}
+static const char usage_text[] =
+    "usage: pp-bridge [--port port] [--player auto|mpv|vlc|none] [--player-args args]\n"
+    "           [--max-lag ms]\n"
+    "       pp-bridge --check [--player auto|mpv|vlc] [--player-args args]\n"
+    "       pp-bridge --help | --version\n";
 
 /* The players and the options that keep them close to live. */
 static const char *const mpv_opts[] = {
@@ -252,25 +252,102 @@ print_commands(const char *why)
 	log_info("or: %s", v);
 }
 
+/* An empty log younger than this may be one that another run is just
+ * creating: its lock is taken just after the file is. */
+#define LOG_YOUNG_S	5
+
+/* Where the player's output goes: $XDG_RUNTIME_DIR, the user's own and
+ * emptied at logout; without it one directory of ours under the
+ * temporary directory, 0700 and reused by every run, rather than a file
+ * per run loose in /tmp. NULL (said why) when that directory is not
+ * safely ours. */
+static char *
+log_dir(void)
+{
+	const char *run = g_getenv("XDG_RUNTIME_DIR");
+	g_autofree char *dir = NULL;
+	struct stat st;
+
+	if (run != NULL && *run == '/' && g_file_test(run, G_FILE_TEST_IS_DIR))
+		return g_strdup(run);
+	dir = g_strdup_printf("%s/pp-bridge-%u", g_get_tmp_dir(),
+	    (unsigned)geteuid());
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		log_info("cannot create %s (%s): the player's output is lost",
+		    dir, g_strerror(errno));
+		return NULL;
+	}
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		log_info("%s is not a private directory of ours: the player's output is lost",
+		    dir);
+		return NULL;
+	}
+	return g_steal_pointer(&dir);
+}
+
+/* Removes the logs of players that have ended. A player holds the lock
+ * that pp-bridge took on its log (flock belongs to the open file, which
+ * the player's stdout and stderr are) for as long as it runs, however
+ * long it outlives pp-bridge: a log that can be locked is over. */
+static void
+remove_old_logs(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	time_t now = time(NULL);
+
+	if (d == NULL)
+		return;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *path = NULL;
+		struct stat st;
+		int fd;
+
+		if (!g_str_has_prefix(name, "pp-bridge-") ||
+		    !g_str_has_suffix(name, ".log"))
+			continue;
+		path = g_build_filename(dir, name, NULL);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() &&
+		    (st.st_size > 0 || now - st.st_mtime > LOG_YOUNG_S) &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			log_debug("removing %s: its player has ended", path);
+			unlink(path);
+		}
+		close(fd);
+	}
+}
+
 static void
 launch(const char *name, char **extra)
 {
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) argv = player_argv(name, extra);
-	g_autofree char *path = NULL;
-	const char *dir = g_getenv("XDG_RUNTIME_DIR");
+	g_autofree char *path = NULL, *dir = log_dir();
 	SpawnOpts o = { .in = -1, .out = -1, .err = -1, .flags = SPAWN_DETACH };
 	int logfd, devnull;
 	pid_t pid;
 
-	if (dir == NULL || !g_file_test(dir, G_FILE_TEST_IS_DIR))
-		dir = g_get_tmp_dir();
-	path = g_strdup_printf("%s/pp-bridge-%s-%d.log", dir, name, (int)getpid());
-	logfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	logfd = -1;
+	if (dir != NULL) {
+		remove_old_logs(dir);
+		path = g_strdup_printf("%s/pp-bridge-%s-%d.log", dir, name,
+		    (int)getpid());
+		logfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (logfd < 0)
+			log_info("cannot create %s (%s): the player's output is lost",
+			    path, g_strerror(errno));
+		else
+			flock(logfd, LOCK_EX | LOCK_NB);	/* see remove_old_logs */
+	}
 	if (logfd < 0) {
-		log_info("cannot create %s (%s): the player's output is lost",
-		    path, g_strerror(errno));
+		g_free(path);
+		path = g_strdup("/dev/null");
 		logfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	}
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -358,9 +435,10 @@ main(int argc, char *argv[])
 		{ "player-args", required_argument, NULL, 'a' },
 		{ "max-lag", required_argument, NULL, 'm' },
 		{ "check", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
+	static const char shortopts[] = "p:P:a:m:h";
 	FanqLimits limits = { 0 };
 	g_auto(GStrv) extra = NULL;
 	g_autoptr(GError) error = NULL;
@@ -368,7 +446,8 @@ main(int argc, char *argv[])
 	int ch, check = 0;
 
 	log_init();
-	while ((ch = getopt_long(argc, argv, "p:P:a:m:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			port = opt_number("--port", optarg, 1, 65535);
@@ -385,15 +464,19 @@ main(int argc, char *argv[])
 		case 'c':
 			check = 1;
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage();
+			opt_bad(argv, shortopts, longopts);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 
 	if (argc > 0)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 	if (strcmp(player, "auto") != 0 && strcmp(player, "mpv") != 0 &&
 	    strcmp(player, "vlc") != 0 && strcmp(player, "none") != 0)
 		errx(EX_USAGE, "--player %s: choose auto, mpv, vlc or none", player);

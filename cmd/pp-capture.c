@@ -16,6 +16,7 @@
 
 #include "audio.h"
 #include "log.h"
+#include "opt.h"
 #include "portal.h"
 #include "pwglib.h"
 #include "spawn.h"
@@ -37,15 +38,12 @@ static pid_t child = -1;
 static int child_status = -1;
 static gboolean stopping;
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: pp-capture [--source portal|x11|test] [--window] [--window-id ID]\n"
-	    "           [--cursor embedded|hidden] [--app NAME] [--mic] [--no-audio]\n"
-	    "           [--select-only] [--verbose] -- prog [args ...]\n"
-	    "       pp-capture --list-apps\n");
-	exit(EX_USAGE);
-}
+static const char usage_text[] =
+    "usage: pp-capture [--source portal|x11|test] [--window] [--window-id ID]\n"
+    "           [--cursor embedded|hidden] [--app NAME] [--mic] [--no-audio]\n"
+    "           [--select-only] [--verbose] -- prog [args ...]\n"
+    "       pp-capture --list-apps\n"
+    "       pp-capture --help | --version\n";
 
 static gboolean
 on_signal(gpointer data)
@@ -191,6 +189,7 @@ main(int argc, char *argv[])
 		{ "select-only", no_argument,		NULL, 'S' },
 		{ "list-apps",	no_argument,		NULL, 'L' },
 		{ "verbose",	no_argument,		NULL, 'v' },
+		OPT_HELP_VERSION,
 		{ NULL,		0,			NULL, 0 }
 	};
 	g_auto(GStrv) env = NULL;
@@ -202,7 +201,8 @@ main(int argc, char *argv[])
 	const char *display;
 
 	log_init();
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			source = parse_source(optarg);
@@ -241,8 +241,12 @@ main(int argc, char *argv[])
 		case 'v':
 			log_set_verbose(TRUE);
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage();
+			opt_bad(argv, "h", longopts);
 		}
 	}
 	argc -= optind;
@@ -312,9 +316,12 @@ main(int argc, char *argv[])
 		break;
 	}
 	env = g_environ_setenv(env, "PP_CURSOR", hide_cursor ? "hidden" : "embedded", TRUE);
+	/* The test source's sound is the child's own test tone: nothing to
+	 * route, unless an application's sound or the microphone was
+	 * asked for. */
 	if (no_audio)
 		env = g_environ_setenv(env, "PP_NO_AUDIO", "1", TRUE);
-	else
+	else if (source != SRC_TEST || app != NULL || mic)
 		audio = setup_audio(&env);
 
 	loop = g_main_loop_new(NULL, FALSE);

@@ -46,6 +46,11 @@ static guint test_w = 1280, test_h = 720; /* PP_WIDTH, PP_HEIGHT */
 #define DRAIN_TIMEOUT 5
 /* How long stopping the pipeline may take once the stream is done. */
 #define TEARDOWN_TIMEOUT 2
+/* A signal this soon after the first (microseconds) is the same stop,
+ * delivered twice: a signal to the process group of pp-capture --
+ * pp-encode (pp-fanout stopping its producer, ^C in a terminal) reaches
+ * both, and pp-capture hands it on. A person's second ^C comes later. */
+#define REPEAT_WINDOW (250 * G_TIME_SPAN_MILLISECOND)
 
 static struct {
 	GMainLoop *loop;
@@ -58,6 +63,7 @@ static struct {
 	int out;
 	int status;
 	gboolean stopping;	/* EOS sent, waiting for it on the bus */
+	gint64 stop_time;	/* when the stop signal came (monotonic) */
 	gboolean ended;		/* the source itself ended */
 	gint frames;		/* video frames out of the source */
 	guint in_w, in_h;	/* what the source gives */
@@ -67,18 +73,14 @@ static struct {
 	gint64 grid_slot;	/* x11: the 1/fps slot of the last frame */
 } pp = { .out = STDOUT_FILENO };
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: pp-encode [-v] [-o file] [--source test | x11 | pipewire]\n"
-	    "                 [--bitrate kbps] [--fps n] [--keyint seconds] [--max-size WxH]\n"
-	    "                 [--encoder name] [--tone hz] [--display name] [--window-id xid]\n"
-	    "                 [--cursor embedded | hidden] [--pipewire-fd fd] [--node id]\n"
-	    "                 [--audio-device name] [--no-audio] [--mic]\n"
-	    "       pp-encode --list-encoders\n");
-	exit(EX_USAGE);
-}
+static const char usage_text[] =
+    "usage: pp-encode [-v] [-o file] [--source test | x11 | pipewire]\n"
+    "                 [--bitrate kbps] [--fps n] [--keyint seconds] [--max-size WxH]\n"
+    "                 [--encoder name] [--tone hz] [--display name] [--window-id xid]\n"
+    "                 [--cursor embedded | hidden] [--pipewire-fd fd] [--node id]\n"
+    "                 [--audio-device name] [--no-audio] [--mic]\n"
+    "       pp-encode --list-encoders\n"
+    "       pp-encode --help | --version\n";
 
 static void
 parse_size(const char *what, const char *s, guint *w, guint *h)
@@ -858,12 +860,18 @@ finish_stream(gboolean past)
 static gboolean
 cb_stop(gpointer data)
 {
+	if (pp.stopping && pp.stop_time != 0 &&
+	    g_get_monotonic_time() - pp.stop_time < REPEAT_WINDOW) {
+		log_debug("signal %d again: the same stop, still finishing", GPOINTER_TO_INT(data));
+		return G_SOURCE_CONTINUE;
+	}
 	if (pp.stopping) {
 		/* A second signal: the user does not want to wait. */
-		log_info("stopping without finishing the stream");
+		log_info("a second stop signal: stopping without finishing the stream");
 		g_main_loop_quit(pp.loop);
 		return G_SOURCE_CONTINUE;
 	}
+	pp.stop_time = g_get_monotonic_time();
 	if (g_atomic_int_get(&pp.frames) == 0) {
 		/* Nothing streamed yet (a screencast still negotiating, say):
 		 * nothing to finish, and EOS would wait for the first frame. */
@@ -1114,6 +1122,7 @@ main(int argc, char *argv[])
 		{ "no-audio", no_argument, NULL, O_NOAUDIO },
 		{ "mic", no_argument, NULL, O_MIC },
 		{ "verbose", no_argument, NULL, 'v' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
 	gboolean list = FALSE, tone_set = FALSE, x11_set = FALSE;
@@ -1132,7 +1141,8 @@ main(int argc, char *argv[])
 	g_unix_signal_add(SIGINT, cb_stop, GINT_TO_POINTER(SIGINT));
 	g_unix_signal_add(SIGUSR1, cb_keyframe, NULL);
 	read_env();
-	while ((ch = getopt_long(argc, argv, "o:v", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			outfile = optarg;
@@ -1197,14 +1207,18 @@ main(int argc, char *argv[])
 			mic = TRUE;
 			pulse_set = TRUE;
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage();
+			opt_bad(argv, "o:vh", longopts);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 
 	gst_init(NULL, NULL);
 	es = (EncoderSettings){ .bitrate = bitrate, .fps = fps,

@@ -20,13 +20,17 @@
 #include <unistd.h>
 
 #include "fanq.h"
+#include "lastline.h"
 #include "log.h"
 #include "opt.h"
 #include "spawn.h"
+#include "ts.h"
 
 #define KICK_INTERVAL_US	(500 * G_TIME_SPAN_MILLISECOND)
 #define GRACE_S			5	/* SIGTERM, then SIGKILL */
 #define EOF_GRACE_MS		1000	/* output closed, still running */
+#define FILE_CHUNK		(64 << 10)	/* read from a recording at once */
+#define FILE_SLACK_US		2000	/* a packet due this soon goes now */
 
 static const char *socket_path;		/* --socket */
 static unsigned linger_s;		/* --linger */
@@ -40,7 +44,8 @@ typedef struct {
 	guint out_watch, kill_timer, eof_timer;
 	gboolean stopping;		/* we asked it to stop */
 	gboolean got_data;
-	Fanq *q;			/* the stream it feeds, until its EOF */
+	Fanq *q;			/* the stream it feeds, until it ends */
+	LastLine *err;			/* its stderr, passed on */
 } Producer;
 
 static struct {
@@ -56,16 +61,23 @@ static struct {
 	guint listen_watch, linger_timer, kick_timer;
 	gint64 last_kick;
 	gboolean stdin_done, quitting;
-} S = { .listen_fd = -1 };
+	/* A recording on stdin (a regular file), played at its own clock
+	 * from the first join on. */
+	struct {
+		gboolean paced, started;
+		TsPacer pacer;
+		uint8_t buf[FILE_CHUNK];
+		size_t len, off;	/* buf[off..len): not pushed yet */
+		int64_t due;		/* of the packet at off; -1: not fed */
+		guint timer;
+	} file;
+} S = { .listen_fd = -1, .file.due = -1 };
 
-static G_NORETURN void
-usage(void)
-{
-	fprintf(stderr, "usage: pp-fanout serve --socket path [--linger seconds] [--max-lag ms]\n"
-	    "           [--drop-after seconds] [--no-keyframe-signal] [-- producer [arg ...]]\n"
-	    "       pp-fanout attach --socket path\n");
-	exit(EX_USAGE);
-}
+static const char usage_text[] =
+    "usage: pp-fanout serve --socket path [--linger seconds] [--max-lag ms]\n"
+    "           [--drop-after seconds] [--no-keyframe-signal] [-- producer [arg ...]]\n"
+    "       pp-fanout attach --socket path\n"
+    "       pp-fanout --help | --version\n";
 
 static char *
 describe_status(int status)
@@ -80,6 +92,7 @@ describe_status(int status)
 }
 
 static void producer_start(void);
+static void producer_finish(Producer *p, const char *failure);
 
 static void
 quit(void)
@@ -228,6 +241,7 @@ on_eof_grace_over(gpointer data)
 	Producer *p = data;
 
 	p->eof_timer = 0;
+	producer_finish(p, NULL);
 	if (p->pid > 0 && !p->stopping) {
 		log_info("the producer (pid %d) closed its output but still runs: stopping it",
 		    (int)p->pid);
@@ -236,25 +250,47 @@ on_eof_grace_over(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* The producer's stream is over: its consumers get the rest, then EOF. */
+/* The producer's stream is over: its consumers get the rest, then EOF;
+ * when it failed, the "failed" event with why just before (an event
+ * packet, see ts.h), which pp-fanout attach turns into its exit status. */
+static void
+producer_finish(Producer *p, const char *failure)
+{
+	Fanq *q = p->q;
+	uint8_t pkt[TS_PACKET_SIZE];
+
+	if (q == NULL)
+		return;
+	p->q = NULL;
+	if (S.q == q)
+		new_queue();
+	if (failure != NULL) {
+		ts_event_packet(pkt, "failed", failure);
+		fanq_finish_with(q, pkt, sizeof(pkt));
+	} else
+		fanq_finish(q);
+	maybe_free_queue(q);
+}
+
+/* The producer closed its output. Its consumers learn how it ended when
+ * it exits, which is usually at once: its exit status says whether the
+ * stream failed. */
 static void
 producer_eof(Producer *p)
 {
-	Fanq *q = p->q;
-
 	if (p->out_watch)
 		g_source_remove(p->out_watch);
 	p->out_watch = 0;
 	close(p->out);
 	p->out = -1;
-	p->q = NULL;
-	if (S.q == q)
+	/* Newcomers wait for the next producer's stream. */
+	if (S.q == p->q)
 		new_queue();
-	fanq_finish(q);
-	maybe_free_queue(q);
+	if (p->stopping)
+		producer_finish(p, NULL);
 	/* Its stream is over even if it lives on: unless it exits now (the
 	 * usual case), stop it, so that the next consumer gets a new one. */
-	if (p->pid > 0 && !p->stopping)
+	else if (p->pid > 0)
 		p->eof_timer = g_timeout_add(EOF_GRACE_MS, on_eof_grace_over, p);
 }
 
@@ -289,7 +325,11 @@ on_producer_exit(GPid pid, int status, gpointer data)
 {
 	Producer *p = data;
 	g_autofree char *how = describe_status(status);
+	g_autofree char *failure = NULL;
 
+	/* A producer we stopped did not fail, whatever its status. */
+	if (!p->stopping)
+		failure = lastline_reason(p->err, S.producer[0], status, TRUE);
 	if (p->stopping)
 		log_info("the producer (pid %d) stopped: it %s", (int)pid, how);
 	else
@@ -314,6 +354,11 @@ on_producer_exit(GPid pid, int status, gpointer data)
 		if (p->out >= 0)
 			producer_eof(p);
 	}
+	if (failure != NULL && p->q != NULL)
+		log_info("the producer failed: %s; telling its %u consumer(s)",
+		    failure, fanq_count(p->q));
+	producer_finish(p, failure);
+	lastline_free(p->err);
 	if (S.prod == p)
 		S.prod = NULL;
 	g_free(p);
@@ -330,34 +375,44 @@ producer_start(void)
 {
 	g_autoptr(GError) error = NULL;
 	SpawnOpts o = { .in = -1, .out = -1, .err = -1, .flags = SPAWN_PGROUP };
-	int pfd[2], devnull;
+	int pfd[2], efd[2], devnull;
 	Producer *p;
 	pid_t pid;
 
-	if (!g_unix_open_pipe(pfd, FD_CLOEXEC, &error))
+	if (!g_unix_open_pipe(pfd, FD_CLOEXEC, &error) ||
+	    !g_unix_open_pipe(efd, FD_CLOEXEC, &error))
 		err(EX_OSERR, "pipe");
 	/* The terminal's input is not the producer's. */
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	o.in = devnull;
 	o.out = pfd[1];
+	/* Its stderr goes on to ours, its last line kept: why it failed. */
+	o.err = efd[1];
 	pid = spawn_child((const char *const *)S.producer, &o, &error);
 	close(pfd[1]);
+	close(efd[1]);
 	if (devnull >= 0)
 		close(devnull);
 	if (pid < 0) {
 		Fanq *q = S.q;
+		uint8_t pkt[TS_PACKET_SIZE];
+		g_autofree char *why = g_strdup_printf("cannot start %s: %s",
+		    S.producer[0], error->message);
 
 		log_info("cannot start the producer %s: %s", S.producer[0],
 		    error->message);
 		close(pfd[0]);
+		close(efd[0]);
 		new_queue();
-		fanq_finish(q);
+		ts_event_packet(pkt, "failed", why);
+		fanq_finish_with(q, pkt, sizeof(pkt));
 		maybe_free_queue(q);
 		return;
 	}
 	p = g_new0(Producer, 1);
 	p->pid = pid;
 	p->out = pfd[0];
+	p->err = lastline_new(efd[0]);
 	p->q = S.q;
 	g_unix_set_fd_nonblocking(p->out, TRUE, NULL);
 	p->out_watch = g_unix_fd_add(p->out, G_IO_IN | G_IO_HUP | G_IO_ERR,
@@ -367,6 +422,16 @@ producer_start(void)
 	log_info("started the producer %s (pid %d)", S.producer[0], (int)pid);
 }
 
+static void
+input_ended(void)
+{
+	log_info("end of the input stream: serving what is left, then exiting");
+	S.stdin_done = TRUE;
+	fanq_finish(S.q);
+	if (fanq_count(S.q) == 0)
+		quit();
+}
+
 static gboolean
 on_stdin(int fd, GIOCondition cond, gpointer data)
 {
@@ -374,12 +439,70 @@ on_stdin(int fd, GIOCondition cond, gpointer data)
 		return G_SOURCE_CONTINUE;
 	if (errno != 0)
 		log_info("reading stdin: %s", g_strerror(errno));
-	log_info("end of the input stream: serving what is left, then exiting");
-	S.stdin_done = TRUE;
-	fanq_finish(S.q);
-	if (fanq_count(S.q) == 0)
-		quit();
+	input_ended();
 	return G_SOURCE_REMOVE;
+}
+
+/* A recording is read as fast as the disk goes: handed on like that,
+ * the stream would be over before a second viewer joins, and a viewer
+ * through pp-tunnel would get it all into its player's buffer at once.
+ * So each packet goes out when the stream's own clock (its PCR) says,
+ * counted from the first packet, as the live encoder wrote it. */
+static gboolean
+on_file_due(gpointer data)
+{
+	for (;;) {
+		int64_t now = g_get_monotonic_time();
+		size_t start = S.file.off;
+
+		while (S.file.off + TS_PACKET_SIZE <= S.file.len) {
+			const uint8_t *p = S.file.buf + S.file.off;
+
+			if (p[0] != TS_SYNC_BYTE) {
+				/* Garbage goes on too: the queue resyncs. */
+				S.file.off += 1 + ts_find_sync(p + 1,
+				    S.file.len - S.file.off - 1);
+				continue;
+			}
+			if (S.file.due < 0)
+				S.file.due = ts_pacer_feed(&S.file.pacer, p, now);
+			if (S.file.due > now + FILE_SLACK_US)
+				break;
+			S.file.due = -1;
+			S.file.off += TS_PACKET_SIZE;
+		}
+		if (S.file.off > start)
+			fanq_push(S.q, S.file.buf + start, S.file.off - start);
+		if (S.file.due > now + FILE_SLACK_US) {
+			S.file.timer = g_timeout_add_full(G_PRIORITY_HIGH,
+			    (S.file.due - now + 999) / 1000, on_file_due, NULL,
+			    NULL);
+			return G_SOURCE_REMOVE;
+		}
+
+		/* Less than a packet left: read on. */
+		ssize_t r;
+
+		memmove(S.file.buf, S.file.buf + S.file.off,
+		    S.file.len - S.file.off);
+		S.file.len -= S.file.off;
+		S.file.off = 0;
+		r = read(STDIN_FILENO, S.file.buf + S.file.len,
+		    sizeof(S.file.buf) - S.file.len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0) {
+			S.file.len += r;
+			continue;
+		}
+		if (r < 0)
+			log_info("reading stdin: %s", g_strerror(errno));
+		if (S.file.len > 0)
+			fanq_push(S.q, S.file.buf, S.file.len);
+		S.file.timer = 0;
+		input_ended();
+		return G_SOURCE_REMOVE;
+	}
 }
 
 static gboolean
@@ -413,7 +536,11 @@ on_accept(int fd, GIOCondition cond, gpointer data)
 	}
 	if (S.producer != NULL && S.prod == NULL)
 		producer_start();
-	else
+	else if (S.file.paced && !S.file.started) {
+		S.file.started = TRUE;
+		log_info("playing the recording at its own pace");
+		S.file.timer = g_idle_add(on_file_due, NULL);
+	} else
 		kick();
 	return G_SOURCE_CONTINUE;
 }
@@ -551,12 +678,21 @@ serve(void)
 	g_unix_signal_add(SIGINT, on_quit_signal, GINT_TO_POINTER(SIGINT));
 	S.listen_watch = g_unix_fd_add(S.listen_fd, G_IO_IN, on_accept, NULL);
 	if (S.producer == NULL) {
-		g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
-		g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR,
-		    on_stdin, NULL);
+		struct stat st;
+
+		if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+			S.file.paced = TRUE;
+			ts_pacer_init(&S.file.pacer);
+		} else {
+			g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
+			g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR,
+			    on_stdin, NULL);
+		}
 	}
 	log_info("serving on %s%s%s", socket_path,
-	    S.producer != NULL ? ", producer " : ", stream from stdin",
+	    S.producer != NULL ? ", producer " :
+	    S.file.paced ? ", a recording from stdin, from the first join on at its own pace" :
+	    ", stream from stdin",
 	    S.producer != NULL ? S.producer[0] : "");
 	g_main_loop_run(S.loop);
 
@@ -576,11 +712,32 @@ on_term(int sig)
 	_exit(0);
 }
 
+/* Writes all of buf: FALSE when the reader is gone. */
+static gboolean
+write_all(const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(STDOUT_FILENO, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return FALSE;
+		buf += w;
+		len -= w;
+	}
+	return TRUE;
+}
+
 static int
 attach(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static char buf[1 << 16];
+	static uint8_t buf[TS_PACKET_SIZE + (1 << 16)];
+	size_t have = 0;		/* bytes in buf, a packet cut at most */
+	gboolean framed = TRUE;		/* whole packets from the start */
+	char event[32], failure[TS_EVENT_TEXT_MAX + 1] = "";
+	gboolean failed = FALSE;
 	int fd;
 
 	if (strlen(socket_path) >= sizeof(sa.sun_path))
@@ -600,24 +757,57 @@ attach(void)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
+	/* The stream comes in whole packets; event packets (ts.h) are
+	 * taken out, and the "failed" one is how the stream ended. */
 	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf)), w, off;
+		ssize_t r = read(fd, buf + have, sizeof(buf) - have);
+		size_t off, run;
 
 		if (r == 0)
-			return 0;
+			break;
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			err(EX_IOERR, "reading %s", socket_path);
 		}
-		for (off = 0; off < r; off += w) {
-			w = write(STDOUT_FILENO, buf + off, r - off);
-			if (w < 0 && errno == EINTR)
-				w = 0;
-			else if (w < 0)
+		have += r;
+		if (!framed) {
+			if (!write_all(buf, have))
 				return 0;	/* whoever read us is gone */
+			have = 0;
+			continue;
 		}
+		for (off = run = 0; off + TS_PACKET_SIZE <= have;
+		    off += TS_PACKET_SIZE) {
+			char text[TS_EVENT_TEXT_MAX + 1];
+
+			if (buf[off] != TS_SYNC_BYTE) {
+				framed = FALSE;	/* not ours to parse */
+				break;
+			}
+			if (!ts_event_parse(buf + off, event, sizeof(event),
+			    text, sizeof(text)))
+				continue;
+			if (!write_all(buf + run, off - run))
+				return 0;
+			run = off + TS_PACKET_SIZE;
+			if (strcmp(event, "failed") == 0) {
+				failed = TRUE;
+				g_strlcpy(failure, text, sizeof(failure));
+			}
+		}
+		if (!framed)
+			off = have;
+		if (!write_all(buf + run, off - run))
+			return 0;
+		memmove(buf, buf + off, have - off);
+		have -= off;
 	}
+	if (have > 0 && !write_all(buf, have))
+		return 0;
+	if (failed)
+		errx(EX_UNAVAILABLE, "the producer failed: %s", failure);
+	return 0;
 }
 
 int
@@ -629,20 +819,22 @@ main(int argc, char *argv[])
 		{ "max-lag", required_argument, NULL, 'm' },
 		{ "drop-after", required_argument, NULL, 'd' },
 		{ "no-keyframe-signal", no_argument, &no_keyframe_signal, 1 },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cmd;
 	int ch;
 
 	log_init();
+	opt_early(argc, argv, usage_text);
 	if (argc < 2)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 	cmd = argv[1];
 	argc--;
 	argv++;
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "attach") != 0)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+s:l:m:d:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -659,8 +851,12 @@ main(int argc, char *argv[])
 			break;
 		case 0:
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage();
+			opt_bad(argv, "+s:l:m:d:h", longopts);
 		}
 	}
 	argc -= optind;

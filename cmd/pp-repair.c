@@ -9,16 +9,14 @@
 
 #include "audio.h"
 #include "log.h"
+#include "opt.h"
 
 static int dry_run;	/* --dry-run: only list */
 static int all;		/* --all: also those of running hosts */
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: pp-repair [--dry-run] [--all] [--verbose]\n");
-	exit(EX_USAGE);
-}
+static const char usage_text[] =
+    "usage: pp-repair [--dry-run] [--all] [--verbose]\n"
+    "       pp-repair --help | --version\n";
 
 static void
 report(const char *name, pid_t pid, gpointer data)
@@ -33,6 +31,7 @@ main(int argc, char *argv[])
 		{ "dry-run",	no_argument,	NULL, 'n' },
 		{ "all",	no_argument,	NULL, 'a' },
 		{ "verbose",	no_argument,	NULL, 'v' },
+		OPT_HELP_VERSION,
 		{ NULL,		0,		NULL, 0 }
 	};
 	g_autoptr(GError) error = NULL;
@@ -40,7 +39,8 @@ main(int argc, char *argv[])
 	int ch, n;
 
 	log_init();
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			dry_run = 1;
@@ -51,14 +51,18 @@ main(int argc, char *argv[])
 		case 'v':
 			log_set_verbose(TRUE);
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage();
+			opt_bad(argv, "h", longopts);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 0)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 
 	if ((a = audio_connect(&error)) == NULL)
 		errx(EX_UNAVAILABLE, "%s: start pipewire in this session (with no PipeWire there is nothing to repair)", error->message);

@@ -34,6 +34,7 @@
 #include "config.h"
 #include "ice.h"
 #include "keys.h"
+#include "lastline.h"
 #include "log.h"
 #include "opt.h"
 #include "quic.h"
@@ -80,20 +81,16 @@ static const char *const default_stun[] = {
 static GMainLoop *loop;
 static uint8_t proof_key[KEYS_LEN];
 
-static void G_GNUC_NORETURN
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: pp-tunnel listen [--max-viewers N] [--port P] [--ticket-file F]\n"
-	    "                        [--rendezvous URL|none] [--rendezvous-ca FILE]\n"
-	    "                        [--stun HOST[:PORT]|none] [--turn URL|none]\n"
-	    "                        [--turn-ca FILE] -- CMD [ARG ...]\n"
-	    "       pp-tunnel connect TICKET [--timeout S] [--rendezvous URL]\n"
-	    "                        [--rendezvous-ca FILE] [--stun HOST[:PORT]|none]\n"
-	    "                        [--turn URL|none] [--turn-ca FILE]\n"
-	    "       pp-tunnel check TICKET\n");
-	exit(EX_USAGE);
-}
+static const char usage_text[] =
+    "usage: pp-tunnel listen [--max-viewers N] [--port P] [--ticket-file F]\n"
+    "                        [--rendezvous URL|none] [--rendezvous-ca FILE]\n"
+    "                        [--stun HOST[:PORT]|none] [--turn URL|none]\n"
+    "                        [--turn-ca FILE] -- CMD [ARG ...]\n"
+    "       pp-tunnel connect TICKET [--timeout S] [--rendezvous URL]\n"
+    "                        [--rendezvous-ca FILE] [--stun HOST[:PORT]|none]\n"
+    "                        [--turn URL|none] [--turn-ca FILE]\n"
+    "       pp-tunnel check TICKET\n"
+    "       pp-tunnel --help | --version\n";
 
 static const char *
 family_name(const struct sockaddr *sa)
@@ -277,11 +274,19 @@ typedef struct {
 	guint ice_timer;
 	gboolean ice_removing;
 	char *path;
+	pid_t pid;		/* its CMD, until that exits */
 } Viewer;
+
+/* How long the end of a viewer's CMD's output waits for the CMD's exit
+ * status, which says whether the viewer gets a clean end or the failure
+ * (QUIC_APP_HOST_FAILED); and how long a failure waits for the viewer to
+ * acknowledge the stream before it, so the viewer keeps what was sent. */
+#define CMD_EXIT_WAIT_MS	2000
+#define FAILURE_SEND_MS		5000
 
 static GHashTable *viewers;	/* "remote|local" or "ice|session" -> Viewer */
 static GHashTable *sessions;	/* session -> Viewer (ICE ones) */
-static GHashTable *children;	/* pid -> pid, the CMDs running */
+static GHashTable *children;	/* pid -> its stderr (LastLine), the CMDs running */
 static char **cmd_argv;
 static guint n_admitted;
 
@@ -369,13 +374,47 @@ on_handshake(QuicConn *qc, void *ud)
 	n_admitted++;
 }
 
+static Viewer *
+viewer_of_cmd(pid_t pid)
+{
+	GHashTableIter it;
+	gpointer k, val;
+
+	g_hash_table_iter_init(&it, viewers);
+	while (g_hash_table_iter_next(&it, &k, &val)) {
+		Viewer *v = val;
+
+		if (v->pid == pid)
+			return v;
+	}
+	return NULL;
+}
+
+/* A viewer's CMD exited: a clean end lets the end of its output go to
+ * the viewer; a failure closes the viewer's connection with
+ * QUIC_APP_HOST_FAILED and why (the CMD's last line on stderr), once the
+ * viewer has the stream the CMD gave. */
 static void
 on_child(GPid pid, gint status, gpointer ud)
 {
-	g_autoptr(GError) error = NULL;
+	LastLine *err = g_hash_table_lookup(children, GINT_TO_POINTER(pid));
+	g_autofree char *why = lastline_reason(err, cmd_argv[0], status, FALSE);
+	g_autofree char *how = lastline_reason(err, cmd_argv[0], status, TRUE);
+	Viewer *v = viewer_of_cmd(pid);
 
-	if (!g_spawn_check_wait_status(status, &error))
-		log_debug("command %d: %s", pid, error->message);
+	if (v != NULL) {
+		v->pid = 0;
+		if (v->gone || v->qc == NULL)
+			;
+		else if (why == NULL)
+			quic_conn_end_input(v->qc);
+		else {
+			log_info("viewer %s: the command failed: %s", v->name, how);
+			quic_conn_close_when_sent(v->qc, QUIC_APP_HOST_FAILED,
+			    why, FAILURE_SEND_MS);
+		}
+	} else if (how != NULL)
+		log_debug("command %d: %s", pid, how);
 	g_hash_table_remove(children, GINT_TO_POINTER(pid));
 	g_spawn_close_pid(pid);
 }
@@ -385,29 +424,36 @@ on_viewer_ready(QuicConn *qc, void *ud)
 {
 	Viewer *v = ud;
 	g_autoptr(GError) error = NULL;
-	int to_cmd[2], from_cmd[2];
+	int to_cmd[2], from_cmd[2], err_cmd[2];
 	SpawnOpts o = { .in = -1, .out = -1, .err = -1, .flags = SPAWN_PGROUP };
 	pid_t pid;
 
 	if (!g_unix_open_pipe(to_cmd, FD_CLOEXEC, &error) ||
-	    !g_unix_open_pipe(from_cmd, FD_CLOEXEC, &error)) {
+	    !g_unix_open_pipe(from_cmd, FD_CLOEXEC, &error) ||
+	    !g_unix_open_pipe(err_cmd, FD_CLOEXEC, &error)) {
 		log_info("viewer %s: %s", v->name, error->message);
 		quic_conn_close(qc, QUIC_APP_INTERNAL, "cannot start the command");
 		return;
 	}
 	o.in = to_cmd[0];
 	o.out = from_cmd[1];
+	/* Passed on to ours, its last line kept: why it failed. */
+	o.err = err_cmd[1];
 	pid = spawn_child((const char *const *)cmd_argv, &o, &error);
 	close(to_cmd[0]);
 	close(from_cmd[1]);
+	close(err_cmd[1]);
 	if (pid == -1) {
 		log_info("cannot run %s: %s", cmd_argv[0], error->message);
 		close(to_cmd[1]);
 		close(from_cmd[0]);
+		close(err_cmd[0]);
 		quic_conn_close(qc, QUIC_APP_INTERNAL, "cannot start the command");
 		return;
 	}
-	g_hash_table_add(children, GINT_TO_POINTER(pid));
+	g_hash_table_insert(children, GINT_TO_POINTER(pid),
+	    lastline_new(err_cmd[0]));
+	v->pid = pid;
 	g_child_watch_add(pid, on_child, NULL);
 	v->arrived = TRUE;
 	v->t0 = g_get_monotonic_time();
@@ -583,6 +629,7 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 			.max_udp_payload = udp_max_payload(
 			    (struct sockaddr *)&v->remote, v->remote_len),
 			.idle_timeout_ms = idle_ms,
+			.hold_fin_ms = CMD_EXIT_WAIT_MS,
 			.ev = ev,
 			.ud = v,
 		};
@@ -708,6 +755,7 @@ host_ice_recv(IceLink *l, const uint8_t *pkt, size_t len, void *ud)
 		.max_udp_payload = ICE_UDP_PAYLOAD,
 		.probe_mtu = TRUE,
 		.idle_timeout_ms = idle_ms,
+		.hold_fin_ms = CMD_EXIT_WAIT_MS,
 		.pin_peer = TRUE,
 		.ev = ev,
 		.ud = v,
@@ -979,7 +1027,8 @@ cmd_listen(int argc, char **argv)
 	gather_addrs(&t, fd4 >= 0, fd6 >= 0);
 	viewers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, viewer_free);
 	sessions = g_hash_table_new(g_str_hash, g_str_equal);
-	children = g_hash_table_new(NULL, NULL);
+	children = g_hash_table_new_full(NULL, NULL, NULL,
+	    (GDestroyNotify)lastline_free);
 	network_settings();
 	if (!signaling_init(&sig, t.secret, sizeof(t.secret), topic))
 		errx(EX_SOFTWARE, "cannot derive keys");
@@ -1192,6 +1241,9 @@ connection_ended(const char *name, const QuicEnd *end)
 		case QUIC_APP_STOPPED:
 			warnx("the host stopped sharing");
 			exit(0);
+		case QUIC_APP_HOST_FAILED:
+			errx(EX_UNAVAILABLE, "the host's stream failed: %s",
+			    end->reason[0] != '\0' ? end->reason : "no reason given");
 		case QUIC_APP_OK:
 			errx(EX_UNAVAILABLE, "the host closed the connection before the end of the stream");
 		default:
@@ -1617,6 +1669,7 @@ main(int argc, char *argv[])
 		{ "stun", required_argument, NULL, 's' },
 		{ "turn", required_argument, NULL, 'u' },
 		{ "turn-ca", required_argument, NULL, 'a' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct option connect_opts[] = {
@@ -1626,6 +1679,7 @@ main(int argc, char *argv[])
 		{ "stun", required_argument, NULL, 's' },
 		{ "turn", required_argument, NULL, 'u' },
 		{ "turn-ca", required_argument, NULL, 'a' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *env, *mode;
@@ -1634,14 +1688,15 @@ main(int argc, char *argv[])
 
 	log_init();
 	signal(SIGPIPE, SIG_IGN);
+	opt_early(argc, argv, usage_text);
 	if (argc < 2)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 	mode = argv[1];
 	if (strcmp(mode, "check") == 0) {
 		Ticket t;
 
 		if (argc != 3)
-			usage();
+			opt_usage(usage_text, EX_USAGE);
 		ticket_check(argv[2], &t);
 		return 0;
 	}
@@ -1650,7 +1705,7 @@ main(int argc, char *argv[])
 	else if (strcmp(mode, "connect") == 0)
 		is_listen = FALSE;
 	else
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 	argc--;
 	argv++;
 
@@ -1659,7 +1714,8 @@ main(int argc, char *argv[])
 
 	/* listen stops at the first word of CMD; connect takes TICKET and
 	 * its options in any order. */
-	while ((ch = getopt_long(argc, argv, is_listen ? "+" : "",
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, is_listen ? "+h" : "h",
 	    is_listen ? listen_opts : connect_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
@@ -1698,8 +1754,13 @@ main(int argc, char *argv[])
 		case 't':
 			timeout_s = opt_number("--timeout", optarg, 1, 3600);
 			break;
+		case 'h':
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage();
+			opt_bad(argv, is_listen ? "+h" : "h",
+			    is_listen ? listen_opts : connect_opts);
 		}
 	}
 	argc -= optind;
@@ -1711,6 +1772,6 @@ main(int argc, char *argv[])
 		return cmd_listen(argc, argv);
 	}
 	if (argc != 1)
-		usage();
+		opt_usage(usage_text, EX_USAGE);
 	return cmd_connect(argv[0]);
 }

@@ -21,6 +21,7 @@
 
 #include "decoder.h"
 #include "log.h"
+#include "opt.h"
 
 static gboolean stats;			/* --stats */
 static gboolean no_audio;		/* --no-audio */
@@ -77,16 +78,11 @@ static struct {
 	guint lead_n;
 } V = { .status = EX_SOFTWARE };
 
-/* On stderr with status 64, or on stdout with 0 when --help asks. */
-static G_NORETURN void
-usage(FILE *f, int status)
-{
-	fprintf(f,
-	    "usage: pp-view [--stats] [--no-audio] [--fullscreen] [--title title]\n"
-	    "               [--decoder name] [--sink name] [- | url]\n"
-	    "       pp-view --check [--no-audio] [--decoder name] [--sink name] [url]\n");
-	exit(status);
-}
+static const char usage_text[] =
+    "usage: pp-view [--stats] [--no-audio] [--fullscreen] [--title title]\n"
+    "               [--decoder name] [--sink name] [- | url]\n"
+    "       pp-view --check [--no-audio] [--decoder name] [--sink name] [url]\n"
+    "       pp-view --help | --version\n";
 
 /* The Debian package that has FACTORY. */
 static const char *
@@ -987,8 +983,7 @@ main(int argc, char *argv[])
 		{ "decoder", required_argument, NULL, 'd' },
 		{ "sink", required_argument, NULL, 'S' },
 		{ "check", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
 	g_autoptr(GstBus) bus = NULL;
@@ -996,7 +991,8 @@ main(int argc, char *argv[])
 	int ch;
 
 	log_init();
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			stats = TRUE;
@@ -1020,19 +1016,18 @@ main(int argc, char *argv[])
 			check_only = TRUE;
 			break;
 		case 'h':
-			usage(stdout, 0);
-		case 'V':
-			printf("pp-view %s\n", PACKAGE_VERSION);
-			return 0;
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage(stderr, EX_USAGE);
+			opt_bad(argv, "h", longopts);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 
 	if (argc > 1)
-		usage(stderr, EX_USAGE);
+		opt_usage(usage_text, EX_USAGE);
 	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		url = argv[0];
 	if (url != NULL && !g_str_has_prefix(url, "http://") &&

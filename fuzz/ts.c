@@ -96,6 +96,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if ((flags & TS_FEED_KEYFRAME) && !(flags & TS_FEED_VIDEO_START))
 			abort();
+		{
+			char name[16], text[TS_EVENT_TEXT_MAX + 1];
+
+			if (ts_event_parse(data + off, name, sizeof(name), text,
+			    sizeof(text)) && (strlen(name) >= sizeof(name) ||
+			    strlen(text) > TS_EVENT_TEXT_MAX))
+				abort();
+		}
+	}
+	{
+		/* Paced times never go back, nor before the start. */
+		TsPacer *pacer = g_new(TsPacer, 1);
+		int64_t last = 0, due;
+
+		ts_pacer_init(pacer);
+		for (off = 0; off + TS_PACKET_SIZE <= size; off += TS_PACKET_SIZE) {
+			due = ts_pacer_feed(pacer, data + off, 1000000);
+			if (due < 1000000 || (pacer->started && due < last))
+				abort();
+			last = due;
+		}
+		g_free(pacer);
 	}
 	(void)ts_h264_has_keyframe(data, size);
 	if (ts_find_sync(data, size) > size)

@@ -234,6 +234,27 @@ static const struct pw_core_events core_events = {
 	.error = on_core_error,
 };
 
+/* Why there is no PipeWire to talk to, in words: libpipewire's errno
+ * for a missing socket is EHOSTDOWN, whose text ("Host is down") reads
+ * as if the pixelpass host were down. */
+static char *
+why_no_pipewire(int errnum)
+{
+	const char *dir = getenv("PIPEWIRE_RUNTIME_DIR");
+	const char *name = getenv("PIPEWIRE_REMOTE");
+
+	if (dir == NULL || *dir == '\0')
+		dir = getenv("XDG_RUNTIME_DIR");
+	if (name == NULL || *name == '\0')
+		name = "pipewire-0";
+	if (name[0] != '/' && (dir == NULL || *dir == '\0'))
+		return g_strdup("XDG_RUNTIME_DIR is not set");
+	if (errnum == EHOSTDOWN || errnum == ENOENT || errnum == ECONNREFUSED)
+		return name[0] == '/' ? g_strdup_printf("nothing listens at %s", name) :
+		    g_strdup_printf("nothing listens at %s/%s", dir, name);
+	return g_strdup_printf("connecting failed: %s", g_strerror(errnum));
+}
+
 Audio *
 audio_connect(GError **error)
 {
@@ -245,8 +266,10 @@ audio_connect(GError **error)
 	a->context = pw_context_new(pwglib_loop(), NULL, 0);
 	if (a->context == NULL ||
 	    (a->core = pw_context_connect(a->context, NULL, 0)) == NULL) {
+		g_autofree char *why = why_no_pipewire(errno);
+
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-		    "cannot connect to PipeWire: %s", g_strerror(errno));
+		    "no PipeWire audio server in this session (%s)", why);
 		audio_free(a);
 		return NULL;
 	}

@@ -41,6 +41,7 @@ struct Fanq {
 	size_t pend_len;
 	gboolean synced;		/* the last packet was in step */
 	gboolean finished;
+	GBytes *trailer;		/* every consumer's last bytes */
 	GPtrArray *consumers;
 	GPtrArray *dead;		/* closed, freed when not busy */
 	unsigned busy;			/* callbacks may run: defer frees */
@@ -55,6 +56,7 @@ struct FanqConsumer {
 	size_t pre_off;			/* prefix, PAT+PMT, end of a cut packet */
 	Chunk *chunk;			/* position; NULL until started */
 	size_t off;
+	size_t trailer_off;		/* of q->trailer, sent */
 	uint64_t join_seq;
 	unsigned skips;
 	uint64_t bytes;
@@ -173,6 +175,8 @@ really_free(Fanq *q)
 	chunk_unref(q->building);
 	chunk_unref(q->last_key);
 	chunk_unref(q->tail);
+	if (q->trailer != NULL)
+		g_bytes_unref(q->trailer);
 	g_free(q);
 }
 
@@ -212,6 +216,23 @@ fanq_free(Fanq *q)
 
 static gboolean on_writable(int fd, GIOCondition cond, gpointer data);
 
+/* The trailer, once the stream is over and sent (0 or 1 iovec). */
+static int
+trailer_iov(FanqConsumer *c, struct iovec *iov)
+{
+	size_t len;
+	const uint8_t *data;
+
+	if (!c->q->finished || c->q->trailer == NULL)
+		return 0;
+	data = g_bytes_get_data(c->q->trailer, &len);
+	if (c->trailer_off >= len)
+		return 0;
+	iov->iov_base = (void *)(data + c->trailer_off);
+	iov->iov_len = len - c->trailer_off;
+	return 1;
+}
+
 /* Bytes the consumer has not been sent yet, in stream order. */
 static int
 pending_iov(FanqConsumer *c, struct iovec *iov)
@@ -232,7 +253,11 @@ pending_iov(FanqConsumer *c, struct iovec *iov)
 			iov[n].iov_len = ch->len - off;
 			n++;
 		}
+		if (ch->next == NULL && n < MAX_IOV)
+			n += trailer_iov(c, iov + n);
 	}
+	if (c->chunk == NULL && n < MAX_IOV)
+		n += trailer_iov(c, iov + n);
 	return n;
 }
 
@@ -261,8 +286,10 @@ advance(FanqConsumer *c, size_t n)
 			chunk_unref(c->chunk);
 			c->chunk = next;
 			c->off = 0;
-		}
+		} else if (take == 0)
+			break;		/* the rest is the trailer's */
 	}
+	c->trailer_off += n;
 }
 
 /* Writes what the consumer has pending, as far as its fd takes it. */
@@ -441,8 +468,10 @@ service_all(Fanq *q)
 
 		if (c->dead)
 			continue;
-		if (q->finished && c->chunk == NULL)
+		if (q->finished && c->chunk == NULL && q->trailer == NULL)
 			consumer_close(c, NULL, TRUE);
+		else if (q->finished && c->chunk == NULL)
+			flush(c);	/* the trailer, then EOF */
 		else
 			service(c);
 	}
@@ -609,6 +638,16 @@ fanq_read_fd(Fanq *q, int fd)
 }
 
 void
+fanq_finish_with(Fanq *q, const void *trailer, size_t len)
+{
+	if (q->finished)
+		return;
+	if (trailer != NULL && len > 0)
+		q->trailer = g_bytes_new(trailer, len);
+	fanq_finish(q);
+}
+
+void
 fanq_finish(Fanq *q)
 {
 	if (q->finished)
@@ -635,8 +674,10 @@ on_idle_start(gpointer data)
 
 	c->idle = 0;
 	enter(q);
-	if (q->finished && c->chunk == NULL)
+	if (q->finished && c->chunk == NULL && q->trailer == NULL)
 		consumer_close(c, NULL, TRUE);
+	else if (q->finished && c->chunk == NULL)
+		flush(c);
 	else
 		service(c);
 	leave(q);

@@ -43,6 +43,9 @@ void fanq_push(Fanq *q, const uint8_t *data, size_t len);
 int fanq_read_fd(Fanq *q, int fd);
 /* End of stream: each consumer gets what it still has, then EOF. */
 void fanq_finish(Fanq *q);
+/* The same, with trailer as every consumer's last bytes before EOF, also
+ * of one that had not started yet (pp-fanout's event packet). */
+void fanq_finish_with(Fanq *q, const void *trailer, size_t len);
 gboolean fanq_finished(const Fanq *q);
 
 /* A consumer on fd (made non-blocking; the queue owns it from now on).

@@ -81,6 +81,13 @@ struct QuicConn {
 	GQueue chunks;
 	uint64_t head_off, acked_off, sent_off, read_off;
 	gboolean in_eof, fin_sent, shut_wr;
+	gboolean fin_released;	/* cfg.hold_fin_ms: FIN may go */
+	guint fin_timer;
+	/* quic_conn_close_when_sent: closing once all is acknowledged. */
+	gboolean close_when_acked;
+	uint64_t cwa_code;
+	char cwa_reason[256];
+	guint cwa_timer;
 
 	/* peer -> out_fd: what the fd did not take yet. */
 	int out_fd;
@@ -96,7 +103,7 @@ struct QuicConn {
 	gboolean pending_close;
 	uint64_t pending_code;
 	QuicEndKind pending_kind;
-	char pending_reason[128];
+	char pending_reason[256];
 	gboolean closing, end_set, ended, drain_wait;
 	uint8_t close_pkt[MAX_PKT];
 	size_t close_len;
@@ -425,6 +432,30 @@ in_wanted(QuicConn *c)
 	return c->read_off - c->sent_off < bound;
 }
 
+static void conn_write(QuicConn *c);
+static void do_close(QuicConn *c, uint64_t code, const char *reason,
+    QuicEndKind kind);
+
+static gboolean
+on_fin_timer(gpointer ud)
+{
+	QuicConn *c = ud;
+
+	c->fin_timer = 0;
+	quic_conn_end_input(c);
+	return G_SOURCE_REMOVE;
+}
+
+/* quic_conn_close_when_sent: everything read is acknowledged. */
+static void
+check_acked_close(QuicConn *c)
+{
+	if (c->close_when_acked && c->in_eof && c->acked_off >= c->read_off) {
+		c->close_when_acked = FALSE;
+		do_close(c, c->cwa_code, c->cwa_reason, QUIC_END_LOCAL);
+	}
+}
+
 static gboolean
 on_in(int fd, GIOCondition cond, gpointer ud)
 {
@@ -447,7 +478,13 @@ on_in(int fd, GIOCondition cond, gpointer ud)
 		c->in_eof = TRUE;
 		c->in_watch = 0;
 		in_close(c);
-		conn_write(c);
+		if (c->cfg.hold_fin_ms > 0 && !c->fin_released &&
+		    c->fin_timer == 0)
+			c->fin_timer = g_timeout_add(c->cfg.hold_fin_ms,
+			    on_fin_timer, c);
+		check_acked_close(c);
+		if (!c->closing && !c->end_set)
+			conn_write(c);
 		return G_SOURCE_REMOVE;
 	}
 	if (!in_wanted(c)) {
@@ -714,6 +751,7 @@ cb_acked(ngtcp2_conn *conn, int64_t sid, uint64_t offset, uint64_t len,
 		c->acked_off = offset + len;
 	free_acked(c);
 	in_resume(c);
+	check_acked_close(c);	/* inside a callback: after_callbacks closes */
 	return 0;
 }
 
@@ -1019,7 +1057,12 @@ conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 	c->end.app_code = code;
 	g_strlcpy(c->end.reason, reason ? reason : "", sizeof(c->end.reason));
 	in_close(c);
-	if (kind == QUIC_END_DONE && pend_left(c) > 0 && c->out_fd >= 0) {
+	/* The stream is written out before the end is told: after a clean
+	 * end, and after a host's failure, which it sent when all the
+	 * stream before it was acknowledged (quic_conn_close_when_sent). */
+	if ((kind == QUIC_END_DONE || (kind == QUIC_END_PEER &&
+	    code == QUIC_APP_HOST_FAILED)) && pend_left(c) > 0 &&
+	    c->out_fd >= 0) {
 		c->drain_wait = TRUE;	/* check_done comes back here */
 		if (c->out_watch == 0)
 			c->out_watch = g_unix_fd_add(c->out_fd,
@@ -1037,7 +1080,7 @@ conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 static void
 do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 {
-	char phrase[160], tag[2 * CLOSE_TAG_LEN + 1];
+	char phrase[320], tag[2 * CLOSE_TAG_LEN + 1];
 	ngtcp2_connection_close_error ccerr;
 	ngtcp2_path_storage ps;
 	ngtcp2_pkt_info pi;
@@ -1058,7 +1101,7 @@ do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 	ngtcp2_connection_close_error_default(&ccerr);
 	g_strlcpy(phrase, reason, sizeof(phrase));
 	if (c->cfg.server) {
-		char base[96];
+		char base[240];
 
 		g_strlcpy(base, reason, sizeof(base));
 		if (close_tag(c, code, (const uint8_t *)base, strlen(base), tag))
@@ -1074,6 +1117,45 @@ do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 		io_send_now(c, c->close_pkt, n);
 	}
 	conn_end(c, kind, code, reason);
+}
+
+void
+quic_conn_end_input(QuicConn *c)
+{
+	if (c->fin_timer != 0)
+		g_source_remove(c->fin_timer);
+	c->fin_timer = 0;
+	c->fin_released = TRUE;
+	if (!c->closing && !c->end_set && c->conn != NULL && c->in_cb == 0)
+		conn_write(c);
+}
+
+static gboolean
+on_cwa_timer(gpointer ud)
+{
+	QuicConn *c = ud;
+
+	c->cwa_timer = 0;
+	if (c->close_when_acked) {
+		c->close_when_acked = FALSE;
+		log_debug("the peer did not acknowledge the stream in time: closing anyway");
+		do_close(c, c->cwa_code, c->cwa_reason, QUIC_END_LOCAL);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+void
+quic_conn_close_when_sent(QuicConn *c, uint64_t code, const char *reason,
+    guint timeout_ms)
+{
+	if (c->closing || c->end_set || c->close_when_acked)
+		return;
+	c->close_when_acked = TRUE;
+	c->cwa_code = code;
+	g_strlcpy(c->cwa_reason, reason, sizeof(c->cwa_reason));
+	check_acked_close(c);
+	if (c->close_when_acked)
+		c->cwa_timer = g_timeout_add(timeout_ms, on_cwa_timer, c);
 }
 
 void
@@ -1156,7 +1238,7 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 	c->in_cb--;
 	if (rv == NGTCP2_ERR_DRAINING) {
 		ngtcp2_connection_close_error ccerr;
-		char reason[128] = "";
+		char reason[256] = "";
 
 		ngtcp2_conn_get_connection_close_error(c->conn, &ccerr);
 		if (ccerr.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION &&
@@ -1275,6 +1357,7 @@ conn_write(QuicConn *c)
 			nvec = unsent_vecs(c, vec, G_N_ELEMENTS(vec), &total);
 			/* FIN once the input ended and all it gave is in. */
 			fin = c->in_eof && c->proof_ok &&
+			    (c->cfg.hold_fin_ms == 0 || c->fin_released) &&
 			    c->sent_off + total == c->read_off;
 			if (fin)
 				flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
@@ -1396,6 +1479,10 @@ quic_conn_free(QuicConn *c)
 		close(c->out_fd);
 	if (c->proof_timer != 0)
 		g_source_remove(c->proof_timer);
+	if (c->fin_timer != 0)
+		g_source_remove(c->fin_timer);
+	if (c->cwa_timer != 0)
+		g_source_remove(c->cwa_timer);
 	if (c->timer != NULL) {
 		g_source_destroy(c->timer);
 		g_source_unref(c->timer);

@@ -23,6 +23,7 @@ enum {
 	QUIC_APP_FULL = 0x102,		/* host is full; reason is "N/N" */
 	QUIC_APP_STOPPED = 0x103,	/* the host stopped */
 	QUIC_APP_INTERNAL = 0x104,	/* a local failure */
+	QUIC_APP_HOST_FAILED = 0x105,	/* the host's command failed; reason: why */
 };
 
 typedef struct QuicConn QuicConn;
@@ -50,7 +51,7 @@ typedef enum {
 typedef struct {
 	QuicEndKind kind;
 	uint64_t app_code;	/* the code sent or received */
-	char reason[128];	/* the peer's reason phrase, or what failed */
+	char reason[256];	/* the peer's reason phrase, or what failed */
 } QuicEnd;
 
 typedef struct {
@@ -90,6 +91,11 @@ typedef struct {
 	/* Close once the peer's direction ended and is written out, though
 	 * ours may go on (a viewer typing on a terminal). */
 	gboolean close_after_peer_fin;
+	/* When set, the end of in_fd goes to the peer (FIN) only once
+	 * quic_conn_end_input says so, or this many ms after it: a host
+	 * learns how its command ended before the viewer hears the stream
+	 * is over, and may close with its failure instead. */
+	guint hold_fin_ms;
 	QuicEvents ev;
 	void *ud;
 } QuicConfig;
@@ -116,6 +122,12 @@ void quic_conn_attach(QuicConn *qc, int in_fd, int out_fd);
  * packets by repeating the close: keep it a moment (about a second) to
  * make sure a refused peer learns why. */
 void quic_conn_close(QuicConn *qc, uint64_t app_code, const char *reason);
+/* The same once the peer has acknowledged all that in_fd gave, so that it
+ * gets the whole stream first; at most timeout_ms from now. */
+void quic_conn_close_when_sent(QuicConn *qc, uint64_t app_code,
+    const char *reason, guint timeout_ms);
+/* With hold_fin_ms: the input's end may go to the peer now. */
+void quic_conn_end_input(QuicConn *qc);
 
 /* SHA-256 of this process's certificate (DER), and of the peer's (FALSE
  * when it sent none): for pinning through authenticated signaling. */

@@ -1,5 +1,6 @@
 #include "ts.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Stamps further apart than this are a jump (a new stream, a seek), not
@@ -279,4 +280,86 @@ ts_tracker_feed(TsTracker *t, const uint8_t *p)
 			flags |= TS_FEED_KEYFRAME;
 	}
 	return flags;
+}
+
+void
+ts_pacer_init(TsPacer *p)
+{
+	memset(p, 0, sizeof(*p));
+	ts_tracker_init(&p->tracker);
+}
+
+int64_t
+ts_pacer_feed(TsPacer *p, const uint8_t *pkt, int64_t now_us)
+{
+	int64_t due;
+
+	ts_tracker_feed(&p->tracker, pkt);
+	if (!p->tracker.clock_started)
+		return now_us;
+	if (!p->started) {
+		p->started = TRUE;
+		p->start_clock = p->tracker.clock;
+		p->start_us = now_us;
+	}
+	due = p->start_us + (p->tracker.clock - p->start_clock) * 1000000 /
+	    TS_CLOCK_HZ;
+	return due < now_us ? now_us : due;
+}
+
+#define TS_EVENT_MAGIC	"pixelpass-event "
+
+void
+ts_event_packet(uint8_t pkt[TS_PACKET_SIZE], const char *name,
+    const char *text)
+{
+	size_t tlen = strcspn(text, "\n");
+	int n;
+
+	if (tlen > TS_EVENT_TEXT_MAX)
+		tlen = TS_EVENT_TEXT_MAX;
+	memset(pkt, 0xff, TS_PACKET_SIZE);
+	pkt[0] = TS_SYNC_BYTE;
+	pkt[1] = 0x40 | (TS_PID_EVENT >> 8);	/* payload unit start */
+	pkt[2] = TS_PID_EVENT & 0xff;
+	pkt[3] = 0x10;				/* payload only, cc 0 */
+	n = snprintf((char *)pkt + 4, TS_PACKET_SIZE - 4, "%s%s %.*s\n",
+	    TS_EVENT_MAGIC, name, (int)tlen, text);
+	/* snprintf's terminator (or a cut) is padding again. */
+	if (n >= 0 && n < TS_PACKET_SIZE - 4)
+		pkt[4 + n] = 0xff;
+	pkt[TS_PACKET_SIZE - 1] = 0xff;
+}
+
+gboolean
+ts_event_parse(const uint8_t *pkt, char *name, size_t name_size,
+    char *text, size_t text_size)
+{
+	TsPacket p;
+	const uint8_t *s, *end, *sp;
+	size_t mlen = strlen(TS_EVENT_MAGIC), n;
+
+	if (!ts_packet_parse(pkt, &p) || p.pid != TS_PID_EVENT ||
+	    !p.has_payload || p.payload_len < mlen ||
+	    memcmp(p.payload, TS_EVENT_MAGIC, mlen) != 0)
+		return FALSE;
+	s = p.payload + mlen;
+	end = memchr(s, '\n', p.payload + p.payload_len - s);
+	if (end == NULL)
+		return FALSE;
+	sp = memchr(s, ' ', end - s);
+	if (sp == NULL)
+		sp = end;
+	n = MIN((size_t)(sp - s), name_size - 1);
+	memcpy(name, s, n);
+	name[n] = '\0';
+	s = sp < end ? sp + 1 : end;
+	n = MIN((size_t)(end - s), text_size - 1);
+	for (size_t i = 0; i < n; i++)
+		text[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	text[n] = '\0';
+	for (char *c = name; *c != '\0'; c++)
+		if (!g_ascii_isalnum(*c) && *c != '-')
+			*c = '?';
+	return TRUE;
 }

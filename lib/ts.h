@@ -82,3 +82,35 @@ ts_clock_ms(int64_t ticks)
 {
 	return ticks / (TS_CLOCK_HZ / 1000);
 }
+
+/* Paces a recording at its own clock: the time each packet is due, on a
+ * monotonic clock in microseconds, from a TsTracker's stream clock (the
+ * PCR, its wraps and jumps removed). Packets before the first stamp are
+ * due at once; so is everything of a stream with no clock. */
+typedef struct {
+	TsTracker tracker;
+	int64_t start_clock;		/* stream clock at the first stamp */
+	int64_t start_us;		/* and when that packet came */
+	gboolean started;
+} TsPacer;
+
+void ts_pacer_init(TsPacer *p);
+/* Takes one packet of TS_PACKET_SIZE bytes, seen at now_us; returns when
+ * it is due (at most now_us for one that is late). */
+int64_t ts_pacer_feed(TsPacer *p, const uint8_t *pkt, int64_t now_us);
+
+/* Events of pp-fanout to its consumers, in the stream itself: one TS
+ * packet on TS_PID_EVENT (a PID no PMT names, so players skip it), its
+ * payload "pixelpass-event NAME TEXT\n" padded with 0xff. Listed in
+ * pp-fanout(1); pp-fanout attach takes them out of what it writes. */
+#define TS_PID_EVENT	0x1ff0
+#define TS_EVENT_TEXT_MAX	150	/* longer text is cut */
+
+/* Makes the event packet; text is cut at TS_EVENT_TEXT_MAX bytes and at
+ * a newline. */
+void ts_event_packet(uint8_t pkt[TS_PACKET_SIZE], const char *name,
+    const char *text);
+/* Is this packet an event? Then its name and text, terminated, each cut
+ * to fit, and printable: other bytes become '?'. */
+gboolean ts_event_parse(const uint8_t *pkt, char *name, size_t name_size,
+    char *text, size_t text_size);

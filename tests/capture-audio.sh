@@ -42,10 +42,11 @@ CHILD
 chmod +x "$TEST_TMP/child.sh"
 var() { sed -n "s/^$2=//p" "$TEST_TMP/$1/env"; }
 
-# Without --app: everything that plays.
+# Without --app: everything that plays. A screen source (the test source
+# has its own tone, nothing routed); the child opens no display.
 mkdir "$TEST_TMP/all"
 touch "$TEST_TMP/all/go"
-pp-capture --source test -- "$TEST_TMP/child.sh" "$TEST_TMP/all"
+DISPLAY=:93 pp-capture --source x11 -- "$TEST_TMP/child.sh" "$TEST_TMP/all"
 is "$?" 0 "pp-capture without --app runs the child"
 is "$(var all PP_AUDIO_DEVICE)" speakers.monitor "PP_AUDIO_DEVICE is the default sink's monitor"
 read -r l440 l880 < <(level "$TEST_TMP/all/rec.wav" 1 440 880 | tr '\n' ' ')
@@ -105,6 +106,6 @@ unlike "$r" pixelpass "no pixelpass node or link is left"
 is "$(printf '%s\n' "$r" | grep -c '^appA -> speakers$')" 2 "both appA streams are back on the speakers"
 like "$r" "(^|$'\n')appB -> speakers" "appB is still on the speakers"
 
-PIPEWIRE_RUNTIME_DIR="$TEST_TMP/nowhere" PULSE_SERVER= \
-    pp-capture --source test -- sh -c 'echo "$PP_NO_AUDIO"' >"$TEST_TMP/noaudio" 2>"$TEST_TMP/err"
+PIPEWIRE_RUNTIME_DIR="$TEST_TMP/nowhere" PULSE_SERVER= DISPLAY=:93 \
+    pp-capture --source x11 -- sh -c 'echo "$PP_NO_AUDIO"' >"$TEST_TMP/noaudio" 2>"$TEST_TMP/err"
 is "$(cat "$TEST_TMP/noaudio")" 1 "without PipeWire the child gets PP_NO_AUDIO=1 (and the share goes on)"

@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/fanout-lib.sh"
 need pp-encode ffmpeg ffprobe mpv curl
-plan 18
+plan 21
 
 private_xdg
 cd "$TEST_TMP" || bail "no temp dir"
@@ -57,13 +57,33 @@ ok "pp-encode stops with the last consumer" wait_for 15 grep -q "the producer (p
 kill $FAN
 wait $FAN
 
+# --- the host's producer stops quietly with the last viewer -------------------
+# pixelpass's producer is pp-capture -- pp-encode: the fanout's SIGTERM to
+# its process group reaches both, and pp-capture hands it on; pp-encode
+# takes the two for one stop and finishes the stream, saying nothing.
+S=$TEST_TMP/stop.sock
+pp-fanout serve --socket "$S" --linger 0 -- pp-capture --source test -- \
+	pp-encode --max-size 320x240 --bitrate 500 2> stop.log &
+FAN=$!
+track_pid $FAN
+wait_for 10 test -S "$S" || bail "pp-fanout did not start"
+pp-fanout attach --socket "$S" > c.ts & A=$!
+track_pid $A
+ok "a consumer of pp-capture -- pp-encode gets data" wait_for 30 grows c.ts 30000
+kill $A
+wait $A
+ok "the producer stops with the last consumer, exit 0" wait_for 15 grep -q "the producer (pid [0-9]*) stopped: it exited with status 0" stop.log
+unlike "$(cat stop.log)" "without finishing" "...having finished its stream, quietly"
+kill $FAN
+wait $FAN
+
 # --- pp-fanout(1) EXAMPLES ------------------------------------------------------
-pp-fanout serve --socket "$XDG_RUNTIME_DIR/screen.sock" --linger 5 -- \
+pp-fanout serve --socket "${XDG_RUNTIME_DIR:-/tmp}/screen.sock" --linger 5 -- \
     pp-encode --source test 2> ex1.log &
 EX1=$!
 track_pid $EX1
-wait_for 10 test -S "$XDG_RUNTIME_DIR/screen.sock"
-pp-fanout attach --socket "$XDG_RUNTIME_DIR/screen.sock" > talk.ts &
+wait_for 10 test -S "${XDG_RUNTIME_DIR:-/tmp}/screen.sock"
+pp-fanout attach --socket "${XDG_RUNTIME_DIR:-/tmp}/screen.sock" > talk.ts &
 AT=$!
 track_pid $AT
 ok "example 1: attach records the shared test pattern" wait_for 30 grows talk.ts 100000
@@ -72,12 +92,12 @@ ok "...which starts clean" starts_clean talk.ts
 ok "...and the producer lingers 5 s" wait_for 20 grep -q "no consumer for 5 s: stopping the producer" ex1.log
 kill $EX1; wait $EX1
 
-pp-encode --source test | pp-fanout serve --socket "$XDG_RUNTIME_DIR/pp.sock" 2> ex2.log &
+pp-encode --source test | pp-fanout serve --socket "${XDG_RUNTIME_DIR:-/tmp}/pp.sock" 2> ex2.log &
 EX2=$!
 track_pid $EX2
 track_encoders
-wait_for 10 test -S "$XDG_RUNTIME_DIR/pp.sock"
-PROBE=$(pp-fanout attach --socket "$XDG_RUNTIME_DIR/pp.sock" | ffprobe - 2>&1)
+wait_for 10 test -S "${XDG_RUNTIME_DIR:-/tmp}/pp.sock"
+PROBE=$(pp-fanout attach --socket "${XDG_RUNTIME_DIR:-/tmp}/pp.sock" | ffprobe - 2>&1)
 like "$PROBE" 'Stream #0:0.*Video: h264' "example 2: ffprobe finds the H.264 video"
 like "$PROBE" 'Stream #0:1.*Audio: aac' "...and the AAC audio"
 kill $EX2; wait $EX2

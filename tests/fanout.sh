@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/fanout-lib.sh"
 need gst-launch-1.0 ffmpeg ffprobe
-plan 41
+plan 42
 
 S=$TEST_TMP/fan.sock
 P=$TEST_TMP/producer
@@ -60,15 +60,16 @@ like "$(cat "$TEST_TMP/err")" "^pp-fanout: $S: another pp-fanout is serving on t
 is "$(grep -c 'joined' "$LOG")" 3 "the live fanout did not see a consumer"
 is "$(producer_pids "$LOG" | wc -l)" 1 "...nor start its producer"
 
-# --- a producer that dies: EOF to its consumers, restarted on the next join --
-pp-fanout attach --socket "$S" > "$TEST_TMP/d.ts" & D=$!
+# --- a producer that dies: its consumers are told, restarted on the next join
+pp-fanout attach --socket "$S" > "$TEST_TMP/d.ts" 2> "$TEST_TMP/d.err" & D=$!
 track_pid $D
 ok "the live fanout still serves" wait_for 20 grows "$TEST_TMP/d.ts" 30000
 PROD2=$(producer_pids "$LOG" | tail -1)
 kill -KILL "$PROD2"
 ok "its consumer gets EOF when the producer dies" wait_for 10 dead $D
 wait $D
-is "$?" 0 "...and attach exits 0"
+is "$?" 69 "...and attach exits 69: the producer failed"
+like "$(cat "$TEST_TMP/d.err")" "^pp-fanout: the producer failed: .* was killed by signal 9 \\(Killed\\)$" "...saying how, in one line"
 ok "the fanout logs how the producer ended" \
 	wait_for 5 grep -q "the producer (pid $PROD2) ended by itself: it was killed by signal 9" "$LOG"
 ok "what D got before that still starts clean" starts_clean "$TEST_TMP/d.ts"

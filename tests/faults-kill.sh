@@ -15,7 +15,7 @@
 . "$top_srcdir/tests/portal-lab.sh"
 need pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pixelpass \
 	mpv Xvfb pw-dump setsid timeout
-plan 170
+plan 173
 
 lab_audio_start
 exec 5> "$TEST_TMP/displayfd"
@@ -207,6 +207,19 @@ viewer_ends() {
 	ok "$NAME: mpv plays to the end of the stream and exits" wait_for 20 mpv_eof
 }
 
+# viewer_told REGEX: the host's stream failed: pp-tunnel connect exits 69
+# with one line (besides how it connected) giving a reason that matches
+# REGEX; the bridge and mpv end as at the end of any stream.
+viewer_told() {
+	reap "$CONNECT" 20
+	is "$rc:$(lines "$R/viewer-connect.log")" "69:2" "$NAME: pp-tunnel connect exits 69, with one line"
+	like "$(tail -n 1 "$R/viewer-connect.log")" "^pp-tunnel: the host's stream failed: $1" \
+	    "$NAME: ...saying the host's stream failed, and why"
+	reap "$BRIDGE" 20
+	is "$rc" 0 "$NAME: pp-bridge exits 0 at the end of its input"
+	ok "$NAME: mpv plays to the end of the stream and exits" wait_for 20 mpv_eof
+}
+
 # host_stops: SIGTERM to what of the host still runs: each exits 0.
 host_stops() {
 	stop "$TUNNEL"
@@ -234,7 +247,7 @@ kill -KILL "$CAPTURE"
 ok "$NAME: pp-fanout stops the rest of the producer's group (pp-encode)" wait_for 20 exited "$ENCODE"
 like "$(cat "$R/fanout.log")" "the producer \\(pid $CAPTURE\\) ended by itself: it was killed by signal 9 \\(Killed\\); it starts again on the next join" \
 	"$NAME: pp-fanout says the producer was killed and starts again on the next join"
-viewer_ends "the stream ended"
+viewer_told "pp-fanout: the producer failed: pp-capture was killed by signal 9 \\(Killed\\)"
 ok "$NAME: the host serves the next viewer (a new producer)" record rec
 is "$(grep -c 'started the producer pp-capture' "$R/fanout.log")" 2 "$NAME: ...from a second pp-capture"
 stop "$REC"
@@ -253,7 +266,7 @@ ok "$NAME: pp-capture exits" wait_for 20 exited "$CAPTURE"
 like "$(cat "$R/fanout.log")" "the producer \\(pid $CAPTURE\\) ended by itself: it exited with status 137; it starts again" \
 	"$NAME: with 128 + 9, pp-encode's end, as pp-fanout says"
 ok "$NAME: pp-capture removed its capture sink itself" wait_for 30 eval "! has_node pixelpass_capture_$CAPTURE"
-viewer_ends "the stream ended"
+viewer_told "pp-fanout: the producer failed: .*(\\(exit 137\\)|exited with status 137)$"
 ok "$NAME: the host serves the next viewer" record rec
 stop "$REC"
 is "$rc" 0 "$NAME: that viewer stops on SIGTERM with status 0"
@@ -322,7 +335,7 @@ chain_pids
 ATTACH=$(pgrep -o -P "$TUNNEL" -x pp-fanout)
 is "$(pgrep -P "$TUNNEL" -x pp-fanout | wc -l)" 2 "$NAME: one pp-fanout attach per viewer"
 kill -KILL "$ATTACH"
-viewer_ends "its attach was killed"
+viewer_told "pp-fanout was killed by signal 9 \\(Killed\\)$"
 ok "$NAME: the host says the viewer left" wait_for 30 grep -q 'viewer .* left after' "$R/tunnel.log"
 size=$(stat -c %s "$R/rec.ts")
 ok "$NAME: the other viewer still gets the stream" wait_for 30 bigger "$R/rec.ts" $((size + 20000))

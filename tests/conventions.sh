@@ -1,0 +1,65 @@
+#!/bin/bash
+# What every tool does the same way: --help prints the usage (its man
+# page's SYNOPSIS) on stdout and exits 0, --version prints "TOOL VERSION",
+# an unknown option is one line on stderr and exit 64; and each tool has a
+# man page whose SYNOPSIS options its usage lists.
+. "$top_srcdir/tests/libtest.sh"
+TOOLS="pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pp-view"
+BENCH="pp-latency pp-bench"
+need $TOOLS
+plan $((7 * 10 + 2 * 4 + 2 * 2))
+
+# usage_ok TOOL ARGS...: TOOL ARGS prints the usage on stdout, nothing on
+# stderr, and exits 0.
+usage_ok() {
+	local tool=$1 rc
+	shift
+	"$tool" "$@" > "$TEST_TMP/out" 2> "$TEST_TMP/err" < /dev/null
+	rc=$?
+	is "$rc $(wc -c < "$TEST_TMP/err")" "0 0" "$tool $*: exit 0, nothing on stderr"
+	like "$(head -1 "$TEST_TMP/out")" "^usage: $tool " "$tool $*: the usage on stdout"
+}
+
+# bad_option TOOL ARGS...: exit 64, one line on stderr naming the option.
+bad_option() {
+	local tool=$1 rc
+	shift
+	"$tool" "$@" > "$TEST_TMP/out" 2> "$TEST_TMP/err" < /dev/null
+	rc=$?
+	is "$rc $(wc -l < "$TEST_TMP/err") $(wc -c < "$TEST_TMP/out")" "64 1 0" \
+	    "$tool $*: exit 64, one line on stderr, nothing on stdout"
+	like "$(cat "$TEST_TMP/err")" "^$tool: --no-such-option: unknown option" "...naming it"
+}
+
+version_ok() {
+	local tool=$1 out
+	out=$("$tool" --version 2> "$TEST_TMP/err" < /dev/null)
+	is "$? $out $(wc -c < "$TEST_TMP/err")" "0 $tool ${out#"$tool "} 0" "$tool --version: exit 0, quietly"
+	like "$out" "^$tool [0-9]+\.[0-9]+(\.[0-9]+)?$" "...prints \"$tool X.Y\" ($out)"
+}
+
+man_names_help() { [ -f "$1" ] && grep -q 'Fl \\-help' "$1" && grep -q 'Fl \\-version' "$1"; }
+for t in $TOOLS; do
+	usage_ok "$t" --help
+	usage_ok "$t" -h
+	version_ok "$t"
+	bad_option "$t" --no-such-option
+	man=$top_srcdir/man/$t.1
+	ok "$t(1) exists and names --help and --version" man_names_help "$man"
+	# The options of the SYNOPSIS: the word after each Fl, its escapes gone.
+	"$t" --help > "$TEST_TMP/help" 2>&1
+	missing=
+	for o in $(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$man" |
+	    grep -o 'Fl [^ ]*' | cut -c4- | tr -d '\\'); do
+		case $o in -|--) continue ;; esac
+		grep -q -- "-$o\\b" "$TEST_TMP/help" || missing="$missing -$o"
+	done
+	is "$missing" "" "$t --help lists every option of its man page's SYNOPSIS"
+done
+bad_option pp-fanout serve --no-such-option
+bad_option pp-tunnel connect --no-such-option
+
+for t in $BENCH; do
+	PATH=$top_builddir/bench:$PATH usage_ok "$t" --help
+	PATH=$top_builddir/bench:$PATH version_ok "$t"
+done
