@@ -12,7 +12,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge mpv vlc Xvfb xwininfo ffprobe setpriv
-plan 55
+plan 58
 
 private_xdg
 exec 5> "$TEST_TMP/displayfd"
@@ -165,4 +165,25 @@ DISPLAY=:99 timeout 30 pixelpass host --source x11 --rendezvous none < /dev/null
 is "$?" 69 "--source x11 with a display that cannot be opened: exit 69"
 is "$(cat "$TEST_TMP/x.out")" "" "...before any ticket"
 like "$(tail -n 1 "$TEST_TMP/x.err")" '^pixelpass: cannot open the X display :99 \(unable to open display ":99"\); nothing is shared' "...saying so"
+
+
+# --- the host's capture dies: its viewers are told, with a failure status --------
+exec 5> "$TEST_TMP/displayfd2"
+Xvfb -displayfd 5 -noreset -screen 0 320x240x24 -nolisten tcp 2> "$TEST_TMP/xvfb2.log" &
+X2=$!
+track_pid $X2
+exec 5>&-
+wait_for 10 test -s "$TEST_TMP/displayfd2" || bail "the second Xvfb did not start"
+DISPLAY=:$(head -n1 "$TEST_TMP/displayfd2") fe_host x11 --source x11 --no-audio --rendezvous none --bitrate 500 --fps 10
+pixelpass --record "$TEST_TMP/x11.ts" "$fe_ticket" > /dev/null 2> "$TEST_TMP/x11v.err" &
+XV=$!
+track_pid $XV
+wait_for 20 test -s "$TEST_TMP/x11.ts" || diag "no stream recorded: $(cat "$TEST_TMP/x11v.err")"
+kill $X2
+timeout 30 tail --pid=$XV -f /dev/null
+wait $XV
+is "$?" 69 "the host's screen goes away mid-stream: the viewer exits 69"
+like "$(tail -n 1 "$TEST_TMP/x11v.err")" "^pixelpass: the stream stopped: the host's stream failed: .*pp-encode" "...saying that the host's capture failed, and how"
+unlike "$(cat "$TEST_TMP/x11v.err")" 'the host stopped sharing' "...not that the host stopped sharing"
+fe_stop "$fe_pid"
 is "$(fe_leftovers)" "" "no process, socket or file is left"
