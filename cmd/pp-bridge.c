@@ -27,6 +27,7 @@
 #include "opt.h"
 #include "player.h"
 #include "spawn.h"
+#include "status.h"
 
 #define REQUEST_TIMEOUT_S	10
 
@@ -56,7 +57,7 @@ static struct {
 
 static const char usage_text[] =
     "usage: pp-bridge [--port port] [--player auto|mpv|vlc|none] [--player-args args]\n"
-    "           [--max-lag ms]\n"
+    "           [--max-lag ms] [--status-fd n]\n"
     "       pp-bridge --check [--player auto|mpv|vlc] [--player-args args]\n"
     "       pp-bridge --help | --version\n";
 
@@ -363,6 +364,12 @@ launch(const char *name, char **extra)
 		return;
 	}
 	log_info("started %s (pid %d), its output in %s", name, (int)pid, path);
+	if (status_enabled()) {
+		g_autofree char *spid = g_strdup_printf("%d", (int)pid);
+
+		status_event("player-started", "player", name, "pid", spid,
+		    "log", path, NULL);
+	}
 }
 
 /* The player that --player and --player-args ask for, checked before the
@@ -435,10 +442,11 @@ main(int argc, char *argv[])
 		{ "player-args", required_argument, NULL, 'a' },
 		{ "max-lag", required_argument, NULL, 'm' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "status-fd", required_argument, NULL, 'S' },
 		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
-	static const char shortopts[] = "p:P:a:m:h";
+	static const char shortopts[] = "p:P:a:m:S:h";
 	FanqLimits limits = { 0 };
 	g_auto(GStrv) extra = NULL;
 	g_autoptr(GError) error = NULL;
@@ -463,6 +471,9 @@ main(int argc, char *argv[])
 			break;
 		case 'c':
 			check = 1;
+			break;
+		case 'S':
+			status_open(optarg);
 			break;
 		case 'h':
 			opt_usage(usage_text, 0);
@@ -508,6 +519,7 @@ main(int argc, char *argv[])
 	g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
 	g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, NULL);
 	log_info("serving %s", B.url);
+	status_event("ready", "url", B.url, NULL);
 	start_player(name, extra);
 	g_main_loop_run(B.loop);
 

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "opt.h"
 #include "spawn.h"
+#include "status.h"
 #include "ts.h"
 
 #define KICK_INTERVAL_US	(500 * G_TIME_SPAN_MILLISECOND)
@@ -75,7 +76,8 @@ static struct {
 
 static const char usage_text[] =
     "usage: pp-fanout serve --socket path [--linger seconds] [--max-lag ms]\n"
-    "           [--drop-after seconds] [--no-keyframe-signal] [-- producer [arg ...]]\n"
+    "           [--drop-after seconds] [--no-keyframe-signal] [--status-fd n]\n"
+    "           [-- producer [arg ...]]\n"
     "       pp-fanout attach --socket path\n"
     "       pp-fanout --help | --version\n";
 
@@ -205,6 +207,15 @@ on_linger_over(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* A consumer's number, as its name ("consumer N") has it. */
+static const char *
+consumer_id(FanqConsumer *c)
+{
+	const char *name = fanq_consumer_name(c), *sp = strrchr(name, ' ');
+
+	return sp != NULL ? sp + 1 : name;
+}
+
 static void
 on_gone(FanqConsumer *c, const char *reason, gpointer data)
 {
@@ -213,6 +224,14 @@ on_gone(FanqConsumer *c, const char *reason, gpointer data)
 	log_info("%s left: %s (%" PRIu64 " bytes, %u skips)",
 	    fanq_consumer_name(c), reason != NULL ? reason : "end of stream",
 	    fanq_consumer_bytes(c), fanq_consumer_skips(c));
+	if (status_enabled()) {
+		g_autofree char *bytes = g_strdup_printf("%" PRIu64, fanq_consumer_bytes(c));
+		g_autofree char *skips = g_strdup_printf("%u", fanq_consumer_skips(c));
+
+		status_event("consumer-left", "id", consumer_id(c), "reason",
+		    reason != NULL ? reason : "end of stream", "bytes", bytes,
+		    "skips", skips, NULL);
+	}
 	if (q != S.q) {
 		maybe_free_queue(q);
 		return;
@@ -330,6 +349,14 @@ on_producer_exit(GPid pid, int status, gpointer data)
 	/* A producer we stopped did not fail, whatever its status. */
 	if (!p->stopping)
 		failure = lastline_reason(p->err, S.producer[0], status, TRUE);
+	if (status_enabled()) {
+		g_autofree char *spid = g_strdup_printf("%d", (int)pid);
+		g_autofree char *code = g_strdup_printf("%d",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+
+		status_event("producer-exited", "pid", spid, "status", code,
+		    "stopped", p->stopping ? "yes" : "no", "reason", failure, NULL);
+	}
 	if (p->stopping)
 		log_info("the producer (pid %d) stopped: it %s", (int)pid, how);
 	else
@@ -420,6 +447,11 @@ producer_start(void)
 	g_child_watch_add(pid, on_producer_exit, p);
 	S.prod = p;
 	log_info("started the producer %s (pid %d)", S.producer[0], (int)pid);
+	if (status_enabled()) {
+		g_autofree char *spid = g_strdup_printf("%d", (int)pid);
+
+		status_event("producer-started", "pid", spid, NULL);
+	}
 }
 
 static void
@@ -530,6 +562,12 @@ on_accept(int fd, GIOCondition cond, gpointer data)
 	name = g_strdup_printf("consumer %u", ++S.next_id);
 	fanq_add(S.q, c, name, NULL, 0, on_gone, S.q);
 	log_info("%s joined (%u attached)", name, fanq_count(S.q));
+	if (status_enabled()) {
+		g_autofree char *id = g_strdup_printf("%u", S.next_id);
+		g_autofree char *n = g_strdup_printf("%u", fanq_count(S.q));
+
+		status_event("consumer-joined", "id", id, "attached", n, NULL);
+	}
 	if (S.linger_timer) {
 		g_source_remove(S.linger_timer);
 		S.linger_timer = 0;
@@ -694,6 +732,7 @@ serve(void)
 	    S.file.paced ? ", a recording from stdin, from the first join on at its own pace" :
 	    ", stream from stdin",
 	    S.producer != NULL ? S.producer[0] : "");
+	status_event("ready", "socket", socket_path, NULL);
 	g_main_loop_run(S.loop);
 
 	if (S.listen_watch)
@@ -819,6 +858,7 @@ main(int argc, char *argv[])
 		{ "max-lag", required_argument, NULL, 'm' },
 		{ "drop-after", required_argument, NULL, 'd' },
 		{ "no-keyframe-signal", no_argument, &no_keyframe_signal, 1 },
+		{ "status-fd", required_argument, NULL, 'S' },
 		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -835,7 +875,7 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "attach") != 0)
 		opt_usage(usage_text, EX_USAGE);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+s:l:m:d:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:l:m:d:S:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			socket_path = optarg;
@@ -849,6 +889,9 @@ main(int argc, char *argv[])
 		case 'd':
 			drop_after_s = opt_number("--drop-after", optarg, 1, 3600);
 			break;
+		case 'S':
+			status_open(optarg);
+			break;
 		case 0:
 			break;
 		case 'h':
@@ -856,7 +899,7 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			opt_version();
 		default:
-			opt_bad(argv, "+s:l:m:d:h", longopts);
+			opt_bad(argv, "+s:l:m:d:S:h", longopts);
 		}
 	}
 	argc -= optind;
