@@ -127,18 +127,36 @@ trap 'interrupted $stop_rc' INT
 trap 'interrupted $(( stop_rc == 130 ? 143 : stop_rc ))' TERM
 trap 'exit 129' HUP
 
-# spawn LOG CMD...: starts CMD in a session (and process group) of its own,
-# stderr to LOG; sets $! as usual and remembers it for cleanup. (0<&0:
-# without a redirection of its own, bash gives a background command
-# /dev/null for its input.) If pixelpass itself is killed (SIGKILL: no
-# cleanup runs), CMD gets SIGTERM from the kernel and stops cleanly,
-# rather than serving on with nobody to stop it.
+# spawn [--events FILE] LOG CMD...: starts CMD in a session (and process
+# group) of its own, stderr to LOG and, with --events, fd 8 to FILE (for
+# CMD's --status-fd 8); sets $! as usual and remembers it for cleanup.
+# (0<&0: without a redirection of its own, bash gives a background
+# command /dev/null for its input.) If pixelpass itself is killed
+# (SIGKILL: no cleanup runs), CMD gets SIGTERM from the kernel and stops
+# cleanly, rather than serving on with nobody to stop it.
 spawn() {
-	local log=$1
+	local log ev=/dev/null
+	if [ "$1" = --events ]; then
+		ev=$2
+		shift 2
+	fi
+	log=$1
 	shift
 	: > "$log"	# there before anyone reads it
-	setsid setpriv --pdeathsig TERM "$@" 0<&0 2> "$log" &
+	: > "$ev"
+	setsid setpriv --pdeathsig TERM "$@" 0<&0 2> "$log" 8> "$ev" &
 	kids+=("$!")
+}
+
+# ev_value LINE KEY: the value of KEY in a status event line (see
+# pp-fanout(1), Status events), decoded.
+ev_value() {
+	local kv
+	for kv in $1; do
+		case $kv in
+		"$2="*) kv=${kv#*=}; printf '%b' "${kv//%/\\x}"; return ;;
+		esac
+	done
 }
 
 # workdir: our private directory, for logs and the viewer's pipe.
@@ -616,7 +634,7 @@ clipboard() {
 # Status of the host, from the tools' logs.
 declare -A viewers=()
 # shellcheck disable=SC2034 # set through printf -v
-fan_lines=0 tun_lines=0 last_tool_line='' rchar_prev='' rchar_t='' rate=''
+fan_lines=0 fan_events=0 tun_lines=0'' rchar_prev='' rchar_t='' rate=''
 
 # event TEXT: a line above the status line (interactive) or on stderr.
 event() {
@@ -665,18 +683,15 @@ host_poll() {
 		[ -n "$line" ] || continue
 		[ "$mode" = menu ] || event "$line"
 		case $line in
-		"pp-fanout: started the producer "*)
-			producer=${line##*pid }
-			producer=${producer%)} ;;
-		"pp-fanout: the producer (pid "*") "*": it exited with status "*)
-			st=${line##*status }
-			st=${st%%[!0-9]*}
-			if [ "$st" != 0 ]; then
-				event "pixelpass: the stream stopped: ${last_tool_line:-the encoder exited with status $st}; the next viewer starts it again"
-			fi ;;
-		"pp-capture: "* | "pp-encode: "*)
-			last_tool_line=$line
-			[ "$mode" = menu ] && event "$line" ;;
+		"pp-capture: "* | "pp-encode: "*) [ "$mode" = menu ] && event "$line" ;;
+		esac
+	done <<< "$new"
+	new_lines "$W/fanout.events" fan_events
+	while IFS= read -r line; do
+		case $line in
+		"producer-started "*) producer=$(ev_value "$line" pid) ;;
+		"producer-exited "*" stopped=no "*)
+			event "pixelpass: the stream stopped: $(ev_value "$line" reason); the next viewer starts it again" ;;
 		esac
 	done <<< "$new"
 	# The stream's rate: what pp-fanout reads from the encoder.
@@ -722,7 +737,8 @@ host() {
 	[ "$opt_no_audio" -eq 1 ] && cap_args+=(--no-audio)
 
 	sock=$RUNDIR/pixelpass-$$.sock
-	spawn "$W/fanout.log" pp-fanout serve --socket "$sock" -- \
+	spawn --events "$W/fanout.events" "$W/fanout.log" \
+	    pp-fanout serve --socket "$sock" --status-fd 8 -- \
 	    pp-capture "${cap_args[@]}" -- \
 	    pp-encode --bitrate "$opt_bitrate" --fps "$opt_fps" < /dev/null > /dev/null
 	fanout_pid=$!
@@ -955,7 +971,8 @@ view() {
 	elif [ -z "$opt_record" ]; then
 		bargs=(--player "$opt_player")
 		[ -n "$opt_player_args" ] && bargs+=(--player-args "$opt_player_args")
-		spawn "$W/bridge.log" pp-bridge "${bargs[@]}" < "$W/stream" > "$W/url" 3<&-
+		spawn --events "$W/bridge.events" "$W/bridge.log" \
+		    pp-bridge --status-fd 8 "${bargs[@]}" < "$W/stream" > "$W/url" 3<&-
 		bridge_pid=$!
 		exec 3<&-
 		while alive "$bridge_pid" && ! [ -s "$W/url" ]; do
@@ -964,14 +981,17 @@ view() {
 		url=$(head -n 1 "$W/url")
 		[ -n "$url" ] || { wait "$bridge_pid" 2> /dev/null; die $EX_SOFTWARE "the local player bridge failed: $(tool_line "$W/bridge.log" pp-bridge)"; }
 		printf '%s\n' "$url"
+		# The player's start, or the commands that play the URL.
+		line=
 		for _ in $(seq 50); do
-			grep -q '^pp-bridge: \(started \|cannot start\|play it with\|no player\)' "$W/bridge.log" && break
+			line=$(grep -m 1 '^player-started ' "$W/bridge.events")
+			[ -n "$line" ] && break
+			grep -q '^pp-bridge: .*play it with: ' "$W/bridge.log" && break
+			alive "$bridge_pid" || break
 			pause 0.1
 		done
-		line=$(grep -m 1 '^pp-bridge: started ' "$W/bridge.log")
 		if [ -n "$line" ]; then
-			player=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' <<< "$line")
-			plog=${line##* its output in }
+			player=$(ev_value "$line" pid) plog=$(ev_value "$line" log)
 			started=$SECONDS
 			say "playing in $opt_player (pid $player, its output in $plog); Ctrl-C stops"
 		else
