@@ -655,7 +655,14 @@ config_save(Config *c, GError **error)
 			    "%s: not a regular file", target);
 			return FALSE;
 		}
-		/* A read-only file is the user's way of keeping it. */
+		/* A read-only file is the user's way of keeping it, even
+		 * from root, whom access() never refuses. */
+		if ((st.st_mode & 0222) == 0) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+			    "%s: read-only (mode %04o), not replaced", target,
+			    (unsigned)(st.st_mode & 07777));
+			return FALSE;
+		}
 		if (access(target, W_OK) != 0)
 			return save_failed(error, target, "cannot write it");
 	} else if (errno != ENOENT)
