@@ -16,6 +16,9 @@
 #include "config.h"
 
 static const char *file;	/* --file: instead of the default path */
+static char *default_path;	/* the default path, when no --file */
+static Config *conf;		/* the file read */
+static GPtrArray *names;	/* what split_name allocated */
 
 typedef enum {
 	K_STATUS,		/* measured|skipped|failed|unmeasured */
@@ -137,36 +140,62 @@ why_bad(const struct key *k, ConfigType type, const char *const *values)
 	return NULL;
 }
 
-static G_NORETURN void
-damaged(const char *message)
+/* Exits through here, and what was allocated is freed first (every exit
+ * is checked for leaks in the sanitizer build). */
+static void
+free_all(void)
 {
-	errx(EX_DATAERR, "%s; fix or delete that line (the file was left as it was)", message);
+	config_free(conf);
+	g_free(default_path);
+	g_ptr_array_free(names, TRUE);
 }
 
+/* Says message, which it frees, and exits with status. */
+static G_NORETURN void
+fail(int status, char *message)
+{
+	warnx("%s", message);
+	g_free(message);
+	exit(status);
+}
+
+static G_NORETURN void
+fail_error(int status, GError *error, const char *suffix)
+{
+	char *m = g_strconcat(error->message, suffix, NULL);
+
+	g_error_free(error);
+	fail(status, m);
+}
+
+#define DAMAGED "; fix or delete that line (the file was left as it was)"
+
+/* Reads the file into conf. */
 static Config *
 load(void)
 {
-	g_autoptr(GError) error = NULL;
-	Config *c = config_load(file, &error);
+	GError *error = NULL;
 
-	if (c != NULL)
-		return c;
+	if ((conf = config_load(file, &error)) != NULL)
+		return conf;
 	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
-		damaged(error->message);
-	errx(EX_NOINPUT, "%s", error->message);
+		fail_error(EX_DATAERR, error, DAMAGED);
+	fail_error(EX_NOINPUT, error, "");
 }
 
-/* Splits TABLE.KEY; a usage error otherwise. */
+/* Splits TABLE.KEY; a usage error otherwise. The halves are freed at
+ * exit. */
 static void
-split_name(const char *name, char **table, char **key)
+split_name(const char *name, const char **table, const char **key)
 {
 	const char *dot = strchr(name, '.');
 
 	if (dot == NULL || dot == name || dot[1] == '\0' ||
 	    strchr(dot + 1, '.') != NULL)
-		errx(EX_USAGE, "%s: expected table.key, such as bandwidth.status", name);
-	*table = g_strndup(name, dot - name);
-	*key = g_strdup(dot + 1);
+		fail(EX_USAGE, g_strdup_printf("%s: expected table.key, such as bandwidth.status", name));
+	g_ptr_array_add(names, g_strndup(name, dot - name));
+	*table = names->pdata[names->len - 1];
+	*key = dot + 1;
 }
 
 static void
@@ -192,7 +221,7 @@ print_values(const char *prefix, ConfigType type, const char *const *values)
 }
 
 typedef struct {
-	GString *out;		/* dump's lines */
+	char *why;		/* the first line refused, as said */
 	const char *status;	/* [bandwidth] status, and its line */
 	guint status_line;
 	gboolean have_mbps;
@@ -220,22 +249,23 @@ check_item(const char *table, const char *key, ConfigType type,
 			ck->have_mbps = TRUE;
 	}
 	if (why != NULL) {
-		g_autofree char *m = g_strdup_printf("%s:%u: %s", file, line, why);
-
-		damaged(m);
+		ck->why = g_strdup_printf("%s:%u: %s" DAMAGED, file, line, why);
+		return FALSE;
 	}
 	return TRUE;
 }
 
+/* Holds c to the schema; exits 65 with the first line refused. */
 static void
 check(Config *c)
 {
 	Check ck = { 0 };
 
-	config_foreach(c, check_item, &ck);
+	if (!config_foreach(c, check_item, &ck))
+		fail(EX_DATAERR, ck.why);
 	if (ck.status != NULL && strcmp(ck.status, "measured") == 0 &&
 	    !ck.have_mbps)
-		errx(EX_DATAERR, "%s: [bandwidth] status is \"measured\" but upstream_mbps is missing; add it, or run pixelpass --reconfigure", file);
+		fail(EX_DATAERR, g_strdup_printf("%s: [bandwidth] status is \"measured\" but upstream_mbps is missing; add it, or run pixelpass --reconfigure", file));
 }
 
 static gboolean
@@ -254,35 +284,28 @@ dump_item(const char *table, const char *key, ConfigType type,
 static int
 cmd_get(int argc, char *argv[])
 {
-	g_autofree char *table = NULL, *key = NULL;
+	const char *table, *key;
 	const char *const *v;
-	int rc = 1;
-	Config *c;
 
 	if (argc != 1)
 		usage(stderr, EX_USAGE);
 	split_name(argv[0], &table, &key);
-	c = load();
-	if ((v = config_get(c, table, key)) != NULL) {
-		print_values("", config_type(c, table, key), v);
-		rc = 0;
-	}
-	config_free(c);
-	return rc;
+	load();
+	if ((v = config_get(conf, table, key)) == NULL)
+		return 1;
+	print_values("", config_type(conf, table, key), v);
+	return 0;
 }
 
 static int
 cmd_check(int argc, gboolean dump)
 {
-	Config *c;
-
 	if (argc != 0)
 		usage(stderr, EX_USAGE);
-	c = load();
-	check(c);
+	load();
+	check(conf);
 	if (dump)
-		config_foreach(c, dump_item, NULL);
-	config_free(c);
+		config_foreach(conf, dump_item, NULL);
 	return 0;
 }
 
@@ -290,56 +313,58 @@ cmd_check(int argc, gboolean dump)
 static int
 cmd_edit(int argc, char *argv[], gboolean set)
 {
-	g_autoptr(GError) error = NULL;
+	GError *error = NULL;
 	gboolean changed = set;
 	int step = set ? 2 : 1;
-	Config *c;
 
 	if (argc == 0 || argc % step != 0)
 		usage(stderr, EX_USAGE);
 	/* Every argument is checked before the file is read. */
 	for (int i = 0; i < argc; i += step) {
-		g_autofree char *table = NULL, *key = NULL, *why = NULL;
+		const char *table, *key, *v = set ? argv[i + 1] : "";
 		const struct key *k;
+		char *why;
 
 		split_name(argv[i], &table, &key);
-		if ((why = why_unknown(table, key)) != NULL)
-			errx(EX_USAGE, "%s: %s", argv[i], why);
+		if ((why = why_unknown(table, key)) != NULL) {
+			char *m = g_strdup_printf("%s: %s", argv[i], why);
+
+			g_free(why);
+			fail(EX_USAGE, m);
+		}
 		k = schema_key(table, key);
-		if (set && *argv[i + 1] != '\0') {
-			const char *one[] = { argv[i + 1], NULL };
-			gboolean digits = argv[i + 1][strspn(argv[i + 1], "0123456789")] == '\0';
+		if (*v != '\0') {
+			const char *one[] = { v, NULL };
+			gboolean digits = v[strspn(v, "0123456789")] == '\0';
 
 			why = why_bad(k, k->kind == K_MBPS && digits ?
 			    CONFIG_INTEGER : CONFIG_STRING, one);
 			if (why != NULL)
-				errx(EX_USAGE, "%s", why);
+				fail(EX_USAGE, why);
 		}
 	}
-	c = load();
-	if (set && config_is_empty(c) && access(file, F_OK) != 0) {
-		config_free(c);
-		c = config_parse(file, NEW_FILE, strlen(NEW_FILE), NULL);
+	load();
+	if (set && config_is_empty(conf) && access(file, F_OK) != 0) {
+		config_free(conf);
+		conf = config_parse(file, NEW_FILE, strlen(NEW_FILE), NULL);
 	}
 	for (int i = 0; i < argc; i += step) {
-		g_autofree char *table = NULL, *key = NULL;
-		const char *v = set ? argv[i + 1] : "";
+		const char *table, *key, *v = set ? argv[i + 1] : "";
 		gboolean ok = TRUE;
 
 		split_name(argv[i], &table, &key);
 		if (*v == '\0')
-			changed |= config_unset(c, table, key);
+			changed |= config_unset(conf, table, key);
 		else if (schema_key(table, key)->kind == K_MBPS)
-			ok = config_set_integer(c, table, key,
+			ok = config_set_integer(conf, table, key,
 			    g_ascii_strtoll(v, NULL, 10), &error);
 		else
-			ok = config_set_string(c, table, key, v, &error);
+			ok = config_set_string(conf, table, key, v, &error);
 		if (!ok)
-			errx(EX_USAGE, "%s", error->message);
+			fail_error(EX_USAGE, error, "");
 	}
-	if (changed && !config_save(c, &error))
-		errx(EX_CANTCREAT, "%s (the file was left as it was)", error->message);
-	config_free(c);
+	if (changed && !config_save(conf, &error))
+		fail_error(EX_CANTCREAT, error, " (the file was left as it was)");
 	return 0;
 }
 
@@ -352,10 +377,11 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	g_autofree char *path = NULL;
 	const char *cmd;
 	int ch;
 
+	names = g_ptr_array_new_with_free_func(g_free);
+	atexit(free_all);
 	/* "+": a value such as -1 after the command is not an option. */
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -379,7 +405,7 @@ main(int argc, char *argv[])
 	if (file != NULL && *file == '\0')
 		errx(EX_USAGE, "--file: an empty name");
 	if (file == NULL)
-		file = path = config_path();
+		file = default_path = config_path();
 	cmd = argv[0];
 	argc--;
 	argv++;
