@@ -6,7 +6,7 @@
 # page, run as written, prints what the page says.
 . "$top_srcdir/tests/libtest.sh"
 need pp-config man cmp
-plan 84
+plan 85
 
 private_xdg
 CONF=$XDG_CONFIG_HOME/pixelpass/config.toml
@@ -106,7 +106,10 @@ run --file "$F" get frontend.quality
 is "$rc $out" "0 high" "get reads a table pixelpass does not know"
 run --file "$F" get network.stun
 is "$out" $'a:1\nb:2' "get prints a list one string a line"
-refused 65 "$F:3: unknown table \\[frontend\\] \\(pixelpass knows \\[bandwidth\\] and \\[network\\]\\); fix or delete that line \\(the file was left as it was\\)$" \
+printf '[bandwidth]\nupstream_mbps = +1_000   # as TOML allows\n' > "$F"
+is "$(pp-config --file "$F" dump)" "bandwidth.upstream_mbps=1000" "an integer is printed in decimal, without + or underscores"
+printf '%s\n' '# my settings' '[frontend]' 'x = 1' > "$F"
+refused 65 "$F:2: unknown table \\[frontend\\] \\(pixelpass knows \\[bandwidth\\] and \\[network\\]\\); fix or delete that line \\(the file was left as it was\\)$" \
     "check of a table pixelpass does not know" -- --file "$F" check
 
 # --- check: the schema ----------------------------------------------------------
@@ -163,7 +166,7 @@ mkdir "$TEST_TMP/ex"
 sed -n '/^\.Sh EXAMPLES/,/^\.Sh/{/^\.Bd/,/^\.Ed/p}' "$top_srcdir/man/pp-config.1" |
     sed '/^\.Bd/d; /^\.Ed/d; s/\\e/\\/g; s/\\-/-/g' > "$TEST_TMP/examples"
 n=0
-script= want= sep=
+script='' want='' sep=''
 while IFS= read -r l; do
 	if [[ $l == '$ '* ]]; then
 		n=$((n + 1))
