@@ -201,193 +201,52 @@ STATE_DIR=${XDG_STATE_HOME:-${HOME:-}/.local/state}/pixelpass
 
 cfg_status='' cfg_upstream='' cfg_measured_at='' cfg_test_url=''
 
-# The same small TOML subset pp-tunnel reads (lib/config.c): [table]
-# headers, key = "basic" or 'literal' string, an integer, true/false, a
-# one-line list of strings, # comments. Prints one line per key:
-# TABLE<TAB>KEY<TAB>TYPE<TAB>LINE<TAB>VALUE, or ERR<TAB>LINE<TAB>WHY.
-# shellcheck disable=SC2016 # awk's own $0
-CONFIG_PARSER='
-function fail(why) { printf "ERR\t%d\t%s\n", NR, why; bad = 1; exit 1 }
-function ws() { while (i <= n && (substr(s, i, 1) == " " || substr(s, i, 1) == "\t")) i++ }
-function bare(c) { return c ~ /^[A-Za-z0-9_-]$/ }
-function at_end() { ws(); return i > n || substr(s, i, 1) == "#" }
-function str(   q, c, out) {
-	q = substr(s, i, 1); i++; out = ""
-	for (;;) {
-		if (i > n) { ok = 0; return "" }
-		c = substr(s, i, 1)
-		if (c == q) { i++; ok = 1; return out }
-		if (c < " ") { ok = 0; return "" }
-		if (q == "\"" && c == "\\") {
-			i++; c = substr(s, i, 1)
-			if (c == "\"" || c == "\\") out = out c
-			else if (c == "n") out = out " "
-			else if (c == "t") out = out " "
-			else { ok = 0; return "" }
-			i++; continue
-		}
-		out = out c; i++
-	}
-}
-{
-	s = $0; sub(/[ \t\r\f\v]+$/, "", s); n = length(s); i = 1; ws()
-	if (i > n || substr(s, i, 1) == "#") next
-	if (substr(s, i, 1) == "[") {
-		i++; k = i
-		while (i <= n && bare(substr(s, i, 1))) i++
-		if (i == k || substr(s, i, 1) != "]") fail("not a [table] header")
-		name = substr(s, k, i - k); i++
-		if (!at_end()) fail("not a [table] header")
-		if (name in tables) fail("a table that was already there")
-		tables[name] = 1; table = name
-		printf "HDR\t%s\ttable\t%d\t\n", name, NR; next
-	}
-	k = i
-	while (i <= n && bare(substr(s, i, 1))) i++
-	if (i == k) fail("not key = value")
-	key = substr(s, k, i - k); ws()
-	if (substr(s, i, 1) != "=") fail("not key = value")
-	i++; ws()
-	if ((table SUBSEP key) in keys) fail("a key that was already there")
-	c = substr(s, i, 1)
-	if (c == "[") {
-		i++; ws(); v = ""; sep = ""
-		while (substr(s, i, 1) == "\"" || substr(s, i, 1) == "\x27") {
-			e = str(); if (!ok) break
-			v = v sep e; sep = ","; ws()
-			if (substr(s, i, 1) == ",") { i++; ws() }
-			else if (substr(s, i, 1) != "]") break
-		}
-		if (substr(s, i, 1) != "]") fail("not a list of strings on one line")
-		i++; type = "list"
-	} else if (c == "\"" || c == "\x27") {
-		v = str(); if (!ok) fail("not a value (a \"string\", a whole number, true or false, or a list)")
-		type = "string"
-	} else {
-		k = i
-		if (c == "-" || c == "+") i++
-		if (substr(s, i, 1) ~ /^[0-9]$/) { while (substr(s, i, 1) ~ /^[0-9_]$/) i++; type = "integer" }
-		else if (substr(s, i, 4) == "true") { i += 4; type = "bool" }
-		else if (substr(s, i, 5) == "false") { i += 5; type = "bool" }
-		else fail("not a value (a \"string\", a whole number, true or false, or a list)")
-		if (bare(substr(s, i, 1))) fail("not a value (a \"string\", a whole number, true or false, or a list)")
-		v = substr(s, k, i - k)
-	}
-	if (!at_end()) fail("something after the value (a number must be whole)")
-	keys[table, key] = 1
-	printf "%s\t%s\t%s\t%d\t%s\n", table, key, type, NR, v
-}'
+# config.toml has one reader and writer, lib/config, which pp-tunnel uses
+# and pp-config(1) puts at the shell's disposal: it checks the file against
+# the keys pixelpass knows, prints them, and rewrites only the lines of the
+# keys it changes. Its messages name the file and line; pixelpass says them
+# as its own.
 
-config_error() {
-	die $EX_DATAERR "$CONFIG:$1: $2; fix or delete that line (pixelpass left the file as it was)"
-}
-
-# config_read: reads and checks config.toml strictly; a missing file is
-# a first run. Never changes the file.
+# config_read: reads and checks config.toml strictly (pp-config dump); a
+# missing file is a first run. Never changes the file.
 config_read() {
-	local out table key type line value
+	local out rc line
 	cfg_status='' cfg_upstream='' cfg_measured_at='' cfg_test_url=''
-	[ -e "$CONFIG" ] || return 0
-	[ -r "$CONFIG" ] || die $EX_DATAERR "$CONFIG: cannot read it"
-	out=$(awk "$CONFIG_PARSER" "$CONFIG")
-	while IFS=$'\t' read -r table key type line value; do
-		[ -n "$table$key" ] || continue
-		if [ "$table" = ERR ]; then
-			config_error "$key" "$type"
-		fi
-		if [ "$table" = HDR ]; then
-			case $key in
-			bandwidth | network) continue ;;
-			*) config_error "$line" "unknown table [$key] (pixelpass knows [bandwidth] and [network])" ;;
-			esac
-		fi
-		case $table in
-		bandwidth) ;;
-		network)
-			case $key in
-			rendezvous | stun | turn | turn_ca) continue ;;
-			*) config_error "$line" "unknown key \"$key\" in [network] (pixelpass knows rendezvous, stun, turn and turn_ca)" ;;
-			esac ;;
-		'') config_error "$line" "\"$key\" is outside any [table]" ;;
-		*) config_error "$line" "unknown table [$table] (pixelpass knows [bandwidth] and [network])" ;;
-		esac
-		case $key:$type in
-		status:string)
-			case $value in
-			measured | skipped | failed | unmeasured) cfg_status=$value ;;
-			*) config_error "$line" "status \"$value\": expected \"measured\", \"skipped\", \"failed\" or \"unmeasured\"" ;;
-			esac ;;
-		upstream_mbps:integer)
-			value=${value//_/}
-			value=${value#+}
-			[[ $value =~ ^[0-9]{1,6}$ ]] ||
-			    config_error "$line" "upstream_mbps = $value: expected a whole number of Mbit/s, 0 to 999999"
-			cfg_upstream=$((10#$value)) ;;
-		measured_at:string)
-			[[ $value =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt\ ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$ ]] ||
-			    config_error "$line" "measured_at \"$value\": expected an RFC 3339 time such as \"2026-01-31T12:00:00Z\""
-			cfg_measured_at=$value ;;
-		test_url:string)
-			[[ $value =~ ^https?:// ]] ||
-			    config_error "$line" "test_url \"$value\": expected an http:// or https:// URL"
-			cfg_test_url=$value ;;
-		status:* | upstream_mbps:* | measured_at:* | test_url:*)
-			config_error "$line" "$key: not a $(case $key in upstream_mbps) echo 'whole number' ;; *) echo '"string"' ;; esac)" ;;
-		*) config_error "$line" "unknown key \"$key\" in [bandwidth] (pixelpass knows status, upstream_mbps, measured_at and test_url)" ;;
+	# dump prints nothing on stdout when it refuses the file, and nothing
+	# on stderr when it does not.
+	out=$(pp-config --file "$CONFIG" dump 2>&1)
+	rc=$?
+	case $rc in
+	0) ;;
+	65 | 66) die $EX_DATAERR "${out#pp-config: }" ;;
+	*) die $EX_SOFTWARE "pp-config --file $CONFIG dump failed (exit $rc): ${out#pp-config: }" ;;
+	esac
+	while IFS= read -r line; do
+		case $line in
+		bandwidth.status=*) cfg_status=${line#*=} ;;
+		bandwidth.upstream_mbps=*) cfg_upstream=${line#*=} ;;
+		bandwidth.measured_at=*) cfg_measured_at=${line#*=} ;;
+		bandwidth.test_url=*) cfg_test_url=${line#*=} ;;
 		esac
 	done <<< "$out"
-	if [ "$cfg_status" = measured ] && [ -z "$cfg_upstream" ]; then
-		die $EX_DATAERR "$CONFIG: [bandwidth] status is \"measured\" but upstream_mbps is missing; add it, or run pixelpass --reconfigure"
-	fi
 	return 0
 }
 
 # config_write_bandwidth STATUS UPSTREAM MEASURED_AT: sets the [bandwidth]
-# keys (an empty value removes the key) and keeps every other line of the
-# file as it was: the [network] table, comments, test_url. Atomic: a new
-# file renamed over the old, mode 0600.
+# keys (an empty value removes the key) in one write, and keeps every
+# other line of the file as it was: the [network] table, comments,
+# test_url. Atomic: a new file renamed over the old, mode 0600.
 config_write_bandwidth() {
-	local tmp src=/dev/null
-	[ -e "$CONFIG" ] && src=$CONFIG
-	[ -d "$CONFIG_DIR" ] || { mkdir -p "$CONFIG_DIR" && chmod 0700 "$CONFIG_DIR"; } || die $EX_SOFTWARE "cannot create $CONFIG_DIR"
-	tmp=$(mktemp "$CONFIG_DIR/.config.toml.XXXXXX") || die $EX_SOFTWARE "cannot write in $CONFIG_DIR"
-	{
-		[ -e "$CONFIG" ] || printf '# pixelpass settings: see pixelpass(1), FILES.\n'
-		awk -v status="$1" -v upstream="$2" -v at="$3" '
-		function emit(   k) {
-			for (k = 1; k <= 3; k++)
-				if (!(name[k] in done) && val[k] != "")
-					printf "%s = %s\n", name[k], val[k]
-			emitted = 1
-		}
-		BEGIN {
-			name[1] = "status"; val[1] = "\"" status "\""
-			name[2] = "upstream_mbps"; val[2] = upstream
-			name[3] = "measured_at"; val[3] = (at == "" ? "" : "\"" at "\"")
-			for (k = 1; k <= 3; k++) idx[name[k]] = k
-		}
-		/^[ \t]*\[/ {
-			if (in_bw) emit()
-			h = $0; sub(/^[ \t]*\[/, "", h); sub(/\].*/, "", h)
-			in_bw = (h == "bandwidth"); if (in_bw) seen = 1
-			print; next
-		}
-		in_bw {
-			k = $0; sub(/^[ \t]*/, "", k); sub(/[ \t]*=.*/, "", k)
-			if (k in idx) {
-				done[k] = 1
-				if (val[idx[k]] != "") printf "%s = %s\n", k, val[idx[k]]
-				next
-			}
-		}
-		{ print }
-		END {
-			if (in_bw) emit()
-			if (!seen) { if (NR > 0) print ""; print "[bandwidth]"; emit() }
-		}' "$src"
-	} > "$tmp" || { rm -f "$tmp"; die $EX_SOFTWARE "cannot write $tmp"; }
-	chmod 0600 "$tmp" && mv -f "$tmp" "$CONFIG" ||
-	    { rm -f "$tmp"; die $EX_SOFTWARE "cannot replace $CONFIG"; }
+	local out rc
+	out=$(pp-config --file "$CONFIG" set bandwidth.status "$1" \
+	    bandwidth.upstream_mbps "$2" bandwidth.measured_at "$3" 2>&1)
+	rc=$?
+	case $rc in
+	0) ;;
+	65) die $EX_DATAERR "${out#pp-config: }" ;;
+	73) die $EX_CANTCREAT "${out#pp-config: }" ;;
+	*) die $EX_SOFTWARE "pp-config --file $CONFIG set failed (exit $rc): ${out#pp-config: }" ;;
+	esac
 }
 
 # --- the upstream test --------------------------------------------------------

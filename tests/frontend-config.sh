@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 need pixelpass pp-tunnel pp-fanout python3 curl tmux cmp
-plan 40
+plan 49
 
 private_xdg
 CONF=$XDG_CONFIG_HOME/pixelpass/config.toml
@@ -119,4 +119,21 @@ damaged() {
 damaged $'# upstream\n[bandwidth]\nstatus = "measured"\nupstream_mbps = 12.5' "a fraction" 4 "something after the value"
 damaged $'[bandwidth]\nstatus = "great"' "an unknown status" 2 'status "great": expected'
 damaged $'[network]\nstun = "a:1"\n[bandwith]\nstatus = "skipped"' "a misspelt table" 3 'unknown table \[bandwith\]'
+damaged $'[network]\nstunn = "a:1"' "an unknown key of [network]" 2 'unknown key "stunn" in \[network\] \(pixelpass knows rendezvous, stun, turn and turn_ca\); fix or delete that line \(the file was left as it was\)$'
 is "$(cat "$TEST_TMP/d.out")" "" "no ticket was printed"
+printf '[bandwidth]\nstatus = "measured"\n' > "$CONF"
+pixelpass host --source test --rendezvous none < /dev/null > /dev/null 2> "$TEST_TMP/d.err"
+is "$?" 65 "status measured without upstream_mbps: exit 65"
+like "$(cat "$TEST_TMP/d.err")" "^pixelpass: $CONF: \[bandwidth\] status is \"measured\" but upstream_mbps is missing; add it, or run pixelpass --reconfigure$" "...saying what to do"
+
+# --- a config that cannot be written ---------------------------------------------
+# A read-only file is kept as it is: a headless first host, which records
+# "unmeasured", stops with 73 and says why.
+printf '# pinned\n[network]\nrendezvous = "none"\n' > "$CONF"
+chmod 0400 "$CONF"
+cp "$CONF" "$TEST_TMP/before"
+pixelpass host --source test --rendezvous none < /dev/null > "$TEST_TMP/ro.out" 2> "$TEST_TMP/ro.err"
+is "$?" 73 "a read-only config.toml to write: exit 73"
+like "$(cat "$TEST_TMP/ro.err")" "^pixelpass: $CONF: read-only \(mode 0400\), not replaced" "...naming the file"
+ok "...the file left as it was" cmp -s "$CONF" "$TEST_TMP/before"
+is "$(cat "$TEST_TMP/ro.out")" "" "...and no ticket was printed"
