@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "opt.h"
 
 static const char *file;	/* --file: instead of the default path */
 static char *default_path;	/* the default path, when no --file */
@@ -44,17 +45,12 @@ static const struct key {
 
 #define NEW_FILE "# pixelpass settings: see pixelpass(1), FILES, and pp-config(1).\n"
 
-static G_NORETURN void
-usage(FILE *f, int status)
-{
-	fprintf(f,
-	    "usage: pp-config [--file file] get table.key\n"
-	    "       pp-config [--file file] set table.key value [table.key value ...]\n"
-	    "       pp-config [--file file] unset table.key [table.key ...]\n"
-	    "       pp-config [--file file] check | dump\n"
-	    "       pp-config --help | --version\n");
-	exit(status);
-}
+static const char usage_text[] =
+    "usage: pp-config [--file file] get table.key\n"
+    "       pp-config [--file file] set table.key value [table.key value ...]\n"
+    "       pp-config [--file file] unset table.key [table.key ...]\n"
+    "       pp-config [--file file] check | dump\n"
+    "       pp-config --help | --version\n";
 
 static const struct key *
 schema_key(const char *table, const char *key)
@@ -288,7 +284,7 @@ cmd_get(int argc, char *argv[])
 	const char *const *v;
 
 	if (argc != 1)
-		usage(stderr, EX_USAGE);
+		opt_usage(usage_text, EX_USAGE);
 	split_name(argv[0], &table, &key);
 	load();
 	if ((v = config_get(conf, table, key)) == NULL)
@@ -301,7 +297,7 @@ static int
 cmd_check(int argc, gboolean dump)
 {
 	if (argc != 0)
-		usage(stderr, EX_USAGE);
+		opt_usage(usage_text, EX_USAGE);
 	load();
 	check(conf);
 	if (dump)
@@ -318,7 +314,7 @@ cmd_edit(int argc, char *argv[], gboolean set)
 	int step = set ? 2 : 1;
 
 	if (argc == 0 || argc % step != 0)
-		usage(stderr, EX_USAGE);
+		opt_usage(usage_text, EX_USAGE);
 	/* Every argument is checked before the file is read. */
 	for (int i = 0; i < argc; i += step) {
 		const char *table, *key, *v = set ? argv[i + 1] : "";
@@ -373,8 +369,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cmd;
@@ -383,25 +378,25 @@ main(int argc, char *argv[])
 	names = g_ptr_array_new_with_free_func(g_free);
 	atexit(free_all);
 	/* "+": a value such as -1 after the command is not an option. */
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			file = optarg;
 			break;
 		case 'h':
-			usage(stdout, 0);
-		case 'V':
-			printf("pp-config %s\n", PACKAGE_VERSION);
-			return 0;
+			opt_usage(usage_text, 0);
+		case OPT_VERSION:
+			opt_version();
 		default:
-			usage(stderr, EX_USAGE);
+			opt_bad(argv, "+h", longopts);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 
 	if (argc == 0)
-		usage(stderr, EX_USAGE);
+		opt_usage(usage_text, EX_USAGE);
 	if (file != NULL && *file == '\0')
 		errx(EX_USAGE, "--file: an empty name");
 	if (file == NULL)
