@@ -8,12 +8,7 @@ need pp-capture Xvfb xsetroot xlogo xwininfo gst-launch-1.0 ffmpeg python3
 plan 16
 private_xdg
 unset WAYLAND_DISPLAY PULSE_SERVER PIPEWIRE_REMOTE
-exec 5>"$TEST_TMP/displayfd"
-Xvfb -displayfd 5 -noreset -screen 0 320x240x24 -nolisten tcp 2>"$TEST_TMP/xvfb.log" &
-track_pid $!
-exec 5>&-
-wait_for 10 test -s "$TEST_TMP/displayfd" || bail "Xvfb did not start"
-export DISPLAY=":$(head -n1 "$TEST_TMP/displayfd")"
+start_xvfb 320x240
 xsetroot -solid '#00ff00'
 xlogo -bg '#0000ff' -fg '#0000ff' -geometry 120x80+10+10 &
 track_pid $!

@@ -110,30 +110,6 @@ near() {
 	    'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t) }'
 }
 
-# start_xvfb: an X server of its own, 640x480; sets DISPLAY and XVFB_PID.
-# Tried three times: servers that start at the same moment on a busy
-# machine may race for a display number.
-start_xvfb() {
-	local fifo n try
-	for try in 1 2 3; do
-		fifo="$TEST_TMP/xvfb.display.$try"
-		mkfifo "$fifo"
-		Xvfb -displayfd 3 -noreset -screen 0 640x480x24 -nolisten tcp \
-		    3>"$fifo" 2>"$TEST_TMP/xvfb.log" &
-		XVFB_PID=$!
-		track_pid $XVFB_PID
-		n=
-		read -r -t 30 n <"$fifo"
-		if [ -n "$n" ] && kill -0 $XVFB_PID 2>/dev/null; then
-			export DISPLAY=":$n"
-			return 0
-		fi
-		kill $XVFB_PID 2>/dev/null
-		diag "Xvfb try $try failed: $(tr '\n' ' ' <"$TEST_TMP/xvfb.log")"
-	done
-	bail "Xvfb did not start: $(tr '\n' ' ' <"$TEST_TMP/xvfb.log")"
-}
-
 # keyframes FILE: the presentation times of its video keyframes, one a line.
 keyframes() {
 	ffprobe -v error -select_streams v:0 -show_entries frame=key_frame,pts_time \

@@ -18,13 +18,7 @@ need pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pixelpass \
 plan 173
 
 lab_audio_start
-exec 5> "$TEST_TMP/displayfd"
-Xvfb -displayfd 5 -noreset -screen 0 320x240x24 -nolisten tcp 2> "$TEST_TMP/xvfb.log" &
-track_pid $!
-exec 5>&-
-wait_for 30 test -s "$TEST_TMP/displayfd" || bail "Xvfb did not start"
-DISPLAY=":$(head -n 1 "$TEST_TMP/displayfd")"
-export DISPLAY
+start_xvfb 320x240
 
 # A vanished peer is noticed within seconds (the default is 30 s).
 export PP_TUNNEL_IDLE_TIMEOUT=3

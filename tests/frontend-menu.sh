@@ -12,12 +12,7 @@ need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge tmux xclip Xvf
 plan 35
 
 lab_audio_start
-exec 5> "$TEST_TMP/displayfd"
-Xvfb -displayfd 5 -noreset -screen 0 320x240x24 -nolisten tcp 2> "$TEST_TMP/xvfb.log" &
-track_pid $!
-exec 5>&-
-wait_for 10 test -s "$TEST_TMP/displayfd" || bail "Xvfb did not start"
-export DISPLAY=":$(head -n1 "$TEST_TMP/displayfd")"
+start_xvfb 320x240
 sox -n -r 48000 -c 2 -b 16 "$TEST_TMP/a440.wav" synth 60 sine 440 vol 0.5 || bail "sox failed"
 pw-play -P '{ application.name=appA }' "$TEST_TMP/a440.wav" &
 track_pid $!

@@ -15,12 +15,7 @@ need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge mpv vlc Xvfb x
 plan 58
 
 private_xdg
-exec 5> "$TEST_TMP/displayfd"
-Xvfb -displayfd 5 -noreset -screen 0 320x240x24 -nolisten tcp 2> "$TEST_TMP/xvfb.log" &
-track_pid $!
-exec 5>&-
-wait_for 10 test -s "$TEST_TMP/displayfd" || bail "Xvfb did not start"
-export DISPLAY=":$(head -n1 "$TEST_TMP/displayfd")"
+start_xvfb 320x240
 STATE=$XDG_STATE_HOME/pixelpass
 
 # --- an empty ticket, a viewer's option: never a host --------------------------
@@ -168,13 +163,9 @@ like "$(tail -n 1 "$TEST_TMP/x.err")" '^pixelpass: cannot open the X display :99
 
 
 # --- the host's capture dies: its viewers are told, with a failure status --------
-exec 5> "$TEST_TMP/displayfd2"
-Xvfb -displayfd 5 -noreset -screen 0 320x240x24 -nolisten tcp 2> "$TEST_TMP/xvfb2.log" &
-X2=$!
-track_pid $X2
-exec 5>&-
-wait_for 10 test -s "$TEST_TMP/displayfd2" || bail "the second Xvfb did not start"
-DISPLAY=:$(head -n1 "$TEST_TMP/displayfd2") fe_host x11 --source x11 --no-audio --rendezvous none --bitrate 500 --fps 10
+new_xvfb 320x240
+X2=$XVFB_PID
+DISPLAY=$XVFB_DISPLAY fe_host x11 --source x11 --no-audio --rendezvous none --bitrate 500 --fps 10
 pixelpass --record "$TEST_TMP/x11.ts" "$fe_ticket" > /dev/null 2> "$TEST_TMP/x11v.err" &
 XV=$!
 track_pid $XV

@@ -153,3 +153,36 @@ private_xdg() {
 	mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME"
 	mkdir -m 0700 -p "$XDG_RUNTIME_DIR"
 }
+
+# new_xvfb [WxH]: an X server of its own (default 640x480, 24 bits),
+# stopped at exit; sets XVFB_DISPLAY (":N") and XVFB_PID. The server
+# picks its number (-displayfd: servers that start at once do not race
+# for one), and is tried three times on a busy machine; -noreset keeps
+# what was drawn when the last client leaves.
+new_xvfb() {
+	local fifo n try
+	for try in 1 2 3; do
+		fifo=$(mktemp -u "$TEST_TMP/xvfb.XXXXXX")
+		mkfifo "$fifo"
+		Xvfb -displayfd 3 -noreset -screen 0 "${1:-640x480}x24" -nolisten tcp \
+		    3> "$fifo" 2> "$TEST_TMP/xvfb.log" &
+		XVFB_PID=$!
+		track_pid $XVFB_PID
+		n=
+		read -r -t 30 n < "$fifo"
+		rm -f "$fifo"
+		if [ -n "$n" ] && kill -0 $XVFB_PID 2> /dev/null; then
+			XVFB_DISPLAY=:$n
+			return 0
+		fi
+		kill $XVFB_PID 2> /dev/null
+		diag "Xvfb try $try failed: $(tr '\n' ' ' < "$TEST_TMP/xvfb.log")"
+	done
+	bail "Xvfb did not start: $(tr '\n' ' ' < "$TEST_TMP/xvfb.log")"
+}
+
+# start_xvfb [WxH]: new_xvfb, and DISPLAY set to it.
+start_xvfb() {
+	new_xvfb "$@"
+	export DISPLAY=$XVFB_DISPLAY
+}

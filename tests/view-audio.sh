@@ -8,12 +8,7 @@ need pp-view Xvfb xwininfo gst-launch-1.0 python3
 plan 9
 
 lab_audio_start
-exec 5>"$TEST_TMP/displayfd"
-Xvfb -displayfd 5 -noreset -screen 0 640x480x24 -nolisten tcp 2>"$TEST_TMP/xvfb.log" &
-track_pid $!
-exec 5>&-
-wait_for 10 test -s "$TEST_TMP/displayfd" || bail "Xvfb did not start"
-export DISPLAY=":$(head -n1 "$TEST_TMP/displayfd")"
+start_xvfb 640x480
 
 gst-launch-1.0 -q videotestsrc is-live=true num-buffers=900 ! \
 	video/x-raw,width=320,height=240,framerate=30/1 ! \

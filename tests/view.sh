@@ -11,12 +11,7 @@ plan 40
 
 private_xdg
 unset WAYLAND_DISPLAY PULSE_SERVER PIPEWIRE_REMOTE
-exec 5>"$TEST_TMP/displayfd"
-Xvfb -displayfd 5 -noreset -screen 0 640x480x24 -nolisten tcp 2>"$TEST_TMP/xvfb.log" &
-track_pid $!
-exec 5>&-
-wait_for 10 test -s "$TEST_TMP/displayfd" || bail "Xvfb did not start"
-export DISPLAY=":$(head -n1 "$TEST_TMP/displayfd")"
+start_xvfb 640x480
 
 # A live solid red 320x240 stream with a tone, N frames (default: 20 s).
 cat > "$TEST_TMP/red" <<'PROD'
