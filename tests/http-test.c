@@ -5,8 +5,7 @@
 #include <string.h>
 
 #include "http.h"
-
-static int test_n, test_failed;
+#include "tap.h"
 
 static void
 expect(const char *req, size_t len, int want, const char *desc)
@@ -14,10 +13,7 @@ expect(const char *req, size_t len, int want, const char *desc)
 	HttpRequest r;
 	int got = http_parse_request(req, len, &r);
 
-	printf("%s %d - %s (got %d)\n", got == want ? "ok" : "not ok", ++test_n,
-	    desc, got);
-	if (got != want)
-		test_failed = 1;
+	ok(got == want, "%s (got %d)", desc, got);
 }
 
 #define T(s, want, desc) expect(s, sizeof(s) - 1, want, desc)
@@ -75,8 +71,7 @@ main(void)
 		s = http_parse_request(buf, n, &req);
 		bad += s != 0 && s != 200 && s != 400 && s != 404 && s != 405;
 	}
-	printf("%s %d - 100000 random requests: only the statuses documented\n",
-	    bad == 0 ? "ok" : "not ok", ++test_n);
+	ok(bad == 0, "100000 random requests: only the statuses documented");
 	g_rand_free(r);
-	return test_failed || bad || test_n != 26;
+	return n_failed || n_test != 26;
 }

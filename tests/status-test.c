@@ -42,7 +42,7 @@ main(void)
 	got[3] = fmt("viewer-left", "id", "1", "reason", "\033[31mred\n", NULL);
 	got[4] = fmt("x", "k", "100%", "empty", NULL, NULL);
 	for (int i = 0; i < 5; i++) {
-		ok(strcmp(got[i], want[i][0]) == 0, want[i][1]);
+		ok(strcmp(got[i], want[i][0]) == 0, "%s", want[i][1]);
 		if (strcmp(got[i], want[i][0]) != 0)
 			diag("got \"%s\", expected \"%s\"", got[i], want[i][0]);
 		free(got[i]);

@@ -7,13 +7,19 @@
 
 static int n_test, n_failed;
 
-static inline void
-ok(int cond, const char *desc)
+static inline void __attribute__((format(printf, 2, 3)))
+ok(int cond, const char *fmt, ...)
 {
+	va_list ap;
+
 	n_test++;
 	if (!cond)
 		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, desc);
+	printf("%sok %d - ", cond ? "" : "not ", n_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
 	fflush(stdout);
 }
 

@@ -168,15 +168,14 @@ test_hkdf(void)
 	for (size_t i = 0; i < G_N_ELEMENTS(v); i++) {
 		uint8_t ikm[128], salt[128], info[128], okm[128], out[128];
 		size_t ikmlen, saltlen, infolen, okmlen;
-		char desc[64];
 
 		hex(v[i].ikm, ikm, &ikmlen);
 		hex(v[i].salt, salt, &saltlen);
 		hex(v[i].info, info, &infolen);
 		hex(v[i].okm, okm, &okmlen);
-		snprintf(desc, sizeof(desc), "HKDF-SHA-256, RFC 5869 case %zu", i + 1);
 		ok(keys_hkdf(salt, saltlen, ikm, ikmlen, info, infolen, out,
-		    okmlen) && memcmp(out, okm, okmlen) == 0, desc);
+		    okmlen) && memcmp(out, okm, okmlen) == 0,
+		    "HKDF-SHA-256, RFC 5869 case %zu", i + 1);
 	}
 }
 
@@ -193,6 +192,48 @@ test_keys(void)
 	    memcmp(b, c, KEYS_LEN) != 0, "each use gets its own key");
 	ok(keys_equal(a, a, KEYS_LEN) && !keys_equal(a, b, KEYS_LEN),
 	    "keys_equal");
+}
+
+/* Tickets made by this layout, kept: a change of layout that would break
+ * the tickets people already hold fails here, and must change the prefix
+ * (pp1) instead. */
+static void
+test_golden(void)
+{
+	static const struct {
+		const char *text, *addr0, *addr1, *rendezvous, *desc;
+		guint n;
+	} golden[] = {
+		{ "pp1aaaqeayeaudaocajbifqydiob4ivcbgaaabacbraaeg3qaaaaaaaaaaaaaaaaaabjlsvtuq",
+		    "192.0.2.1:4433", "[2001:db8::1]:4433", "", "two addresses", 2 },
+		{ "pp1aaaqeayeaudaocajbifqydiob4ivcbgaaabacbraaeg3qaaaaaaaaaaaaaaaaaabkinw24luorztulzpmjzg623foixgk6dbnvygyzj2ha4dqmymmiolk",
+		    "192.0.2.1:4433", "[2001:db8::1]:4433", "mqtts://broker.example:8883",
+		    "two addresses and a rendezvous", 2 },
+		{ "pp1aaaqeayeaudaocajbifqydiob4ivcuqenzxw4zi73ss5g", NULL, NULL,
+		    "none", "no address, the direct path only", 0 },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(golden); i++) {
+		Ticket t;
+		gboolean secret = TRUE, good;
+		g_autofree char *a0 = NULL, *a1 = NULL, *again = NULL;
+
+		good = ticket_decode(golden[i].text, &t);
+		for (int j = 0; good && j < TICKET_SECRET_LEN; j++)
+			secret = secret && t.secret[j] == j;
+		if (good && t.n_addrs > 0)
+			a0 = ticket_addr_string(&t, 0);
+		if (good && t.n_addrs > 1)
+			a1 = ticket_addr_string(&t, 1);
+		ok(good && secret && t.n_addrs == golden[i].n &&
+		    g_strcmp0(a0, golden[i].addr0) == 0 &&
+		    g_strcmp0(a1, golden[i].addr1) == 0 &&
+		    strcmp(t.rendezvous, golden[i].rendezvous) == 0,
+		    "a kept ticket decodes as it did: %s", golden[i].desc);
+		again = good ? ticket_encode(&t) : NULL;
+		ok(g_strcmp0(again, golden[i].text) == 0,
+		    "...and encodes back to the same text");
+	}
 }
 
 int
@@ -240,6 +281,7 @@ main(int argc, char **argv)
 		return 64;
 	}
 	test_ticket();
+	test_golden();
 	test_hkdf();
 	test_keys();
 	printf("1..%d\n", n_test);
