@@ -56,10 +56,6 @@ is "$rc" 0 "exit 0 when the reader closes the pipe"
 is "$(grep -vc 'start\|^pp-encode: source' "$TEST_TMP/d.err")" 0 \
     "and no error on stderr"
 
-# Never binary on a terminal.
-if command -v script >/dev/null; then
-	out=$(script -qec 'pp-encode --source test' /dev/null 2>&1)
-	like "$out" 'stdout is a terminal' "refuses to write to a terminal"
-else
-	ok "refuses to write to a terminal (script(1) missing, skipped)" true
-fi
+# Never binary on a terminal (script(1) gives it one; bsdutils, essential).
+out=$(script -qec 'pp-encode --source test' /dev/null 2>&1)
+like "$out" 'stdout is a terminal' "refuses to write to a terminal"
