@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "audio.h"
+#include "capture-env.h"
 #include "log.h"
 #include "opt.h"
 #include "portal.h"
@@ -82,9 +83,7 @@ static char **
 child_env(void)
 {
 	char **env = g_get_environ();
-	static const char *const ours[] = { "PP_SOURCE", "PP_PIPEWIRE_NODE",
-	    "PP_WIDTH", "PP_HEIGHT", "PP_DISPLAY", "PP_WINDOW_ID", "PP_CURSOR",
-	    "PP_AUDIO_DEVICE", "PP_MIC", "PP_MIC_DEVICE", "PP_NO_AUDIO", NULL };
+	static const char *const ours[] = PP_ENV_ALL;
 
 	for (const char *const *v = ours; *v; v++)
 		env = g_environ_unsetenv(env, *v);
@@ -139,7 +138,7 @@ setup_audio(char ***env)
 
 	if ((a = audio_connect(&error)) == NULL) {
 		log_info("%s: sharing without sound", error->message);
-		*env = g_environ_setenv(*env, "PP_NO_AUDIO", "1", TRUE);
+		*env = g_environ_setenv(*env, PP_ENV_NO_AUDIO, "1", TRUE);
 		return NULL;
 	}
 	if (app != NULL) {
@@ -153,9 +152,9 @@ setup_audio(char ***env)
 			log_info("PipeWire has no default sink: the child records its default input");
 	}
 	if (dev != NULL)
-		*env = g_environ_setenv(*env, "PP_AUDIO_DEVICE", dev, TRUE);
+		*env = g_environ_setenv(*env, PP_ENV_AUDIO_DEVICE, dev, TRUE);
 	if (mic)
-		*env = g_environ_setenv(*env, "PP_MIC", "1", TRUE);
+		*env = g_environ_setenv(*env, PP_ENV_MIC, "1", TRUE);
 	if (app == NULL) {
 		audio_free(a);
 		a = NULL;
@@ -288,14 +287,14 @@ main(int argc, char *argv[])
 		}
 		if ((pwfd = portal_pipewire_fd(portal)) < 0)
 			errx(EX_UNAVAILABLE, "the portal gave no PipeWire remote: check that pipewire runs in this session");
-		env = g_environ_setenv(env, "PP_SOURCE", "portal", TRUE);
+		env = g_environ_setenv(env, PP_ENV_SOURCE, "portal", TRUE);
 		snprintf(buf, sizeof(buf), "%u", portal_node(portal));
-		env = g_environ_setenv(env, "PP_PIPEWIRE_NODE", buf, TRUE);
+		env = g_environ_setenv(env, PP_ENV_PIPEWIRE_NODE, buf, TRUE);
 		if (portal_width(portal) > 0) {
 			snprintf(buf, sizeof(buf), "%d", portal_width(portal));
-			env = g_environ_setenv(env, "PP_WIDTH", buf, TRUE);
+			env = g_environ_setenv(env, PP_ENV_WIDTH, buf, TRUE);
 			snprintf(buf, sizeof(buf), "%d", portal_height(portal));
-			env = g_environ_setenv(env, "PP_HEIGHT", buf, TRUE);
+			env = g_environ_setenv(env, PP_ENV_HEIGHT, buf, TRUE);
 		}
 		break;
 	}
@@ -303,24 +302,24 @@ main(int argc, char *argv[])
 		display = getenv("DISPLAY");
 		if (display == NULL || *display == '\0')
 			errx(EX_UNAVAILABLE, "no X display (DISPLAY is not set): run inside an X session, or use --source portal on Wayland");
-		env = g_environ_setenv(env, "PP_SOURCE", "x11", TRUE);
-		env = g_environ_setenv(env, "PP_DISPLAY", display, TRUE);
+		env = g_environ_setenv(env, PP_ENV_SOURCE, "x11", TRUE);
+		env = g_environ_setenv(env, PP_ENV_DISPLAY, display, TRUE);
 		if (window) {
 			if (window_id == NULL)
 				window_id = picked = pick_x11_window(display);
-			env = g_environ_setenv(env, "PP_WINDOW_ID", window_id, TRUE);
+			env = g_environ_setenv(env, PP_ENV_WINDOW_ID, window_id, TRUE);
 		}
 		break;
 	case SRC_TEST:
-		env = g_environ_setenv(env, "PP_SOURCE", "test", TRUE);
+		env = g_environ_setenv(env, PP_ENV_SOURCE, "test", TRUE);
 		break;
 	}
-	env = g_environ_setenv(env, "PP_CURSOR", hide_cursor ? "hidden" : "embedded", TRUE);
+	env = g_environ_setenv(env, PP_ENV_CURSOR, hide_cursor ? "hidden" : "embedded", TRUE);
 	/* The test source's sound is the child's own test tone: nothing to
 	 * route, unless an application's sound or the microphone was
 	 * asked for. */
 	if (no_audio)
-		env = g_environ_setenv(env, "PP_NO_AUDIO", "1", TRUE);
+		env = g_environ_setenv(env, PP_ENV_NO_AUDIO, "1", TRUE);
 	else if (source != SRC_TEST || app != NULL || mic)
 		audio = setup_audio(&env);
 

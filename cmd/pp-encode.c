@@ -17,6 +17,7 @@
 #include <gst/video/video.h>
 #include <X11/Xlib.h>
 
+#include "capture-env.h"
 #include "encoder.h"
 #include "log.h"
 #include "opt.h"
@@ -154,24 +155,24 @@ read_env(void)
 {
 	const char *v;
 
-	if ((v = env("PP_SOURCE")) != NULL)
-		source = parse_source("PP_SOURCE", v);
-	if ((v = env("PP_WIDTH")) != NULL)
-		test_w = opt_number("PP_WIDTH", v, 16, 16384);
-	if ((v = env("PP_HEIGHT")) != NULL)
-		test_h = opt_number("PP_HEIGHT", v, 16, 16384);
-	if ((v = env("PP_DISPLAY")) != NULL)
+	if ((v = env(PP_ENV_SOURCE)) != NULL)
+		source = parse_source(PP_ENV_SOURCE, v);
+	if ((v = env(PP_ENV_WIDTH)) != NULL)
+		test_w = opt_number(PP_ENV_WIDTH, v, 16, 16384);
+	if ((v = env(PP_ENV_HEIGHT)) != NULL)
+		test_h = opt_number(PP_ENV_HEIGHT, v, 16, 16384);
+	if ((v = env(PP_ENV_DISPLAY)) != NULL)
 		display = v;
-	if ((v = env("PP_WINDOW_ID")) != NULL)
-		window_id = parse_xid("PP_WINDOW_ID", v);
-	if ((v = env("PP_CURSOR")) != NULL)
-		cursor_hidden = parse_cursor("PP_CURSOR", v);
-	if ((v = env("PP_PIPEWIRE_NODE")) != NULL)
+	if ((v = env(PP_ENV_WINDOW_ID)) != NULL)
+		window_id = parse_xid(PP_ENV_WINDOW_ID, v);
+	if ((v = env(PP_ENV_CURSOR)) != NULL)
+		cursor_hidden = parse_cursor(PP_ENV_CURSOR, v);
+	if ((v = env(PP_ENV_PIPEWIRE_NODE)) != NULL)
 		node = v;
-	if ((v = env("PP_AUDIO_DEVICE")) != NULL)
+	if ((v = env(PP_ENV_AUDIO_DEVICE)) != NULL)
 		audio_device = v;
-	mic = env_flag("PP_MIC");
-	no_audio = env_flag("PP_NO_AUDIO");
+	mic = env_flag(PP_ENV_MIC);
+	no_audio = env_flag(PP_ENV_NO_AUDIO);
 }
 
 /* Output size: the input scaled down to fit --max-size keeping its
