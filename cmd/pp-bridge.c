@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -30,6 +31,8 @@
 #include "status.h"
 
 #define REQUEST_TIMEOUT_S	10
+#define MAX_CLIENTS		64	/* waiting and playing, at once */
+#define CLIENT_SNDBUF		(64 << 10)	/* what a stalled client holds in the kernel */
 
 static unsigned port;			/* --port, 0: any free one */
 static const char *player = "auto";	/* --player */
@@ -53,6 +56,8 @@ static struct {
 	unsigned next_id;
 	gboolean stdin_done;
 	char *url;
+	char token[33];		/* the URL's secret path */
+	HttpSite site;
 } B = { .listen_fd = -1 };
 
 static const char usage_text[] =
@@ -133,7 +138,7 @@ on_request_data(int fd, GIOCondition cond, gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	p->len += r;
-	status = http_parse_request(p->buf, p->len, &req);
+	status = http_parse_request(p->buf, p->len, &B.site, &req);
 	if (status == 0) {
 		if (p->len < sizeof(p->buf)) {
 			p->watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
@@ -156,7 +161,12 @@ on_request_data(int fd, GIOCondition cond, gpointer data)
 			pending_free(p, TRUE);
 			return G_SOURCE_REMOVE;
 		}
-		/* The queue owns the fd from now on. */
+		/* The kernel's default buffer (megabytes, autotuned) would let
+		 * a client that stops reading sit far behind before the queue
+		 * sees it lag; the queue owns the fd from now on. */
+		int sndbuf = CLIENT_SNDBUF;
+
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		fanq_add(B.q, fd, name, hdr, strlen(hdr), on_gone, NULL);
 		log_info("%s: playing (%u clients)", name, fanq_count(B.q));
 		pending_free(p, FALSE);
@@ -175,26 +185,62 @@ on_request_timeout(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean on_accept(int fd, GIOCondition cond, gpointer data);
+
+static gboolean
+on_accept_again(gpointer data)
+{
+	B.listen_watch = g_unix_fd_add(B.listen_fd, G_IO_IN, on_accept, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+/* Every connection waiting, until EAGAIN (one per wakeup made 300 quick
+ * connects take 10 s). Out of descriptors, the listener stays readable:
+ * it is left alone for a second, said once, rather than spun on. Past
+ * MAX_CLIENTS a client is told 503 and closed. */
 static gboolean
 on_accept(int fd, GIOCondition cond, gpointer data)
 {
+	static gboolean said_fds;
 	Pending *p;
 	int c;
 
-	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (c < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_info("accept: %s", g_strerror(errno));
-		return G_SOURCE_CONTINUE;
+	for (;;) {
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				if (!said_fds)
+					log_info("accept: %s: new clients wait until a descriptor is free",
+					    g_strerror(errno));
+				said_fds = TRUE;
+				B.listen_watch = 0;
+				g_timeout_add_seconds(1, on_accept_again, NULL);
+				return G_SOURCE_REMOVE;
+			}
+			if (errno != EAGAIN)
+				log_info("accept: %s", g_strerror(errno));
+			return G_SOURCE_CONTINUE;
+		}
+		said_fds = FALSE;
+		if (g_list_length(B.pending) + fanq_count(B.q) >= MAX_CLIENTS) {
+			g_autofree char *resp = http_error_response(503);
+
+			if (write(c, resp, strlen(resp)) < 0)
+				log_debug("a client over the limit: %s", g_strerror(errno));
+			close(c);
+			log_info("a client over the limit of %d: answered 503", MAX_CLIENTS);
+			continue;
+		}
+		p = g_new0(Pending, 1);
+		p->fd = c;
+		p->id = ++B.next_id;
+		p->watch = g_unix_fd_add(c, G_IO_IN | G_IO_HUP | G_IO_ERR,
+		    on_request_data, p);
+		p->timer = g_timeout_add_seconds(REQUEST_TIMEOUT_S, on_request_timeout, p);
+		B.pending = g_list_prepend(B.pending, p);
 	}
-	p = g_new0(Pending, 1);
-	p->fd = c;
-	p->id = ++B.next_id;
-	p->watch = g_unix_fd_add(c, G_IO_IN | G_IO_HUP | G_IO_ERR,
-	    on_request_data, p);
-	p->timer = g_timeout_add_seconds(REQUEST_TIMEOUT_S, on_request_timeout, p);
-	B.pending = g_list_prepend(B.pending, p);
-	return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -406,6 +452,18 @@ start_player(const char *name, char **extra)
 	print_commands("no player asked for");
 }
 
+/* 128 random bits in hex: the URL's path, which only the player is told. */
+static void
+new_token(char out[33])
+{
+	uint8_t r[16];
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		err(EX_OSERR, "getrandom");
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
 static int
 listen_tcp(void)
 {
@@ -503,7 +561,9 @@ main(int argc, char *argv[])
 		errx(EX_USAGE, "stdin is a terminal: pipe an MPEG-TS stream into pp-bridge");
 
 	B.listen_fd = listen_tcp();
-	B.url = g_strdup_printf("http://127.0.0.1:%u/", port);
+	new_token(B.token);
+	B.site = (HttpSite){ .token = B.token, .port = port };
+	B.url = g_strdup_printf("http://127.0.0.1:%u/%s/", port, B.token);
 	/* The URL is the one line on stdout, for whoever started us. */
 	printf("%s\n", B.url);
 	if (fflush(stdout) == EOF)

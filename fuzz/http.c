@@ -10,6 +10,9 @@
 #include "fuzz.h"
 #include "http.h"
 
+/* The corpus names this token and port (fuzz/corpus/http). */
+static const HttpSite site = { .token = "tok3n", .port = 8080 };
+
 static int
 parse(const uint8_t *data, size_t len)
 {
@@ -19,10 +22,10 @@ parse(const uint8_t *data, size_t len)
 
 	if (len > 0)
 		memcpy(buf, data, len);
-	status = http_parse_request(buf, len, &req);
+	status = http_parse_request(buf, len, &site, &req);
 	g_free(buf);
-	if (status != 0 && status != 200 && status != 400 && status != 404 &&
-	    status != 405)
+	if (status != 0 && status != 200 && status != 400 && status != 403 &&
+	    status != 404 && status != 405)
 		abort();
 	if (status == 200 && req.minor != 0 && req.minor != 1)
 		abort();

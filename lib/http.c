@@ -26,20 +26,50 @@ line_len(const char *p, const char *nl)
 	return n > 0 && p[n - 1] == '\r' ? n - 1 : n;
 }
 
+/* "/TOKEN/" or "/TOKEN/stream.ts", a query allowed. */
 static gboolean
-path_is_stream(const char *p, size_t n)
+path_is_stream(const char *p, size_t n, const HttpSite *site)
 {
 	const char *q = memchr(p, '?', n);
+	size_t t = strlen(site->token);
 
 	if (q != NULL)
 		n = q - p;
-	return (n == 1 && p[0] == '/') ||
-	    (n == 10 && memcmp(p, "/stream.ts", 10) == 0);
+	if (n < t + 2 || p[0] != '/' || memcmp(p + 1, site->token, t) != 0 ||
+	    p[t + 1] != '/')
+		return FALSE;
+	p += t + 1;
+	n -= t + 1;
+	return n == 1 || (n == 10 && memcmp(p, "/stream.ts", 10) == 0);
+}
+
+/* A Host (header value, or the authority of an absolute-form target):
+ * 127.0.0.1, [::1] or localhost, at the site's port, any case. */
+static gboolean
+host_is_ours(const char *p, size_t n, const HttpSite *site)
+{
+	static const char *const names[] = { "127.0.0.1", "[::1]", "localhost" };
+	char port[16];
+	int pn = snprintf(port, sizeof(port), ":%u", site->port);
+
+	while (n > 0 && (p[0] == ' ' || p[0] == '\t'))
+		p++, n--;
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		size_t h = strlen(names[i]);
+
+		if (n == h + (size_t)pn && g_ascii_strncasecmp(p, names[i], h) == 0 &&
+		    memcmp(p + h, port, pn) == 0)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 /* "METHOD SP target SP HTTP/1.x": 0 when good, else the status. */
 static int
-parse_request_line(const char *p, size_t n, HttpRequest *req)
+parse_request_line(const char *p, size_t n, const HttpSite *site,
+    HttpRequest *req)
 {
 	size_t i = 0, m, t0, t1;
 
@@ -70,15 +100,18 @@ parse_request_line(const char *p, size_t n, HttpRequest *req)
 		return 405;
 	/* absolute-form: http://host[:port]/path */
 	if (t1 - t0 > 7 && g_ascii_strncasecmp(p + t0, "http://", 7) == 0) {
-		const char *slash = memchr(p + t0 + 7, '/', t1 - t0 - 7);
+		const char *a = p + t0 + 7;
+		const char *slash = memchr(a, '/', p + t1 - a);
 
+		if (!host_is_ours(a, (slash != NULL ? slash : p + t1) - a, site))
+			return 403;
 		if (slash == NULL)
-			return path_is_stream("/", 1) ? 0 : 404;
+			return 404;
 		t0 = slash - p;
 	}
 	if (p[t0] != '/')
 		return 400;
-	return path_is_stream(p + t0, t1 - t0) ? 0 : 404;
+	return path_is_stream(p + t0, t1 - t0, site) ? 0 : 404;
 }
 
 /* "name: value": a token, a colon, no control characters. */
@@ -107,10 +140,12 @@ incomplete(const char *p, const char *end, size_t len)
 }
 
 int
-http_parse_request(const char *buf, size_t len, HttpRequest *req)
+http_parse_request(const char *buf, size_t len, const HttpSite *site,
+    HttpRequest *req)
 {
 	const char *end, *p = buf, *nl;
-	int status = 0;
+	int status = 0, hosts = 0;
+	gboolean foreign = FALSE;
 
 	memset(req, 0, sizeof(*req));
 	if (len > HTTP_MAX_REQUEST)
@@ -124,7 +159,7 @@ http_parse_request(const char *buf, size_t len, HttpRequest *req)
 		return incomplete(p, end, len);
 	if (memchr(p, '\0', nl - p) != NULL)
 		return 400;
-	status = parse_request_line(p, line_len(p, nl), req);
+	status = parse_request_line(p, line_len(p, nl), site, req);
 	if (status == 400)
 		return 400;
 	/* Headers up to the empty line; a bad one is a bad request even
@@ -141,7 +176,15 @@ http_parse_request(const char *buf, size_t len, HttpRequest *req)
 		if (memchr(p, '\0', n) != NULL || p[0] == ' ' || p[0] == '\t' ||
 		    !header_ok(p, n))
 			return 400;	/* obsolete line folding, or garbage */
+		if (n >= 5 && g_ascii_strncasecmp(p, "host:", 5) == 0) {
+			hosts++;
+			foreign = foreign || !host_is_ours(p + 5, n - 5, site);
+		}
 	}
+	if (hosts > 1)
+		return 400;
+	if (foreign || status == 403)
+		return 403;
 	return status != 0 ? status : 200;
 }
 
@@ -151,8 +194,10 @@ reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 503: return "Service Unavailable";
 	default: return "Error";
 	}
 }

@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/fanout-lib.sh"
 need gst-launch-1.0 ffmpeg ffprobe mpv vlc curl setpriv
-plan 39
+plan 46
 
 private_xdg
 P=$TEST_TMP/producer
@@ -28,7 +28,7 @@ BR=$!
 track_pid $BR
 ok "the URL is printed" wait_for 10 test -s "$TEST_TMP/out1"
 URL=$(url "$TEST_TMP/out1")
-like "$URL" '^http://127\.0\.0\.1:[0-9]+/$' "...as http://127.0.0.1:PORT/ ($URL)"
+like "$URL" '^http://127\.0\.0\.1:[0-9]+/[0-9a-f]{32}/$' "...as http://127.0.0.1:PORT/TOKEN/, a secret path ($URL)"
 ok "mpv is started" wait_for 10 grep -q "started mpv (pid" "$TEST_TMP/log1"
 MPV=$(sed -n 's/.*started mpv (pid \([0-9]*\)).*/\1/p' "$TEST_TMP/log1")
 MPVLOG=$(sed -n 's/.*started mpv (pid [0-9]*), its output in \(.*\)$/\1/p' "$TEST_TMP/log1")
@@ -73,8 +73,16 @@ like "$HEAD" '^HTTP/1.0 200 OK' "HEAD: 200"
 like "$HEAD" 'Content-Type: video/mp2t' "...and the MPEG-TS type"
 is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${URL}nope")" 404 "another path: 404"
 is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X BREW "$URL")" 405 "another method: 405"
-PORT=${URL##*:}
-exec 5<> "/dev/tcp/127.0.0.1/${PORT%/}"
+PORT=${URL#http://127.0.0.1:}
+PORT=${PORT%%/*}
+ROOT=http://127.0.0.1:$PORT/
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$ROOT")" 404 "the root, without the URL's secret: 404"
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${ROOT}stream.ts")" 404 "/stream.ts without it: 404"
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: rebound.example:'"$PORT" "$URL")" 403 \
+	"a Host other than the loopback's (DNS rebinding): 403"
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Host: localhost:$PORT" -I "${URL}stream.ts")" 200 \
+	"Host localhost:PORT and /TOKEN/stream.ts: 200"
+exec 5<> "/dev/tcp/127.0.0.1/$PORT"
 LINE=
 printf 'not http at all\r\n\r\n' >&5
 read -r -t 5 LINE <&5
@@ -121,8 +129,6 @@ like "$(cat "$TEST_TMP/log4")" 'VLC lacks the plugins .*demux/libts_plugin.so, c
 	"missing VLC plugins are named, with the Debian package"
 
 # --- --port -----------------------------------------------------------------
-PORT=${URL##*:}
-PORT=${PORT%/}
 python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
 print(s.getsockname()[1], flush=True); time.sleep(30)' > "$TEST_TMP/busy" &
@@ -134,4 +140,48 @@ is "$?" 75 "--port on a port in use: exit 75"
 like "$(cat "$TEST_TMP/err")" "^pp-bridge: port [0-9]+ on 127.0.0.1 is in use" "...saying so"
 kill $BUSY
 pp-bridge --port "$PORT" --player none < /dev/null > "$TEST_TMP/out5" 2>/dev/null
-is "$(cat "$TEST_TMP/out5")" "http://127.0.0.1:$PORT/" "--port PORT serves there (and an empty input ends it at once)"
+like "$(cat "$TEST_TMP/out5")" "^http://127.0.0.1:$PORT/[0-9a-f]{32}/\$" "--port PORT serves there (and an empty input ends it at once)"
+
+# --- limits: clients past the cap, descriptors running out -----------------------
+# conns PORT N SECONDS: opens N connections that send nothing, holds them,
+# and prints how many were answered 503 at once.
+conns() {
+	python3 - "$@" <<'PY'
+import socket, sys, time
+port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+socks, refused = [], 0
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    socks.append(s)
+time.sleep(0.5)
+for s in socks:
+    s.setblocking(False)
+    try:
+        if s.recv(64).startswith(b"HTTP/1.0 503"):
+            refused += 1
+    except BlockingIOError:
+        pass
+time.sleep(hold)
+print(refused)
+PY
+}
+sleep 30 | pp-bridge --player none > "$TEST_TMP/out6" 2> "$TEST_TMP/log6" &
+BR=$!
+track_pid $BR
+wait_for 10 test -s "$TEST_TMP/out6"
+P6=$(sed 's#^http://127.0.0.1:\([0-9]*\)/.*#\1#' "$TEST_TMP/out6")
+is "$(conns "$P6" 70 0)" 6 "70 clients at once: the 6 past the limit of 64 are answered 503"
+kill $BR
+# With 24 descriptors, 40 connections: the bridge waits for a free one
+# rather than spinning on accept.
+(ulimit -n 24; exec pp-bridge --player none < <(sleep 30)) > "$TEST_TMP/out7" 2> "$TEST_TMP/log7" &
+BR=$!
+track_pid $BR
+wait_for 10 test -s "$TEST_TMP/out7"
+P7=$(sed 's#^http://127.0.0.1:\([0-9]*\)/.*#\1#' "$TEST_TMP/out7")
+T0=$(awk '{ print $14 + $15 }' "/proc/$BR/stat")
+conns "$P7" 40 3 > /dev/null
+T1=$(awk '{ print $14 + $15 }' "/proc/$BR/stat")
+is "$(grep -c 'new clients wait until a descriptor is free' "$TEST_TMP/log7")" 1 "out of descriptors: said once"
+ok "...and no spinning: $((T1 - T0)) ticks of CPU in 3.5 s" test $((T1 - T0)) -lt 50
+kill $BR

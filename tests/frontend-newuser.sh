@@ -105,7 +105,7 @@ timeout 30 pixelpass --player mpv --player-args=--frobnicate "$T" > "$TEST_TMP/q
 is "$?" 69 "a player that quits at once: exit 69"
 like "$(tail -n 1 "$TEST_TMP/quits.err")" '^pixelpass: mpv quit at once: Error parsing option frobnicate \(option not found\) \(its output: ' "...with the player's own words"
 unlike "$(cat "$TEST_TMP/quits.err")" 'the player was closed' "...not \"the player was closed\""
-like "$(cat "$TEST_TMP/quits.out")" '^http://127\.0\.0\.1:[0-9]+/$' "...(it had its URL)"
+like "$(cat "$TEST_TMP/quits.out")" '^http://127\.0\.0\.1:[0-9]+/[0-9a-f]{32}/$' "...(it had its URL)"
 ok "...and is not remembered as the player to use next" test ! -e "$STATE/player"
 
 is "$(grep -c 'arrived' "$TEST_TMP/host.log")" 1 "of all these viewers, only the one whose player quit reached the host"
