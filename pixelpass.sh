@@ -165,7 +165,6 @@ workdir() {
 	if [ -z "$run" ] || [ ! -d "$run" ] || [ ! -w "$run" ]; then
 		run=${TMPDIR:-/tmp}
 	fi
-	RUNDIR=$run
 	W=$(mktemp -d "$run/pixelpass-$$.XXXXXX") ||
 	    die $EX_SOFTWARE "cannot make a directory under $run"
 	# A pipe nobody writes to: `read -t` on it is a sleep that signals
@@ -595,7 +594,9 @@ host() {
 	[ "$opt_mic" -eq 1 ] && cap_args+=(--mic)
 	[ "$opt_no_audio" -eq 1 ] && cap_args+=(--no-audio)
 
-	sock=$RUNDIR/pixelpass-$$.sock
+	# In our own 0700 directory: in a shared /tmp (no XDG_RUNTIME_DIR)
+	# another user could bind the name first and feed our viewers.
+	sock=$W/fanout.sock
 	spawn --events "$W/fanout.events" "$W/fanout.log" \
 	    pp-fanout serve --socket "$sock" --status-fd 8 -- \
 	    pp-capture "${cap_args[@]}" -- \

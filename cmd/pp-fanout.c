@@ -671,8 +671,11 @@ listen_socket(const char *arg)
 		if (!S_ISSOCK(st.st_mode))
 			errx(EX_USAGE, "%s exists and is not a socket; remove it or choose another --socket",
 			    arg);
+		/* /proc/net/unix lists only this network namespace's
+		 * sockets: when it does not name a listener, a connection
+		 * decides (refused: stale). */
 		live = listening_at(path);
-		if (live < 0) {
+		if (live <= 0) {
 			int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 			live = connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;

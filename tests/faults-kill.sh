@@ -465,7 +465,8 @@ run_begin fe-fanout
 fe_host
 viewer_start
 FANOUT=$(fe_tool "^pp-fanout serve ")
-ok "$NAME: pixelpass serves on its socket" test -S "$XDG_RUNTIME_DIR/pixelpass-$FE.sock" -a -n "$FANOUT"
+SOCKS=("$XDG_RUNTIME_DIR"/pixelpass-"$FE".*/fanout.sock)
+ok "$NAME: pixelpass serves on its socket, in its own directory" test -S "${SOCKS[0]}" -a -n "$FANOUT"
 kill -KILL "$FANOUT"
 reap "$FE" 30
 is "$rc" 137 "$NAME: pixelpass exits 128 + 9"

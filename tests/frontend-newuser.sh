@@ -12,7 +12,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge mpv vlc Xvfb xwininfo ffprobe setpriv
-plan 58
+plan 59
 
 private_xdg
 start_xvfb 320x240
@@ -37,6 +37,9 @@ fe_run host "pixelpass host --source test --no-audio --rendezvous none --bitrate
 wait_for 20 grep -qs '^pp1' "$TEST_TMP/host.ticket" || bail "the host printed no ticket: $(cat "$TEST_TMP/host.log")"
 T=$(head -n 1 "$TEST_TMP/host.ticket")
 like "$(cat "$TEST_TMP/host.log")" 'give the ticket to up to 1 viewer$' "one viewer, not \"1 viewers\""
+SOCKS=("$XDG_RUNTIME_DIR"/pixelpass-*/fanout.sock)
+ok "the host's fanout socket is in a directory of its own, mode 0700" \
+	test -S "${SOCKS[0]}" -a "$(stat -c %a "$(dirname "${SOCKS[0]}")")" = 700
 
 # view_fails NAME STATUS REGEX ARGS...: a viewer that fails at once, with
 # one line matching REGEX, having contacted nobody.
