@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acceptor.h"
 #include "fanq.h"
 #include "http.h"
 #include "log.h"
@@ -51,7 +52,7 @@ static struct {
 	GMainLoop *loop;
 	Fanq *q;
 	int listen_fd;
-	guint listen_watch;
+	Acceptor *acceptor;
 	GList *pending;
 	unsigned next_id;
 	gboolean stdin_done;
@@ -185,62 +186,29 @@ on_request_timeout(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean on_accept(int fd, GIOCondition cond, gpointer data);
-
-static gboolean
-on_accept_again(gpointer data)
+/* A new client: its request, within REQUEST_TIMEOUT_S. Past MAX_CLIENTS
+ * it is told 503 and closed. */
+static void
+on_client(int c, gpointer data)
 {
-	B.listen_watch = g_unix_fd_add(B.listen_fd, G_IO_IN, on_accept, NULL);
-	return G_SOURCE_REMOVE;
-}
-
-/* Every connection waiting, until EAGAIN (one per wakeup made 300 quick
- * connects take 10 s). Out of descriptors, the listener stays readable:
- * it is left alone for a second, said once, rather than spun on. Past
- * MAX_CLIENTS a client is told 503 and closed. */
-static gboolean
-on_accept(int fd, GIOCondition cond, gpointer data)
-{
-	static gboolean said_fds;
 	Pending *p;
-	int c;
 
-	for (;;) {
-		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE) {
-				if (!said_fds)
-					log_info("accept: %s: new clients wait until a descriptor is free",
-					    g_strerror(errno));
-				said_fds = TRUE;
-				B.listen_watch = 0;
-				g_timeout_add_seconds(1, on_accept_again, NULL);
-				return G_SOURCE_REMOVE;
-			}
-			if (errno != EAGAIN)
-				log_info("accept: %s", g_strerror(errno));
-			return G_SOURCE_CONTINUE;
-		}
-		said_fds = FALSE;
-		if (g_list_length(B.pending) + fanq_count(B.q) >= MAX_CLIENTS) {
-			g_autofree char *resp = http_error_response(503);
+	if (g_list_length(B.pending) + fanq_count(B.q) >= MAX_CLIENTS) {
+		g_autofree char *resp = http_error_response(503);
 
-			if (write(c, resp, strlen(resp)) < 0)
-				log_debug("a client over the limit: %s", g_strerror(errno));
-			close(c);
-			log_info("a client over the limit of %d: answered 503", MAX_CLIENTS);
-			continue;
-		}
-		p = g_new0(Pending, 1);
-		p->fd = c;
-		p->id = ++B.next_id;
-		p->watch = g_unix_fd_add(c, G_IO_IN | G_IO_HUP | G_IO_ERR,
-		    on_request_data, p);
-		p->timer = g_timeout_add_seconds(REQUEST_TIMEOUT_S, on_request_timeout, p);
-		B.pending = g_list_prepend(B.pending, p);
+		if (write(c, resp, strlen(resp)) < 0)
+			log_debug("a client over the limit: %s", g_strerror(errno));
+		close(c);
+		log_info("a client over the limit of %d: answered 503", MAX_CLIENTS);
+		return;
 	}
+	p = g_new0(Pending, 1);
+	p->fd = c;
+	p->id = ++B.next_id;
+	p->watch = g_unix_fd_add(c, G_IO_IN | G_IO_HUP | G_IO_ERR,
+	    on_request_data, p);
+	p->timer = g_timeout_add_seconds(REQUEST_TIMEOUT_S, on_request_timeout, p);
+	B.pending = g_list_prepend(B.pending, p);
 }
 
 static gboolean
@@ -252,8 +220,8 @@ on_stdin(int fd, GIOCondition cond, gpointer data)
 		log_info("reading stdin: %s", g_strerror(errno));
 	B.stdin_done = TRUE;
 	/* No newcomers: there is nothing left to start them at. */
-	g_source_remove(B.listen_watch);
-	B.listen_watch = 0;
+	acceptor_free(B.acceptor);
+	B.acceptor = NULL;
 	close(B.listen_fd);
 	while (B.pending != NULL)
 		pending_free(B.pending->data, TRUE);
@@ -575,7 +543,7 @@ main(int argc, char *argv[])
 	B.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, on_quit_signal, NULL);
 	g_unix_signal_add(SIGINT, on_quit_signal, NULL);
-	B.listen_watch = g_unix_fd_add(B.listen_fd, G_IO_IN, on_accept, NULL);
+	B.acceptor = acceptor_new(B.listen_fd, on_client, NULL);
 	g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
 	g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, NULL);
 	log_info("serving %s", B.url);

@@ -19,6 +19,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "acceptor.h"
 #include "fanq.h"
 #include "lastline.h"
 #include "log.h"
@@ -32,6 +33,7 @@
 #define EOF_GRACE_MS		1000	/* output closed, still running */
 #define FILE_CHUNK		(64 << 10)	/* read from a recording at once */
 #define FILE_SLACK_US		2000	/* a packet due this soon goes now */
+#define MAX_CONSUMERS		1024	/* attached at once (pp-fanout(1)) */
 
 static const char *socket_path;		/* --socket */
 static unsigned linger_s;		/* --linger */
@@ -59,7 +61,8 @@ static struct {
 	GPtrArray *old;			/* earlier ones, still draining */
 	FanqLimits limits;
 	unsigned next_id;
-	guint listen_watch, linger_timer, kick_timer;
+	Acceptor *acceptor;
+	guint linger_timer, kick_timer;
 	gint64 last_kick;
 	gboolean stdin_done, quitting;
 	/* A recording on stdin (a regular file), played at its own clock
@@ -537,21 +540,19 @@ on_file_due(gpointer data)
 	}
 }
 
-static gboolean
-on_accept(int fd, GIOCondition cond, gpointer data)
+static void
+on_consumer(int c, gpointer data)
 {
 	g_autofree char *name = NULL;
-	int c;
 
-	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (c < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_info("accept: %s", g_strerror(errno));
-		return G_SOURCE_CONTINUE;
-	}
 	if (S.stdin_done) {
 		close(c);	/* nothing more to give */
-		return G_SOURCE_CONTINUE;
+		return;
+	}
+	if (fanq_count(S.q) >= MAX_CONSUMERS) {
+		close(c);
+		log_info("a consumer over the limit of %d: closed", MAX_CONSUMERS);
+		return;
 	}
 	/* A small socket buffer: what sits in it is out of the lag count,
 	 * so a consumer on a slow path (a viewer through pp-tunnel) would
@@ -580,7 +581,6 @@ on_accept(int fd, GIOCondition cond, gpointer data)
 		S.file.timer = g_idle_add(on_file_due, NULL);
 	} else
 		kick();
-	return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -594,9 +594,8 @@ on_quit_signal(gpointer data)
 	}
 	S.quitting = TRUE;
 	log_debug("signal %d: stopping", GPOINTER_TO_INT(data));
-	if (S.listen_watch)
-		g_source_remove(S.listen_watch);
-	S.listen_watch = 0;
+	acceptor_free(S.acceptor);
+	S.acceptor = NULL;
 	if (S.bound_path != NULL)
 		unlink(S.bound_path);
 	if (S.linger_timer)
@@ -717,7 +716,7 @@ serve(void)
 	signal(SIGPIPE, SIG_IGN);
 	g_unix_signal_add(SIGTERM, on_quit_signal, GINT_TO_POINTER(SIGTERM));
 	g_unix_signal_add(SIGINT, on_quit_signal, GINT_TO_POINTER(SIGINT));
-	S.listen_watch = g_unix_fd_add(S.listen_fd, G_IO_IN, on_accept, NULL);
+	S.acceptor = acceptor_new(S.listen_fd, on_consumer, NULL);
 	if (S.producer == NULL) {
 		struct stat st;
 
@@ -738,8 +737,7 @@ serve(void)
 	status_event("ready", "socket", socket_path, NULL);
 	g_main_loop_run(S.loop);
 
-	if (S.listen_watch)
-		g_source_remove(S.listen_watch);
+	acceptor_free(S.acceptor);
 	close(S.listen_fd);
 	unlink(S.bound_path);
 	if (S.prod != NULL && S.prod->pid > 0)

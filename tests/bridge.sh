@@ -182,6 +182,6 @@ P7=$(sed 's#^http://127.0.0.1:\([0-9]*\)/.*#\1#' "$TEST_TMP/out7")
 T0=$(awk '{ print $14 + $15 }' "/proc/$BR/stat")
 conns "$P7" 40 3 > /dev/null
 T1=$(awk '{ print $14 + $15 }' "/proc/$BR/stat")
-is "$(grep -c 'new clients wait until a descriptor is free' "$TEST_TMP/log7")" 1 "out of descriptors: said once"
+is "$(grep -c 'new connections wait until a descriptor is free' "$TEST_TMP/log7")" 1 "out of descriptors: said once"
 ok "...and no spinning: $((T1 - T0)) ticks of CPU in 3.5 s" test $((T1 - T0)) -lt 50
 kill $BR
