@@ -34,6 +34,8 @@
 #define FILE_CHUNK		(64 << 10)	/* read from a recording at once */
 #define FILE_SLACK_US		2000	/* a packet due this soon goes now */
 #define MAX_CONSUMERS		1024	/* attached at once (pp-fanout(1)) */
+#define STALL_S			10	/* no input byte: said */
+#define NO_KEYFRAME_S		10	/* bytes but no keyframe: said */
 
 static const char *socket_path;		/* --socket */
 static unsigned linger_s;		/* --linger */
@@ -65,6 +67,13 @@ static struct {
 	guint linger_timer, kick_timer;
 	gint64 last_kick;
 	gboolean stdin_done, quitting;
+	/* What the input looks like, checked each second (input_check). */
+	struct {
+		Fanq *q;		/* the queue the counts are of */
+		uint64_t bytes, keys;
+		gint64 bytes_at, keys_at;	/* when they last moved */
+		gboolean said_stall, said_nokey;
+	} in;
 	/* A recording on stdin (a regular file), played at its own clock
 	 * from the first join on. */
 	struct {
@@ -583,6 +592,63 @@ on_consumer(int c, gpointer data)
 		kick();
 }
 
+/* Whether the input is flowing now: a producer that runs, or stdin being
+ * read (a recording only once it plays). */
+static gboolean
+input_active(void)
+{
+	if (S.producer != NULL)
+		return S.prod != NULL && S.prod->pid > 0 && !S.prod->stopping &&
+		    S.prod->out >= 0;
+	return !S.stdin_done && (!S.file.paced || S.file.started);
+}
+
+/* Once a second: an input that sends nothing, or bytes with no keyframe
+ * (not MPEG-TS, or no H.264 keyframe marked), leaves consumers with
+ * nothing; said once each, on stderr and as an event, and said again
+ * only after it came right. */
+static gboolean
+input_check(gpointer data)
+{
+	gint64 now = g_get_monotonic_time();
+	uint64_t bytes = fanq_bytes_in(S.q), keys = fanq_keyframes(S.q);
+	const char *what = S.producer != NULL ? "the producer" : "the input";
+
+	if (!input_active() || S.in.q != S.q) {
+		S.in.q = input_active() ? S.q : NULL;
+		S.in.bytes = bytes;
+		S.in.keys = keys;
+		S.in.bytes_at = S.in.keys_at = now;
+		S.in.said_stall = S.in.said_nokey = FALSE;
+		return G_SOURCE_CONTINUE;
+	}
+	if (bytes != S.in.bytes) {
+		S.in.bytes = bytes;
+		S.in.bytes_at = now;
+		S.in.said_stall = FALSE;
+	}
+	if (keys != S.in.keys) {
+		S.in.keys = keys;
+		S.in.keys_at = now;
+		S.in.said_nokey = FALSE;
+	}
+	if (!S.in.said_stall && now - S.in.bytes_at >= STALL_S * G_USEC_PER_SEC) {
+		S.in.said_stall = TRUE;
+		log_info("%s has sent nothing for %d s: its consumers are waiting",
+		    what, STALL_S);
+		status_event("input-stalled", "seconds", G_STRINGIFY(STALL_S), NULL);
+	}
+	if (!S.in.said_nokey && bytes > 0 &&
+	    now - S.in.keys_at >= NO_KEYFRAME_S * G_USEC_PER_SEC) {
+		S.in.said_nokey = TRUE;
+		log_info("%s has sent no keyframe for %d s (%" PRIu64 " bytes, %" PRIu64 " whole packets): new consumers cannot start; is it MPEG-TS with H.264?",
+		    what, NO_KEYFRAME_S, bytes, fanq_packets(S.q));
+		status_event("input-no-keyframe", "seconds",
+		    G_STRINGIFY(NO_KEYFRAME_S), NULL);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 on_quit_signal(gpointer data)
 {
@@ -713,6 +779,7 @@ serve(void)
 	S.loop = g_main_loop_new(NULL, FALSE);
 	S.q = fanq_new(&S.limits);
 	S.old = g_ptr_array_new();
+	g_timeout_add_seconds(1, input_check, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	g_unix_signal_add(SIGTERM, on_quit_signal, GINT_TO_POINTER(SIGTERM));
 	g_unix_signal_add(SIGINT, on_quit_signal, GINT_TO_POINTER(SIGINT));

@@ -37,6 +37,7 @@ struct Fanq {
 	Chunk *last_key;		/* newest keyframe chunk (a reference) */
 	Chunk *building;		/* not yet visible to consumers */
 	uint64_t seq, bytes, keyframes, resync_bytes;
+	uint64_t bytes_in;		/* everything pushed, garbage too */
 	uint8_t pend[TS_PACKET_SIZE];	/* a packet cut by a read */
 	size_t pend_len;
 	gboolean synced;		/* the last packet was in step */
@@ -561,6 +562,7 @@ fanq_push(Fanq *q, const uint8_t *data, size_t len)
 {
 	if (q->finished)
 		return;
+	q->bytes_in += len;
 	enter(q);
 	while (len > 0) {
 		size_t n;
@@ -741,6 +743,12 @@ uint64_t
 fanq_keyframes(const Fanq *q)
 {
 	return q->keyframes;
+}
+
+uint64_t
+fanq_bytes_in(const Fanq *q)
+{
+	return q->bytes_in;
 }
 
 const char *

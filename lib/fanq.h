@@ -61,6 +61,8 @@ unsigned fanq_count(const Fanq *q);
 int64_t fanq_clock_ms(const Fanq *q);
 uint64_t fanq_packets(const Fanq *q);
 uint64_t fanq_keyframes(const Fanq *q);
+/* Every byte pushed, garbage included. */
+uint64_t fanq_bytes_in(const Fanq *q);
 
 const char *fanq_consumer_name(const FanqConsumer *c);
 unsigned fanq_consumer_skips(const FanqConsumer *c);

@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/fanout-lib.sh"
 need pp-fanout pp-bridge gst-launch-1.0 mpv
-plan 14
+plan 19
 
 private_xdg
 P=$TEST_TMP/producer
@@ -40,6 +40,25 @@ timeout 5 pp-fanout attach --socket "$S" > /dev/null 2>&1
 ok "a failed producer: producer-exited with its status and stopped=no" wait_for 5 grep -q '^producer-exited pid=[0-9]* status=3 stopped=no reason=' "$TEST_TMP/fail.events"
 R=$(sed -n 's/^producer-exited .*reason=\([^ ]*\)$/\1/p' "$TEST_TMP/fail.events")
 like "$(unescape "$R")" '^pp-encode: no such encoder' "...and the line its consumers were told"
+
+# Input that leaves consumers with nothing is said, once: a producer that
+# sends nothing, and one whose bytes are not MPEG-TS (no keyframe).
+printf '#!/bin/sh\nexec sleep 30\n' > "$TEST_TMP/mute"
+printf '#!/bin/sh\nfor i in $(seq 150); do head -c 20000 /dev/urandom; sleep 0.2; done\n' > "$TEST_TMP/noise"
+chmod +x "$TEST_TMP/mute" "$TEST_TMP/noise"
+for k in mute noise; do
+	pp-fanout serve --socket "$TEST_TMP/$k.sock" --status-fd 3 -- "$TEST_TMP/$k" \
+		3> "$TEST_TMP/$k.events" 2> "$TEST_TMP/$k.log" &
+	track_pid $!
+	wait_for 10 test -S "$TEST_TMP/$k.sock"
+	timeout 25 pp-fanout attach --socket "$TEST_TMP/$k.sock" > /dev/null 2>&1 &
+done
+ok "a producer that sends nothing: said after 10 s" wait_for 20 grep -q 'the producer has sent nothing for 10 s' "$TEST_TMP/mute.log"
+is "$(grep -c '^input-stalled seconds=10$' "$TEST_TMP/mute.events")" 1 "...and as one input-stalled event"
+ok "bytes that are not MPEG-TS: said, with what came" wait_for 20 grep -Eq 'the producer has sent no keyframe for 10 s \([0-9]+ bytes, [0-9]+ whole packets\): new consumers cannot start' "$TEST_TMP/noise.log"
+is "$(grep -c '^input-no-keyframe seconds=10$' "$TEST_TMP/noise.events")" 1 "...and as one input-no-keyframe event"
+sleep 2
+is "$(grep -c 'sent nothing\|no keyframe' "$TEST_TMP/mute.log" "$TEST_TMP/noise.log" | awk -F: '{ n += $2 } END { print n }')" 2 "each said once, not every second"
 
 # pp-bridge: ready with the URL, player-started with the pid and the log.
 SECONDS_LEFT=4 "$P" 2> /dev/null | pp-bridge --player mpv --player-args "--vo=null --ao=null" --status-fd 4 \
