@@ -4,7 +4,7 @@
 # the next one on the keyframe interval; and the man pages' examples.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/fanout-lib.sh"
-need pp-encode ffmpeg ffprobe mpv curl
+need pp-encode ffmpeg ffprobe mpv curl Xvfb
 plan 21
 
 private_xdg
@@ -103,7 +103,9 @@ like "$PROBE" 'Stream #0:1.*Audio: aac' "...and the AAC audio"
 kill $EX2; wait $EX2
 
 # --- pp-bridge(1) EXAMPLES ------------------------------------------------------
-# mpv gets no window here; the test looks at what it played, then ends it.
+# mpv gets a window on an Xvfb of the test's (pp-bridge checks there is a
+# display first); the test looks at what it played, then ends it.
+start_xvfb 320x240
 pp-encode --source test | pp-bridge --player mpv > url1 2> ex3.log &
 EX3=$!
 track_pid $EX3
