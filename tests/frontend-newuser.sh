@@ -111,6 +111,8 @@ unlike "$(cat "$TEST_TMP/quits.err")" 'the player was closed' "...not \"the play
 like "$(cat "$TEST_TMP/quits.out")" '^http://127\.0\.0\.1:[0-9]+/[0-9a-f]{32}/$' "...(it had its URL)"
 ok "...and is not remembered as the player to use next" test ! -e "$STATE/player"
 
+# The host passes its tunnel's lines on every half second: wait for them.
+wait_for 5 grep -q 'arrived' "$TEST_TMP/host.log"
 is "$(grep -c 'arrived' "$TEST_TMP/host.log")" 1 "of all these viewers, only the one whose player quit reached the host"
 
 # --- --record: never over a file, never a file left for nothing -----------------
