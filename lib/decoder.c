@@ -4,15 +4,13 @@
 
 #include <gst/app/gstappsrc.h>
 
+#include "gstprobe.h"
 #include "log.h"
 
 static const char *const names[] = {
 	"vah264dec", "vaapih264dec", "nvh264dec", "v4l2h264dec",
 	"avdec_h264", "openh264dec", NULL,
 };
-
-/* How long a probe may take: a GPU decoder that hangs counts as broken. */
-#define PROBE_TIMEOUT (5 * GST_SECOND)
 
 /* One 64x64 IDR picture (access unit delimiter, SPS, PPS, slice) from
  * x264, constrained baseline: every H.264 decoder takes it. */
@@ -50,22 +48,11 @@ decoder_make(const char *name, char **why)
 	return el;
 }
 
-static GstPadProbeReturn
-cb_count(GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-	g_atomic_int_inc((gint *)data);
-	return GST_PAD_PROBE_OK;
-}
-
 gboolean
 decoder_probe(const char *name, char **why)
 {
 	GstElement *pipe, *src, *parse, *dec, *sink;
 	g_autoptr(GstCaps) caps = NULL;
-	g_autoptr(GstBus) bus = NULL;
-	g_autoptr(GstMessage) msg = NULL;
-	g_autoptr(GstPad) pad = NULL;
-	gint frames = 0;
 	gboolean ok = FALSE;
 
 	if ((dec = decoder_make(name, why)) == NULL)
@@ -89,29 +76,11 @@ decoder_probe(const char *name, char **why)
 		*why = g_strdup("does not take H.264");
 		goto done;
 	}
-	pad = gst_element_get_static_pad(sink, "sink");
-	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_count, &frames,
-	    NULL);
 	gst_app_src_push_buffer(GST_APP_SRC(src), gst_buffer_new_memdup(
 	    probe_h264, sizeof(probe_h264)));
 	gst_app_src_end_of_stream(GST_APP_SRC(src));
-
-	bus = gst_element_get_bus(pipe);
-	gst_element_set_state(pipe, GST_STATE_PLAYING);
-	msg = gst_bus_timed_pop_filtered(bus, PROBE_TIMEOUT,
-	    GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-	if (msg == NULL) {
-		*why = g_strdup("no picture within 5 s");
-	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-		g_autoptr(GError) error = NULL;
-
-		gst_message_parse_error(msg, &error, NULL);
-		*why = g_strdup(error->message);
-	} else if (g_atomic_int_get(&frames) == 0) {
-		*why = g_strdup("decoded no picture");
-	} else {
-		ok = TRUE;
-	}
+	ok = gstprobe_run(pipe, sink, "no picture within 5 s", "decoded no picture",
+	    FALSE, why);
 done:
 	gst_element_set_state(pipe, GST_STATE_NULL);
 	gst_object_unref(pipe);

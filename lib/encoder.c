@@ -1,10 +1,8 @@
 #include "encoder.h"
 
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "gstprobe.h"
 #include "log.h"
 
 typedef struct {
@@ -26,9 +24,6 @@ static const char *const names[] = {
 	"vah264enc", "vaapih264enc", "nvh264enc", "v4l2h264enc", "x264enc",
 	"openh264enc", NULL,
 };
-
-/* How long a probe may take: a GPU encoder that hangs counts as broken. */
-#define PROBE_TIMEOUT (5 * GST_SECOND)
 
 static const Encoder *
 encoder_find(const char *name)
@@ -146,53 +141,11 @@ encoder_make(const char *name, const EncoderSettings *s, char **why)
 	return el;
 }
 
-/* Encoder libraries (OpenH264) print their own complaints on stderr
- * while they are tried; what went wrong reaches the bus anyway, and a
- * tool's stderr is for its own lines. */
-static int
-stderr_mute(void)
-{
-	int saved, null;
-
-	if (log_verbose())
-		return -1;
-	fflush(stderr);
-	if ((saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) == -1)
-		return -1;
-	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
-		dup2(null, STDERR_FILENO);
-		close(null);
-	}
-	return saved;
-}
-
-static void
-stderr_restore(int saved)
-{
-	if (saved == -1)
-		return;
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-}
-
-static GstPadProbeReturn
-cb_count(GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-	g_atomic_int_inc((gint *)data);
-	return GST_PAD_PROBE_OK;
-}
-
 gboolean
 encoder_probe(const char *name, const EncoderSettings *s, char **why)
 {
 	GstElement *pipe = NULL, *src, *caps, *enc, *parse, *sink;
 	g_autoptr(GstCaps) raw = NULL;
-	g_autoptr(GstBus) bus = NULL;
-	g_autoptr(GstMessage) msg = NULL;
-	g_autoptr(GstPad) pad = NULL;
-	gint frames = 0;
-	int saved;
 	gboolean ok = FALSE;
 
 	if ((enc = encoder_make(name, s, why)) == NULL)
@@ -221,29 +174,8 @@ encoder_probe(const char *name, const EncoderSettings *s, char **why)
 		    encoder_format(name), s->width, s->height);
 		goto done;
 	}
-	pad = gst_element_get_static_pad(sink, "sink");
-	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_count, &frames,
-	    NULL);
-
-	bus = gst_element_get_bus(pipe);
-	saved = stderr_mute();
-	gst_element_set_state(pipe, GST_STATE_PLAYING);
-	msg = gst_bus_timed_pop_filtered(bus, PROBE_TIMEOUT,
-	    GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-	gst_element_set_state(pipe, GST_STATE_NULL);
-	stderr_restore(saved);
-	if (msg == NULL) {
-		*why = g_strdup("no output within 5 s");
-	} else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-		g_autoptr(GError) error = NULL;
-
-		gst_message_parse_error(msg, &error, NULL);
-		*why = g_strdup(error->message);
-	} else if (g_atomic_int_get(&frames) == 0) {
-		*why = g_strdup("produced no frames");
-	} else {
-		ok = TRUE;
-	}
+	ok = gstprobe_run(pipe, sink, "no output within 5 s", "produced no frames",
+	    TRUE, why);
 done:
 	gst_element_set_state(pipe, GST_STATE_NULL);
 	gst_object_unref(pipe);
