@@ -492,7 +492,7 @@ clipboard() {
 # Status of the host, from the tools' logs.
 declare -A viewers=()
 # shellcheck disable=SC2034 # set through printf -v
-fan_lines=0 fan_events=0 tun_lines=0'' rchar_prev='' rchar_t='' rate=''
+fan_lines=0 fan_events=0 tun_lines=0 rchar_prev='' rchar_t='' rate=''
 
 # event TEXT: a line above the status line (interactive) or on stderr.
 event() {
@@ -733,21 +733,23 @@ choose_player() {
 		for p in pp-view mpv vlc; do
 			player_can "$p" > /dev/null && players+=("$p")
 		done
+		# Each one offered has passed its check already.
 		case ${#players[@]} in
 		0) opt_player=auto ;;	# the check below says why
-		1) opt_player=${players[0]} ;;
+		1) opt_player=${players[0]}; return 0 ;;
 		*)
 			for ((i = 0; i < ${#players[@]}; i++)); do
 				[ "${players[$i]}" = "$last" ] && def=$((i + 1))
 			done
 			pick "Watch with? (pp-view is pixelpass's own, the closest to live)" "$def" "${players[@]}"
-			opt_player=${players[$((choice - 1))]} ;;
+			opt_player=${players[$((choice - 1))]}
+			return 0 ;;
 		esac
 	elif [ -z "$opt_player" ]; then
 		case $last in
-		pp-view | mpv | vlc) player_can "$last" > /dev/null && opt_player=$last ;;
+		pp-view | mpv | vlc) player_can "$last" > /dev/null && { opt_player=$last; return 0; } ;;
 		esac
-		: "${opt_player:=auto}"
+		opt_player=auto
 	fi
 	[ "$opt_player" = none ] && return 0
 	if ! opt_player=$(player_can "$opt_player"); then
