@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mqtturl.h"
 
 /* Bytes of messages handed to the main context and not yet taken. */
 #define RENDEZVOUS_MAX_QUEUED (4 << 20)
@@ -160,23 +161,14 @@ rendezvous_new(const char *url, const char *cafile,
 {
 	static gsize once;
 	Rendezvous *r;
-	const char *rest, *colon;
-	gboolean tls;
-	int port, rc;
+	MqttUrl u;
+	int rc;
 
 	if (g_once_init_enter(&once)) {
 		mosquitto_lib_init();
 		g_once_init_leave(&once, 1);
 	}
-	if (g_str_has_prefix(url, "mqtt://")) {
-		tls = FALSE;
-		rest = url + 7;
-		port = 1883;
-	} else if (g_str_has_prefix(url, "mqtts://")) {
-		tls = TRUE;
-		rest = url + 8;
-		port = 8883;
-	} else {
+	if (!mqtt_url_parse(url, &u)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
 		    "rendezvous %s: not mqtt://HOST[:PORT] or mqtts://HOST[:PORT]",
 		    url);
@@ -187,27 +179,9 @@ rendezvous_new(const char *url, const char *cafile,
 	g_mutex_init(&r->lock);
 	r->topics = g_ptr_array_new_with_free_func(g_free);
 	r->url = g_strdup(url);
-	r->tls = tls;
-	/* HOST, [IPv6]:PORT or HOST:PORT, and nothing after. */
-	if (rest[0] == '[' && (colon = strchr(rest, ']')) != NULL) {
-		r->host = g_strndup(rest + 1, colon - rest - 1);
-		colon = colon[1] == ':' ? colon + 1 : (colon[1] == '\0' ? NULL : colon + 1);
-		if (colon != NULL && *colon != ':')
-			goto bad;
-	} else {
-		colon = strrchr(rest, ':');
-		r->host = colon ? g_strndup(rest, colon - rest) : g_strdup(rest);
-	}
-	if (colon != NULL) {
-		const char *errstr;
-
-		port = strtonum(colon + 1, 1, 65535, &errstr);
-		if (errstr != NULL)
-			goto bad;
-	}
-	if (r->host[0] == '\0' || strpbrk(r->host, "/?#@") != NULL)
-		goto bad;
-	r->port = port;
+	r->tls = u.tls;
+	r->host = g_strdup(u.host);
+	r->port = u.port;
 	r->ev = *ev;
 	r->ud = ud;
 	r->ctx = g_main_context_ref_thread_default();
@@ -219,7 +193,7 @@ rendezvous_new(const char *url, const char *cafile,
 		return NULL;
 	}
 	mosquitto_int_option(r->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-	if (tls) {
+	if (u.tls) {
 		if (cafile != NULL)
 			rc = mosquitto_tls_set(r->mosq, cafile, NULL, NULL, NULL, NULL);
 		else
@@ -242,11 +216,6 @@ rendezvous_new(const char *url, const char *cafile,
 	mosquitto_message_callback_set(r->mosq, on_message);
 	mosquitto_log_callback_set(r->mosq, on_log);
 	return r;
-bad:
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-	    "rendezvous %s: not mqtt://HOST[:PORT] or mqtts://HOST[:PORT]", url);
-	rendezvous_unref(r);
-	return NULL;
 }
 
 static gboolean

@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "mqtturl.h"
+
 /*
  * Binary layout, before base32:
  *
@@ -106,6 +108,7 @@ ticket_decode(const char *str, Ticket *t)
 	uint8_t buf[512];
 	size_t len, n = 0, nbits, p;
 	const char *d;
+	MqttUrl url;
 
 	g_strstrip(s);
 	memset(t, 0, sizeof(*t));
@@ -170,6 +173,12 @@ ticket_decode(const char *str, Ticket *t)
 		}
 		p += vlen;
 	}
+	/* The checksum holds, so this is what the host wrote; but a URL that
+	 * no host could have used is damage too, and must not reach a
+	 * message raw. */
+	if (t->rendezvous[0] != '\0' && strcmp(t->rendezvous, "none") != 0 &&
+	    !mqtt_url_parse(t->rendezvous, &url))
+		return FALSE;
 	return t->port != 0 || t->n_addrs == 0;
 }
 

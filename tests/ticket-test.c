@@ -131,10 +131,60 @@ test_ticket(void)
 	    !ticket_decode("hello", &u), "junk is damaged");
 
 	memset(t.rendezvous, 'x', TICKET_MAX_URL);
+	memcpy(t.rendezvous, "mqtt://", 7);
 	t.rendezvous[TICKET_MAX_URL] = '\0';
 	g_autofree char *big = ticket_encode(&t);
 	ok(big != NULL && ticket_decode(big, &u) && same(&t, &u),
 	    "round trip with the longest URL");
+}
+
+/* A ticket whose checksum holds but whose URL no host could have used is
+ * damaged like any other, and its URL never reaches a message. */
+static void
+test_url(void)
+{
+	static const struct {
+		const char *url;
+		gboolean good;
+	} v[] = {
+		{ "mqtt://broker.example", TRUE },
+		{ "mqtts://broker.example:8883", TRUE },
+		{ "mqtt://[2001:db8::1]:1883", TRUE },
+		{ "mqtt://192.0.2.1:65535", TRUE },
+		{ "none", TRUE },
+		{ "http://broker.example", FALSE },
+		{ "mqtt://", FALSE },
+		{ "mqtt://:1883", FALSE },
+		{ "mqtt://broker.example:0", FALSE },
+		{ "mqtt://broker.example:65536", FALSE },
+		{ "mqtt://broker.example:1883x", FALSE },
+		{ "mqtt://broker.example/topic", FALSE },
+		{ "mqtt://user@broker.example", FALSE },
+		{ "mqtt://[2001:db8::1", FALSE },
+		{ "mqtt://[2001:db8::1]x", FALSE },
+		{ "mqtt://[evil.example]:1883", FALSE },
+		{ "mqtt://a:b:1883", FALSE },
+		{ "mqtt://broker.example\033[2J", FALSE },
+		{ "mqtt://broker example", FALSE },
+		{ "mqtt://br\303\266ker.example", FALSE },
+		{ "nonesuch", FALSE },
+	};
+	guint wrong = 0;
+	GString *which = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(v); i++) {
+		Ticket t, u;
+
+		sample(&t, v[i].url);
+		g_autofree char *s = ticket_encode(&t);
+		if (s == NULL || ticket_decode(s, &u) != v[i].good) {
+			wrong++;
+			g_string_append_printf(which, " %s", v[i].url);
+		}
+	}
+	ok(wrong == 0, "a URL in a sound ticket: %zu decided as they should be%s",
+	    G_N_ELEMENTS(v) - wrong, which->str);
+	g_string_free(which, TRUE);
 }
 
 static void
@@ -259,6 +309,14 @@ main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 4 && strcmp(argv[1], "url") == 0) {
+		if (!ticket_decode(argv[3], &t))
+			return 65;
+		g_strlcpy(t.rendezvous, argv[2], sizeof(t.rendezvous));
+		g_autofree char *s = ticket_encode(&t);
+		puts(s);
+		return 0;
+	}
 	if (argc == 4 && strcmp(argv[1], "addr") == 0) {
 		struct sockaddr_in sin = { .sin_family = AF_INET };
 		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
@@ -277,11 +335,12 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: ticket-test [resecret TICKET | addrs TICKET | addr IP TICKET]\n");
+		fprintf(stderr, "usage: ticket-test [resecret TICKET | addrs TICKET | addr IP TICKET | url URL TICKET]\n");
 		return 64;
 	}
 	test_ticket();
 	test_golden();
+	test_url();
 	test_hkdf();
 	test_keys();
 	printf("1..%d\n", n_test);

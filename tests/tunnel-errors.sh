@@ -1,11 +1,12 @@
 #!/bin/bash
 # pp-tunnel's refusals and errors: a wrong secret gets not one byte and 77;
-# a damaged ticket 65 at once; no host 69 naming the addresses; an
-# rendezvous that is not MQTT 64.
+# a damaged ticket 65 at once, also when the checksum holds but its URL is
+# malformed; no host 69 naming the addresses; a rendezvous option that is
+# not MQTT 64.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
 need pp-tunnel ticket-test timeout
-plan 22
+plan 24
 
 tunnel_listen host -- echo secret stream
 good=$tunnel_ticket
@@ -43,6 +44,12 @@ timeout 10 pp-tunnel connect --timeout 30 "${good:0:20}${good:21}" 2> "$TEST_TMP
 is "$?" 65 "a missing character exits 65"
 timeout 10 pp-tunnel connect "hello" 2> /dev/null
 is "$?" 65 "junk exits 65"
+# A sound checksum around a URL no host could have written, one that
+# would clear the terminal if it were printed.
+esc=$(ticket-test url "$(printf 'mqtt://x\033[2J')" "$good")
+timeout 10 pp-tunnel connect "$esc" > /dev/null 2> "$TEST_TMP/esc.err"
+is "$?" 65 "a sound ticket with a malformed rendezvous URL exits 65"
+is "$(cat "$TEST_TMP/esc.err")" "$(cat "$TEST_TMP/d.err")" "...as a damaged ticket, and the URL is not printed"
 
 # No host: first a host that is stopped (SIGSTOP: its sockets stay bound
 # and silent), then one that is gone (ICMP port unreachable).
