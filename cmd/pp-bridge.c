@@ -28,6 +28,7 @@
 #include "log.h"
 #include "opt.h"
 #include "player.h"
+#include "sandbox.h"
 #include "spawn.h"
 #include "status.h"
 
@@ -549,6 +550,15 @@ main(int argc, char *argv[])
 	log_info("serving %s", B.url);
 	status_event("ready", "url", B.url, NULL);
 	start_player(name, extra);
+	/* From here on pp-bridge serves the sockets it has: the filesystem
+	 * is closed to it (pp-bridge(1), SECURITY). The player, started
+	 * before, is not confined. */
+	switch (sandbox_enter(NULL, 0)) {
+	case -1:
+		err(EX_OSERR, "cannot confine pp-bridge (Landlock)");
+	case 0:
+		log_debug("this kernel has no Landlock: the filesystem stays open to pp-bridge");
+	}
 	g_main_loop_run(B.loop);
 
 	while (B.pending != NULL)

@@ -35,8 +35,9 @@ frontend="tmux xclip util-linux curl"
 
 # Fuzzing and leak checks: clang with libFuzzer (./configure CC=clang
 # --enable-fuzzing), valgrind for tests/memcheck.sh. gcc's ASan and UBSan
-# runtimes come with build-essential.
-fuzz="clang libclang-rt-14-dev valgrind"
+# runtimes come with build-essential. gdb for tests/sandbox.sh, which has
+# a confined tool try to open a file.
+fuzz="clang libclang-rt-14-dev valgrind gdb"
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
