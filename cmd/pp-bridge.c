@@ -553,7 +553,7 @@ main(int argc, char *argv[])
 	/* From here on pp-bridge serves the sockets it has: the filesystem
 	 * is closed to it (pp-bridge(1), SECURITY). The player, started
 	 * before, is not confined. */
-	switch (sandbox_enter(NULL, 0)) {
+	switch (sandbox_enter(NULL, 0, 0)) {
 	case -1:
 		err(EX_OSERR, "cannot confine pp-bridge (Landlock)");
 	case 0:

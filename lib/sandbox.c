@@ -1,6 +1,7 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <stdbool.h>
@@ -51,8 +52,58 @@ rights_for(unsigned access, bool dir)
 	return r;
 }
 
+static const SandboxRule names[] = {
+	{ "/etc/hosts", SANDBOX_READ },
+	{ "/etc/resolv.conf", SANDBOX_READ },
+	{ "/etc/nsswitch.conf", SANDBOX_READ },
+	{ "/etc/host.conf", SANDBOX_READ },
+	{ "/etc/gai.conf", SANDBOX_READ },
+	{ "/etc/services", SANDBOX_READ },
+	{ "/etc/protocols", SANDBOX_READ },
+	{ "/etc/ld.so.cache", SANDBOX_READ },
+	{ "/etc/localtime", SANDBOX_READ },
+	{ "/etc/gnutls", SANDBOX_READ },
+	{ "/etc/ssl/certs", SANDBOX_READ },
+	{ "/etc/ssl/openssl.cnf", SANDBOX_READ },
+	{ "/etc/ca-certificates", SANDBOX_READ },
+	{ "/usr/share/ca-certificates", SANDBOX_READ },
+	{ "/usr/lib", SANDBOX_READ },	/* NSS and GIO modules, loaded late */
+	/* Where the network managers write resolv.conf and link it from
+	 * /etc: a rule follows a file, not its name, and these directories
+	 * keep a renewed file readable. */
+	{ "/run/systemd/resolve", SANDBOX_READ },
+	{ "/run/NetworkManager", SANDBOX_READ },
+	{ "/run/resolvconf", SANDBOX_READ },
+};
+
+static int
+add_rule(int ruleset, __u64 handled, const SandboxRule *rule)
+{
+	struct landlock_path_beneath_attr pb;
+	struct stat st;
+	int fd = open(rule->path, O_PATH | O_CLOEXEC), r, saved;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) != 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	pb.parent_fd = fd;
+	pb.allowed_access = rights_for(rule->access, S_ISDIR(st.st_mode)) &
+	    handled;
+	r = syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH,
+	    &pb, 0);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
 int
-sandbox_enter(const SandboxRule *rules, size_t n)
+sandbox_enter(const SandboxRule *rules, size_t n, unsigned flags)
 {
 	struct landlock_ruleset_attr attr = { 0 };
 	int abi, ruleset, saved;
@@ -67,30 +118,12 @@ sandbox_enter(const SandboxRule *rules, size_t n)
 	ruleset = syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (ruleset < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct landlock_path_beneath_attr pb;
-		struct stat st;
-		int fd = open(rules[i].path, O_PATH | O_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;
+	for (size_t i = 0; i < n; i++)
+		if (add_rule(ruleset, attr.handled_access_fs, &rules[i]) != 0)
 			goto fail;
-		}
-		if (fstat(fd, &st) != 0) {
-			close(fd);
+	for (size_t i = 0; (flags & SANDBOX_NAMES) && i < G_N_ELEMENTS(names); i++)
+		if (add_rule(ruleset, attr.handled_access_fs, &names[i]) != 0)
 			goto fail;
-		}
-		pb.parent_fd = fd;
-		pb.allowed_access = rights_for(rules[i].access,
-		    S_ISDIR(st.st_mode)) & attr.handled_access_fs;
-		if (syscall(SYS_landlock_add_rule, ruleset,
-		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
-			close(fd);
-			goto fail;
-		}
-		close(fd);
-	}
 	if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
 		goto fail;
 	close(ruleset);

@@ -23,7 +23,14 @@ typedef struct {
 	unsigned access;	/* SANDBOX_* */
 } SandboxRule;
 
-/* Enters the domain. A path that does not exist is skipped. Returns the
- * Landlock ABI version now in force, 0 when the kernel has none, or -1
- * with errno set when the restriction could not be made. */
-int sandbox_enter(const SandboxRule *rules, size_t n);
+/* What a network tool reads of the system's after setting up: to resolve
+ * a host name (the resolver's files, NSS and GIO modules) and to verify a
+ * certificate against the system's CAs. Read only, and none of /etc that
+ * only root may read. */
+#define SANDBOX_NAMES (1u << 0)
+
+/* Enters the domain: rules, and with flags what SANDBOX_NAMES says. A path
+ * that does not exist is skipped. Returns the Landlock ABI version now in
+ * force, 0 when the kernel has none, or -1 with errno set when the
+ * restriction could not be made. */
+int sandbox_enter(const SandboxRule *rules, size_t n, unsigned flags);

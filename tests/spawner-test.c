@@ -134,7 +134,7 @@ main(void)
 	    error ? error->message : "no error");
 	g_free(got);
 
-	abi = sandbox_enter(NULL, 0);
+	abi = sandbox_enter(NULL, 0, 0);
 	ok(abi >= 0, "we confine ourselves (Landlock ABI %d)", abi);
 	fd = open(file, O_RDONLY);
 	if (abi > 0)
