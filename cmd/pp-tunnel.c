@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "opt.h"
+#include "status.h"
 #include "tlsrelay.h"
 #include "tunnel.h"
 #include "udp.h"
@@ -40,10 +41,10 @@ static const char usage_text[] =
     "usage: pp-tunnel listen [--max-viewers N] [--port P] [--ticket-file F]\n"
     "                        [--rendezvous URL|none] [--rendezvous-ca FILE]\n"
     "                        [--stun HOST[:PORT]|none] [--turn URL|none]\n"
-    "                        [--turn-ca FILE] -- CMD [ARG ...]\n"
+    "                        [--turn-ca FILE] [--status-fd N] -- CMD [ARG ...]\n"
     "       pp-tunnel connect TICKET [--timeout S] [--rendezvous URL]\n"
     "                        [--rendezvous-ca FILE] [--stun HOST[:PORT]|none]\n"
-    "                        [--turn URL|none] [--turn-ca FILE]\n"
+    "                        [--turn URL|none] [--turn-ca FILE] [--status-fd N]\n"
     "       pp-tunnel check TICKET\n"
     "       pp-tunnel --help | --version\n";
 
@@ -51,6 +52,34 @@ const char *
 tunnel_family_name(const struct sockaddr *sa)
 {
 	return sa->sa_family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+const char *
+tunnel_path_word(IcePathKind kind)
+{
+	switch (kind) {
+	case ICE_PATH_PUNCHED:
+		return "punched";
+	case ICE_PATH_RELAYED:
+		return "relayed";
+	default:
+		return "udp";
+	}
+}
+
+const char *
+tunnel_path_peer(const char *desc)
+{
+	/* "..., host 10.1.0.2:5000 -> srflx 198.51.100.11:40123" */
+	const char *sp = strrchr(desc, ' ');
+
+	return sp != NULL ? sp + 1 : desc;
+}
+
+const char *
+tunnel_path_family(const char *desc)
+{
+	return tunnel_path_peer(desc)[0] == '[' ? "IPv6" : "IPv4";
 }
 
 /* --- settings ------------------------------------------------------------ */
@@ -226,6 +255,7 @@ main(int argc, char *argv[])
 		{ "stun", required_argument, NULL, 's' },
 		{ "turn", required_argument, NULL, 'u' },
 		{ "turn-ca", required_argument, NULL, 'a' },
+		{ "status-fd", required_argument, NULL, 'S' },
 		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -236,6 +266,7 @@ main(int argc, char *argv[])
 		{ "stun", required_argument, NULL, 's' },
 		{ "turn", required_argument, NULL, 'u' },
 		{ "turn-ca", required_argument, NULL, 'a' },
+		{ "status-fd", required_argument, NULL, 'S' },
 		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -305,6 +336,9 @@ main(int argc, char *argv[])
 			t.turn_ca = optarg;
 			if (access(optarg, R_OK) == -1)
 				err(EX_USAGE, "--turn-ca %s", optarg);
+			break;
+		case 'S':
+			status_open(optarg);
 			break;
 		case 'f':
 			t.ticket_file = optarg;

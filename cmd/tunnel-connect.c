@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "status.h"
 #include "tunnel.h"
 #include "udp.h"
 
@@ -49,7 +50,6 @@ struct Connect {
 	GMainLoop *loop;
 	gboolean over;		/* connect_end was called */
 	int status;		/* the exit status, once over */
-	const char *reason;	/* the end, as a word */
 	gboolean connected;
 	int saved_fl[2];	/* stdin's and stdout's flags, to restore */
 
@@ -77,24 +77,26 @@ struct Connect {
 
 static void start_ice(Connect *c);
 
-/* The end: status and reason kept, the message (when there is one) on
- * stderr, the loop quit. Only the first end counts: a connection that
+/* The end: the status kept, the message (when there is one) on stderr,
+ * reason (a word) in the ended event, the loop quit. Only the first end counts: a connection that
  * ends may report more as it goes. */
 static void G_GNUC_PRINTF(4, 5)
 connect_end(Connect *c, int status, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
+	char n[8];
 
 	if (c->over)
 		return;
 	c->over = TRUE;
 	c->status = status;
-	c->reason = reason;
 	if (fmt != NULL) {
 		va_start(ap, fmt);
 		vwarnx(fmt, ap);
 		va_end(ap);
 	}
+	snprintf(n, sizeof(n), "%d", status);
+	status_event("ended", "status", n, "reason", reason, NULL);
 	g_main_loop_quit(c->loop);
 }
 
@@ -205,10 +207,14 @@ static void
 on_connect_ready(QuicConn *qc, void *ud)
 {
 	Cand *k = ud;
+	const char *family = tunnel_family_name((struct sockaddr *)&k->remote);
+	char rtt[32];
 
-	log_info("connected to %s (path direct, %s, RTT %.1f ms)", k->name,
-	    tunnel_family_name((struct sockaddr *)&k->remote),
-	    quic_conn_rtt_ms(qc));
+	snprintf(rtt, sizeof(rtt), "%.1f", quic_conn_rtt_ms(qc));
+	log_info("connected to %s (path direct, %s, RTT %s ms)", k->name,
+	    family, rtt);
+	status_event("connected", "path", "direct", "addr", k->name,
+	    "family", family, "rtt_ms", rtt, "via", "direct", NULL);
 	attach_stdio(k->c, qc);
 }
 
@@ -358,11 +364,18 @@ static void
 on_ice_ready(QuicConn *qc, void *ud)
 {
 	Connect *c = ud;
+	IcePathKind kind;
+	char rtt[32];
 
 	g_free(c->path);
-	ice_link_path(c->ice, &c->relay_transport, &c->path);
-	log_info("connected through the rendezvous %s (path %s, RTT %.1f ms)",
-	    c->url, c->path, quic_conn_rtt_ms(qc));
+	kind = ice_link_path(c->ice, &c->relay_transport, &c->path);
+	snprintf(rtt, sizeof(rtt), "%.1f", quic_conn_rtt_ms(qc));
+	log_info("connected through the rendezvous %s (path %s, RTT %s ms)",
+	    c->url, c->path, rtt);
+	status_event("connected", "path", tunnel_path_word(kind),
+	    "addr", tunnel_path_peer(c->path),
+	    "family", tunnel_path_family(c->path), "rtt_ms", rtt,
+	    "via", "rendezvous", NULL);
 	attach_stdio(c, qc);
 }
 

@@ -31,6 +31,7 @@
 #include "lastline.h"
 #include "log.h"
 #include "spawn.h"
+#include "status.h"
 #include "tunnel.h"
 #include "udp.h"
 
@@ -219,6 +220,8 @@ on_handshake(QuicConn *qc, void *ud)
 		    l->t->max_viewers);
 		log_info("viewer %s refused: host is full (%s viewers)",
 		    v->name, reason);
+		status_event("viewer-refused", "id", v->name, "reason", "full",
+		    NULL);
 		v->refused_full = TRUE;
 		quic_conn_close(qc, QUIC_APP_FULL, reason);
 		return;
@@ -280,6 +283,7 @@ on_viewer_ready(QuicConn *qc, void *ud)
 	Listen *l = v->l;
 	g_autoptr(GError) error = NULL;
 	int to_cmd[2], from_cmd[2], err_cmd[2];
+	char rtt[32];
 	SpawnOpts o = { .in = -1, .out = -1, .err = -1, .flags = SPAWN_PGROUP };
 	pid_t pid;
 
@@ -324,16 +328,30 @@ on_viewer_ready(QuicConn *qc, void *ud)
 		} else
 			log_debug("viewer %s sent no certificate", v->name);
 	}
+	snprintf(rtt, sizeof(rtt), "%.1f", quic_conn_rtt_ms(qc));
 	if (v->ice != NULL) {
 		int rt;
+		IcePathKind kind;
 
 		g_free(v->path);
-		ice_link_path(v->ice, &rt, &v->path);
-		log_info("viewer %s arrived (path %s, RTT %.1f ms)", v->name,
-		    v->path, quic_conn_rtt_ms(qc));
-	} else
-		log_info("viewer %s arrived (%s, RTT %.1f ms)", v->name,
-		    tunnel_family_name((struct sockaddr *)&v->remote), quic_conn_rtt_ms(qc));
+		kind = ice_link_path(v->ice, &rt, &v->path);
+		log_info("viewer %s arrived (path %s, RTT %s ms)", v->name,
+		    v->path, rtt);
+		status_event("viewer-arrived", "id", v->name,
+		    "addr", tunnel_path_peer(v->path),
+		    "path", tunnel_path_word(kind),
+		    "family", tunnel_path_family(v->path), "rtt_ms", rtt,
+		    "via", "rendezvous", NULL);
+	} else {
+		const char *family = tunnel_family_name(
+		    (struct sockaddr *)&v->remote);
+
+		log_info("viewer %s arrived (%s, RTT %s ms)", v->name, family,
+		    rtt);
+		status_event("viewer-arrived", "id", v->name, "addr", v->name,
+		    "path", "direct", "family", family, "rtt_ms", rtt,
+		    "via", "direct", NULL);
+	}
 	quic_conn_attach(qc, from_cmd[0], to_cmd[1]);
 }
 
@@ -353,33 +371,49 @@ on_viewer_ended(QuicConn *qc, const QuicEnd *end, void *ud)
 		uint64_t sent, received;
 		g_autofree char *s = NULL, *r = NULL;
 		double secs = (g_get_monotonic_time() - v->t0) / 1e6;
+		const char *why;
+		char nsent[24], nreceived[24], nsecs[24];
 
 		quic_conn_counts(qc, &sent, &received);
 		s = size_string(sent);
 		r = size_string(received);
 		switch (end->kind) {
 		case QUIC_END_IDLE:
+			why = "vanished";
 			log_info("viewer %s vanished: no packet for %u s (after %.1f s, sent %s, received %s)",
 			    v->name, v->l->t->idle_ms / 1000, secs, s, r);
 			break;
 		case QUIC_END_ERROR:
+			why = "failed";
 			log_info("viewer %s failed: %s (after %.1f s, sent %s, received %s)",
 			    v->name, end->reason, secs, s, r);
 			break;
 		default:
+			why = "left";
 			log_info("viewer %s left after %.1f s (sent %s, received %s, RTT %.1f ms)",
 			    v->name, secs, s, r, quic_conn_rtt_ms(qc));
 			break;
 		}
+		snprintf(nsent, sizeof(nsent), "%" G_GUINT64_FORMAT, sent);
+		snprintf(nreceived, sizeof(nreceived), "%" G_GUINT64_FORMAT,
+		    received);
+		snprintf(nsecs, sizeof(nsecs), "%.1f", secs);
+		status_event("viewer-left", "id", v->name, "reason", why,
+		    "bytes", nsent, "received", nreceived, "seconds", nsecs,
+		    NULL);
 		return;
 	}
-	if (end->kind == QUIC_END_PROOF)
+	if (end->kind == QUIC_END_PROOF) {
 		log_info("viewer %s refused: it did not prove the ticket's secret",
 		    v->name);
-	else if (end->kind == QUIC_END_CERT)
+		status_event("viewer-refused", "id", v->name, "reason", "secret",
+		    NULL);
+	} else if (end->kind == QUIC_END_CERT) {
 		log_info("viewer %s refused: its certificate is not the one its offer named",
 		    v->name);
-	else if (!v->refused_full)
+		status_event("viewer-refused", "id", v->name, "reason", "cert",
+		    NULL);
+	} else if (!v->refused_full)
 		log_debug("connection from %s ended before it was set up: %s",
 		    v->name, end->reason);
 }
@@ -619,12 +653,16 @@ host_offer(Listen *l, const SignalingMsg *m)
 		return;		/* sent again while the answer travelled */
 	if (l->t->max_viewers > 0 && l->n_admitted >= l->t->max_viewers) {
 		SignalingMsg f = { .type = SIGNALING_FULL };
+		char name[16];
 
 		strcpy(f.session, m->session);
 		snprintf(f.text, sizeof(f.text), "%u/%u", l->n_admitted,
 		    l->t->max_viewers);
-		log_info("viewer ice-%.8s refused: host is full (%s viewers)",
-		    m->session, f.text);
+		snprintf(name, sizeof(name), "ice-%.8s", m->session);
+		log_info("viewer %s refused: host is full (%s viewers)", name,
+		    f.text);
+		status_event("viewer-refused", "id", name, "reason", "full",
+		    NULL);
 		tunnel_publish(l->t, l->rv, m->reply, &f);
 		return;
 	}
@@ -819,6 +857,7 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	g_autofree char *ticket = NULL;
 	uint16_t port = tun->port;
 	int fd4 = -1, fd6 = -1, save = 0, status;
+	char nport[8];
 	ListenSocket lsock[2] = { { .l = &l }, { .l = &l } };
 
 	if (!quic_init(&error))
@@ -890,6 +929,7 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	printf("%s\n", ticket);
 	if (fflush(stdout) == EOF)
 		err(EX_IOERR, "stdout");
+
 	log_info("listening on UDP port %u (%s%s%s); %u addresses in the ticket",
 	    t.port, fd4 >= 0 ? "IPv4" : "", fd4 >= 0 && fd6 >= 0 ? " and " : "",
 	    fd6 >= 0 ? "IPv6" : "", t.n_addrs);
@@ -911,6 +951,8 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	}
 	g_unix_signal_add(SIGINT, on_listen_stop, &l);
 	g_unix_signal_add(SIGTERM, on_listen_stop, &l);
+	snprintf(nport, sizeof(nport), "%u", t.port);
+	status_event("ready", "ticket", ticket, "port", nport, NULL);
 	g_main_loop_run(l.loop);
 	g_hash_table_destroy(l.viewers);
 	g_hash_table_destroy(l.sessions);

@@ -86,6 +86,13 @@ QuicConfig tunnel_quic_config(const Tunnel *t, gboolean server,
 
 const char *tunnel_family_name(const struct sockaddr *sa);
 
+/* For the status events: an ICE path's kind as a word (udp, punched,
+ * relayed), and the peer's address and family in ice_link_path's
+ * description (a pointer into it). */
+const char *tunnel_path_word(IcePathKind kind);
+const char *tunnel_path_peer(const char *desc);
+const char *tunnel_path_family(const char *desc);
+
 /* Exits 65 when text is not a whole ticket. */
 void tunnel_ticket_check(const char *text, Ticket *ticket);
 
