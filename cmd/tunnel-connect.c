@@ -71,8 +71,7 @@ struct Connect {
 	gboolean ice_started, answered, relay_offered;
 	guint offer_timer;
 	IceTurn host_turn;
-	char *path;
-	int relay_transport;
+	char *path;		/* the selected pair, in words */
 };
 
 static void start_ice(Connect *c);
@@ -365,10 +364,11 @@ on_ice_ready(QuicConn *qc, void *ud)
 {
 	Connect *c = ud;
 	IcePathKind kind;
+	int relay_transport;
 	char rtt[32];
 
 	g_free(c->path);
-	kind = ice_link_path(c->ice, &c->relay_transport, &c->path);
+	kind = ice_link_path(c->ice, &relay_transport, &c->path);
 	snprintf(rtt, sizeof(rtt), "%.1f", quic_conn_rtt_ms(qc));
 	log_info("connected through the rendezvous %s (path %s, RTT %s ms)",
 	    c->url, c->path, rtt);

@@ -132,7 +132,6 @@ typedef struct {
 	char reply[129];
 	uint8_t peer_fp[32];
 	guint ice_timer;
-	gboolean ice_removing;
 	char *path;
 	pid_t pid;		/* its CMD, until that exits */
 } Viewer;
