@@ -8,6 +8,7 @@
  */
 #include <err.h>
 #include <getopt.h>
+#include <gnutls/gnutls.h>
 #include <gio/gio.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -166,6 +167,17 @@ tunnel_keys(Tunnel *t, const Ticket *ticket)
 }
 
 void
+tunnel_free(Tunnel *t)
+{
+	config_free(t->config);
+	t->config = NULL;
+	ice_stun_clear(&t->stun);
+	ice_turn_clear(&t->turn);
+	signaling_clear(&t->sig);
+	gnutls_memset(t->proof_key, 0, sizeof(t->proof_key));
+}
+
+void
 tunnel_publish(Tunnel *t, Rendezvous *r, const char *to,
     const SignalingMsg *m)
 {
@@ -273,7 +285,7 @@ main(int argc, char *argv[])
 	Tunnel t = { .timeout_s = 10, .idle_ms = 30000 };
 	const char *env, *mode;
 	gboolean is_listen;
-	int ch;
+	int ch, status;
 
 	log_init();
 	signal(SIGPIPE, SIG_IGN);
@@ -361,10 +373,13 @@ main(int argc, char *argv[])
 	if (is_listen) {
 		if (argc < 1)
 			errx(EX_USAGE, "listen needs a command to run for each viewer: pp-tunnel listen -- CMD [ARG ...]");
-		return tunnel_listen(&t, argv);
+		status = tunnel_listen(&t, argv);
+	} else {
+		if (argc != 1)
+			opt_usage(usage_text, EX_USAGE);
+		status = tunnel_connect(&t, argv[0]);
 	}
-	if (argc != 1)
-		opt_usage(usage_text, EX_USAGE);
-	return tunnel_connect(&t, argv[0]);
+	tunnel_free(&t);
+	return status;
 }
 

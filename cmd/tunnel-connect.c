@@ -708,6 +708,7 @@ tunnel_connect(Tunnel *tun, const char *text)
 	quic_conn_free(c->ice_qc);
 	ice_link_free(c->ice);
 	rendezvous_free(c->rv);
+	ice_turn_clear(&c->host_turn);
 	g_free(c->path);
 	g_string_free(c->tried, TRUE);
 	g_main_loop_unref(c->loop);

@@ -956,6 +956,10 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	g_hash_table_destroy(l.viewers);
 	g_hash_table_destroy(l.sessions);
 	l.sessions = NULL;
+	g_hash_table_destroy(l.children);
+	if (l.ignored_timer != 0)
+		g_source_remove(l.ignored_timer);
 	rendezvous_free(l.rv);
+	g_main_loop_unref(l.loop);
 	return 0;
 }

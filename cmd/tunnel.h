@@ -96,6 +96,9 @@ const char *tunnel_path_family(const char *desc);
 /* Exits 65 when text is not a whole ticket. */
 void tunnel_ticket_check(const char *text, Ticket *ticket);
 
+/* What the settings and keys hold, after a half has returned. */
+void tunnel_free(Tunnel *t);
+
 /* The halves: each returns the exit status. */
 int tunnel_listen(Tunnel *t, char **cmd_argv);
 int tunnel_connect(Tunnel *t, const char *ticket);
