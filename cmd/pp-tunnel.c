@@ -5,6 +5,9 @@
  * QUIC (ngtcp2, TLS 1.3, BBR) over UDP on the host's direct addresses,
  * or over an ICE link (libnice) set up through an MQTT rendezvous with
  * sealed signaling messages, through NATs and TURN relays.
+ *
+ * Here: main, the options, the settings and what both halves share
+ * (tunnel.h); the host in tunnel-listen.c, the viewer in tunnel-connect.c.
  */
 #include <err.h>
 #include <getopt.h>
