@@ -489,10 +489,10 @@ clipboard() {
 	fi
 }
 
-# Status of the host, from the tools' logs.
+# Status of the host, from the tools' events (and, without the menu, logs).
 declare -A viewers=()
 # shellcheck disable=SC2034 # set through printf -v
-fan_lines=0 fan_events=0 tun_lines=0 rchar_prev='' rchar_t='' rate=''
+fan_lines=0 fan_events=0 tun_lines=0 tun_events=0 rchar_prev='' rchar_t='' rate=''
 
 # event TEXT: a line above the status line (interactive) or on stderr.
 event() {
@@ -514,26 +514,46 @@ new_lines() {
 	printf -v "$var" %s "$n"
 }
 
+# path_text EVENT: the path of a viewer-arrived or connected event (see
+# pp-tunnel(1), Status events), in words.
+path_text() {
+	local how
+	case $(ev_value "$1" path) in
+	direct) how=$(ev_value "$1" family) ;;
+	udp) how="path UDP, no NAT between" ;;
+	punched) how="path UDP punched through NAT" ;;
+	relayed) how="path relayed through TURN" ;;
+	*) how="path $(ev_value "$1" path)" ;;
+	esac
+	printf '%s, RTT %s ms' "$how" "$(ev_value "$1" rtt_ms)"
+}
+
 host_poll() {
-	local line addr st rchar now new
+	local line id rchar now new
+	# Without the menu, pp-tunnel's own lines, as they come.
 	new_lines "$W/tunnel.log" tun_lines
+	if [ "$mode" != menu ]; then
+		while IFS= read -r line; do
+			[ -n "$line" ] && event "$line"
+		done <<< "$new"
+	fi
+	new_lines "$W/tunnel.events" tun_events
 	while IFS= read -r line; do
-		[ -n "$line" ] || continue
-		[ "$mode" = menu ] || event "$line"
+		id=$(ev_value "$line" id)
 		case $line in
-		"pp-tunnel: viewer "*" arrived ("*)
-			addr=${line#pp-tunnel: viewer }
-			addr=${addr%% *}
-			viewers[$addr]=${line#* arrived (}
-			viewers[$addr]=${viewers[$addr]%)}
-			[ "$mode" = menu ] && event "viewer $addr joined (${viewers[$addr]})" ;;
-		"pp-tunnel: viewer "*" left "* | "pp-tunnel: viewer "*" vanished"* | "pp-tunnel: viewer "*" failed"*)
-			addr=${line#pp-tunnel: viewer }
-			addr=${addr%% *}
-			unset "viewers[$addr]"
-			[ "$mode" = menu ] && event "viewer ${line#pp-tunnel: viewer }" ;;
-		"pp-tunnel: viewer "*" refused: "*)
-			[ "$mode" = menu ] && event "viewer ${line#pp-tunnel: viewer }" ;;
+		"viewer-arrived "*)
+			viewers[$id]=$(path_text "$line")
+			[ "$mode" = menu ] && event "viewer $id joined (${viewers[$id]})" ;;
+		"viewer-left "*)
+			unset "viewers[$id]"
+			[ "$mode" = menu ] && event "viewer $id $(ev_value "$line" reason) after $(ev_value "$line" seconds) s ($(awk -v b="$(ev_value "$line" bytes)" 'BEGIN { printf "%.1f", b / 1e6 }') MB sent)" ;;
+		"viewer-refused "*)
+			[ "$mode" = menu ] || continue
+			case $(ev_value "$line" reason) in
+			full) event "viewer $id refused: host is full ($cap/$cap viewers)" ;;
+			secret) event "viewer $id refused: it did not prove the ticket's secret" ;;
+			*) event "viewer $id refused: its certificate is not the one its offer named" ;;
+			esac ;;
 		esac
 	done <<< "$new"
 	new_lines "$W/fanout.log" fan_lines
@@ -613,8 +633,8 @@ host() {
 		die $((rc ? rc : EX_SOFTWARE)) "cannot start the host: $(tool_line "$W/fanout.log" pp-fanout)"
 	fi
 
-	tun_args=(--max-viewers "$cap" "${opt_net[@]}")
-	spawn "$W/tunnel.log" pp-tunnel listen "${tun_args[@]}" -- \
+	tun_args=(--max-viewers "$cap" "${opt_net[@]}" --status-fd 8)
+	spawn --events "$W/tunnel.events" "$W/tunnel.log" pp-tunnel listen "${tun_args[@]}" -- \
 	    pp-fanout attach --socket "$sock" < /dev/null > "$W/ticket"
 	tunnel_pid=$!
 	ticket=
@@ -796,27 +816,33 @@ view() {
 	choose_player
 	if [ -n "$opt_record" ]; then
 		open_record
-		spawn "$W/connect.log" pp-tunnel connect "$ticket" "${opt_net[@]}" < /dev/null > "$opt_record"
+		spawn --events "$W/connect.events" "$W/connect.log" \
+		    pp-tunnel connect "$ticket" "${opt_net[@]}" --status-fd 8 < /dev/null > "$opt_record"
 	else
 		# pp-bridge starts the player at once: it starts only once the
 		# tunnel is up. Until then we hold the pipe open.
 		mkfifo "$W/stream" && exec 3<> "$W/stream"
-		spawn "$W/connect.log" pp-tunnel connect "$ticket" "${opt_net[@]}" < /dev/null > "$W/stream" 3<&-
+		spawn --events "$W/connect.events" "$W/connect.log" \
+		    pp-tunnel connect "$ticket" "${opt_net[@]}" --status-fd 8 < /dev/null > "$W/stream" 3<&-
 	fi
 	tunnel_pid=$!
 	con=
 	while alive "$tunnel_pid"; do
-		con=$(grep -m 1 '^pp-tunnel: connected ' "$W/connect.log")
+		con=$(grep -m 1 '^connected ' "$W/connect.events")
 		[ -n "$con" ] && break
 		pause 0.1
 	done
 	if [ -z "$con" ]; then
 		wait "$tunnel_pid" 2> /dev/null
 		rc=$?
-		con=$(grep -m 1 '^pp-tunnel: connected ' "$W/connect.log")
+		con=$(grep -m 1 '^connected ' "$W/connect.events")
 		[ -n "$con" ] || explain_connect "$rc"
 	fi
-	say "${con#pp-tunnel: }"
+	if [ "$(ev_value "$con" path)" = direct ]; then
+		say "connected to $(ev_value "$con" addr) (path direct, $(path_text "$con"))"
+	else
+		say "connected through the rendezvous to $(ev_value "$con" addr) ($(path_text "$con"))"
+	fi
 	stop_rc=0
 	record_made=0	# it holds the stream now: kept whatever happens
 

@@ -58,6 +58,22 @@ typedef struct {
 	size_t len, cap;
 } Chunk;
 
+/* A connection's life. It only moves forward, and every end goes through
+ * conn_end (DRAINING, then ENDED); every close we send through conn_close. */
+typedef enum {
+	CONN_HANDSHAKE,	/* TLS under way */
+	CONN_PROVING,	/* TLS done; the secret not yet proved both ways */
+	CONN_OPEN,	/* both proved it: ready was told, the stream flows */
+	CONN_CLOSING,	/* quic_conn_close_when_sent: the stream flows until
+			 * the peer has acknowledged it, then the close */
+	CONN_DRAINING,	/* the end is decided: nothing more is sent or read
+			 * from the peer; its last bytes are written out */
+	CONN_ENDED,	/* the ended event was told */
+} ConnState;
+
+/* The end is decided (DRAINING or ENDED). */
+#define OVER(c)	((c)->state >= CONN_DRAINING)
+
 struct QuicConn {
 	QuicConfig cfg;
 	struct sockaddr_storage local, remote;
@@ -68,11 +84,12 @@ struct QuicConn {
 	guint proof_timer;	/* the peer must prove the secret by then */
 	int in_cb;		/* inside an ngtcp2 call: defer closing */
 
+	ConnState state;
 	int64_t sid;		/* the one stream, -1 before it exists */
-	gboolean proof_ok, proof_bad;
+	gboolean proof_bad;	/* the peer's proof was wrong: close */
 	gboolean cert_bad;	/* not the pinned certificate (cfg.pin_peer) */
 	QuicProofRx rx_proof;
-	gboolean ready_sent, attached;
+	gboolean attached;
 
 	/* in_fd -> peer: chunks from head_off; acked <= sent <= read. */
 	int in_fd;
@@ -83,8 +100,8 @@ struct QuicConn {
 	gboolean in_eof, fin_sent, shut_wr;
 	gboolean fin_released;	/* cfg.hold_fin_ms: FIN may go */
 	guint fin_timer;
-	/* quic_conn_close_when_sent: closing once all is acknowledged. */
-	gboolean close_when_acked;
+	/* quic_conn_close_when_sent (CONN_CLOSING): the close to send once
+	 * all is acknowledged. */
 	uint64_t cwa_code;
 	char cwa_reason[256];
 	guint cwa_timer;
@@ -99,12 +116,12 @@ struct QuicConn {
 	uint64_t tx_bytes, rx_bytes;
 	gboolean stream_closed;
 
-	/* closing */
+	/* A close asked for inside an ngtcp2 call, done after it. */
 	gboolean pending_close;
 	uint64_t pending_code;
 	QuicEndKind pending_kind;
 	char pending_reason[256];
-	gboolean closing, end_set, ended, drain_wait;
+	/* The CONNECTION_CLOSE we sent, repeated to the peer's late packets. */
 	uint8_t close_pkt[MAX_PKT];
 	size_t close_len;
 	int close_resends;
@@ -231,6 +248,7 @@ io_send_now(QuicConn *c, const uint8_t *pkt, size_t len)
 static void conn_write(QuicConn *c);
 static void conn_end(QuicConn *c, QuicEndKind kind, uint64_t code,
     const char *reason);
+static void conn_ended(QuicConn *c);
 static void do_close(QuicConn *c, uint64_t code, const char *reason,
     QuicEndKind kind);
 static void in_resume(QuicConn *c);
@@ -243,7 +261,7 @@ timer_update(QuicConn *c)
 
 	if (c->timer == NULL)
 		return;
-	if (c->ended || c->closing) {
+	if (OVER(c)) {
 		g_source_set_ready_time(c->timer, -1);
 		return;
 	}
@@ -257,7 +275,7 @@ timer_update(QuicConn *c)
 static void
 consumed(QuicConn *c, size_t n)
 {
-	if (n == 0 || c->sid < 0 || c->closing)
+	if (n == 0 || c->sid < 0 || OVER(c))
 		return;
 	ngtcp2_conn_extend_max_stream_offset(c->conn, c->sid, n);
 	ngtcp2_conn_extend_max_offset(c->conn, n);
@@ -450,10 +468,9 @@ on_fin_timer(gpointer ud)
 static void
 check_acked_close(QuicConn *c)
 {
-	if (c->close_when_acked && c->in_eof && c->acked_off >= c->read_off) {
-		c->close_when_acked = FALSE;
+	if (c->state == CONN_CLOSING && c->in_eof &&
+	    c->acked_off >= c->read_off)
 		do_close(c, c->cwa_code, c->cwa_reason, QUIC_END_LOCAL);
-	}
 }
 
 static gboolean
@@ -483,7 +500,7 @@ on_in(int fd, GIOCondition cond, gpointer ud)
 			c->fin_timer = g_timeout_add(c->cfg.hold_fin_ms,
 			    on_fin_timer, c);
 		check_acked_close(c);
-		if (!c->closing && !c->end_set)
+		if (!OVER(c))
 			conn_write(c);
 		return G_SOURCE_REMOVE;
 	}
@@ -500,7 +517,7 @@ static void
 in_resume(QuicConn *c)
 {
 	if (c->in_fd < 0 || c->in_watch != 0 || c->in_eof || c->shut_wr ||
-	    c->closing || c->end_set || !c->proof_ok || !in_wanted(c))
+	    c->state < CONN_OPEN || OVER(c) || !in_wanted(c))
 		return;
 	c->in_watch = g_unix_fd_add(c->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
 	    on_in, c);
@@ -531,16 +548,13 @@ out_finish(QuicConn *c)
 static void
 check_done(QuicConn *c)
 {
-	if (c->drain_wait && (c->out_done || pend_left(c) == 0)) {
-		c->drain_wait = FALSE;
-		out_finish(c);
-		c->end_set = FALSE;
-		conn_end(c, c->end.kind, c->end.app_code, c->end.reason);
+	if (c->state == CONN_DRAINING && (c->out_done || pend_left(c) == 0)) {
+		conn_ended(c);
 		return;
 	}
 	if (((c->stream_closed && c->out_done) ||
 	    (c->cfg.close_after_peer_fin && c->rx_fin && c->out_done)) &&
-	    !c->closing && !c->end_set)
+	    !OVER(c))
 		do_close(c, QUIC_APP_OK, "done", QUIC_END_DONE);
 }
 
@@ -586,7 +600,7 @@ out_flush(QuicConn *c)
 			do_close(c, QUIC_APP_OK, "output closed", QUIC_END_LOCAL);
 			return;
 		}
-		if (c->sid >= 0 && !c->closing && !c->end_set && !c->rx_fin) {
+		if (c->sid >= 0 && !OVER(c) && !c->rx_fin) {
 			c->in_cb++;
 			ngtcp2_conn_shutdown_stream_read(c->conn, c->sid,
 			    QUIC_APP_OK);
@@ -603,13 +617,13 @@ out_flush(QuicConn *c)
 		g_byte_array_remove_range(c->pend, 0, c->pend_pos);
 		c->pend_pos = 0;
 	}
-	if (!c->end_set)
+	if (!OVER(c))
 		consumed(c, done);
 	if (c->rx_fin && pend_left(c) == 0 && c->out_fd >= 0)
 		out_finish(c);
 	if (c->in_cb == 0) {
 		check_done(c);
-		if (!c->end_set && !c->closing)
+		if (!OVER(c))
 			conn_write(c);
 	}
 }
@@ -662,7 +676,7 @@ on_proof_deadline(gpointer ud)
 	/* A peer that finished TLS but never proves the secret would hold a
 	 * place (and a viewer slot) until the idle timeout. */
 	c->proof_timer = 0;
-	if (!c->proof_ok && !c->closing && !c->end_set) {
+	if (c->state < CONN_OPEN) {
 		c->proof_bad = TRUE;
 		do_close(c, QUIC_APP_REFUSED, "the secret was not proved in time",
 		    QUIC_END_PROOF);
@@ -675,6 +689,7 @@ cb_handshake_completed(ngtcp2_conn *conn, void *ud)
 {
 	QuicConn *c = ud;
 
+	c->state = CONN_PROVING;
 	c->proof_timer = g_timeout_add(c->cfg.handshake_timeout_ms ?
 	    c->cfg.handshake_timeout_ms : 10000, on_proof_deadline, c);
 
@@ -698,13 +713,12 @@ cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 
 	if (c->sid < 0 && c->cfg.server && ngtcp2_is_bidi_stream(sid))
 		c->sid = sid;
-	if (sid != c->sid || c->proof_bad || c->closing || c->end_set ||
-	    c->pending_close) {
+	if (sid != c->sid || c->proof_bad || OVER(c) || c->pending_close) {
 		ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
 		ngtcp2_conn_extend_max_offset(conn, len);
 		return 0;
 	}
-	if (!c->proof_ok) {
+	if (c->state < CONN_OPEN) {
 		size_t k;
 		uint8_t want[PROOF_LEN];
 		QuicProofState st = quic_proof_take(&c->rx_proof, data, len,
@@ -722,10 +736,9 @@ cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 			c->proof_bad = TRUE;
 			return 0;
 		}
-		c->proof_ok = TRUE;
+		c->state = CONN_OPEN;
 		if (c->cfg.server && !queue_proof(c))
 			return NGTCP2_ERR_CALLBACK_FAILURE;
-		c->ready_sent = TRUE;
 		if (c->cfg.ev.ready != NULL)
 			c->cfg.ev.ready(c, c->cfg.ud);
 	}
@@ -825,9 +838,9 @@ on_timer(gpointer ud)
 
 	g_source_set_ready_time(c->timer, -1);
 	if (pend_left(c) > 0 && c->out_fd >= 0 && c->out_watch == 0 &&
-	    !c->end_set)
+	    !OVER(c))
 		out_flush(c);
-	if (c->ended || c->closing || c->end_set)
+	if (OVER(c))
 		return G_SOURCE_CONTINUE;
 	c->in_cb++;
 	rv = ngtcp2_conn_handle_expiry(c->conn, now_ts());
@@ -1045,14 +1058,26 @@ quic_conn_new_server(const QuicConfig *cfg, const uint8_t *pkt, size_t len,
 	return c;
 }
 
-/* The end, once: fds closed (after a clean end, once what the peer sent is
- * written out), then the ended event. */
+/* DRAINING is over: fds closed, then the ended event. */
+static void
+conn_ended(QuicConn *c)
+{
+	out_finish(c);
+	if (c->timer != NULL)
+		g_source_set_ready_time(c->timer, -1);
+	c->state = CONN_ENDED;
+	if (c->cfg.ev.ended != NULL)
+		c->cfg.ev.ended(c, &c->end, c->cfg.ud);
+}
+
+/* The end, once: DRAINING until what the peer sent is written out (after
+ * a clean end), then ENDED. */
 static void
 conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 {
-	if (c->end_set || c->ended)
+	if (OVER(c))
 		return;
-	c->end_set = TRUE;
+	c->state = CONN_DRAINING;
 	c->end.kind = kind;
 	c->end.app_code = code;
 	g_strlcpy(c->end.reason, reason ? reason : "", sizeof(c->end.reason));
@@ -1063,18 +1088,33 @@ conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 	if ((kind == QUIC_END_DONE || (kind == QUIC_END_PEER &&
 	    code == QUIC_APP_HOST_FAILED)) && pend_left(c) > 0 &&
 	    c->out_fd >= 0) {
-		c->drain_wait = TRUE;	/* check_done comes back here */
+		/* check_done ends it once written */
 		if (c->out_watch == 0)
 			c->out_watch = g_unix_fd_add(c->out_fd,
 			    G_IO_OUT | G_IO_ERR | G_IO_HUP, on_out, c);
 		return;
 	}
-	out_finish(c);
-	if (c->timer != NULL)
-		g_source_set_ready_time(c->timer, -1);
-	c->ended = TRUE;
-	if (c->cfg.ev.ended != NULL)
-		c->cfg.ev.ended(c, &c->end, c->cfg.ud);
+	conn_ended(c);
+}
+
+/* Sends CONNECTION_CLOSE (kept, to say it again to late packets), then
+ * the end. The one way a close of ours leaves. */
+static void
+conn_close(QuicConn *c, const ngtcp2_connection_close_error *ccerr,
+    QuicEndKind kind, uint64_t code, const char *reason)
+{
+	ngtcp2_path_storage ps;
+	ngtcp2_pkt_info pi;
+	ngtcp2_ssize n;
+
+	ngtcp2_path_storage_zero(&ps);
+	n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi,
+	    c->close_pkt, sizeof(c->close_pkt), ccerr, now_ts());
+	if (n > 0) {
+		c->close_len = n;
+		io_send_now(c, c->close_pkt, n);
+	}
+	conn_end(c, kind, code, reason);
 }
 
 static void
@@ -1082,11 +1122,8 @@ do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 {
 	char phrase[320], tag[2 * CLOSE_TAG_LEN + 1];
 	ngtcp2_connection_close_error ccerr;
-	ngtcp2_path_storage ps;
-	ngtcp2_pkt_info pi;
-	ngtcp2_ssize n;
 
-	if (c->closing || c->end_set)
+	if (OVER(c))
 		return;
 	if (c->in_cb > 0) {
 		if (!c->pending_close) {
@@ -1097,7 +1134,6 @@ do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 		}
 		return;
 	}
-	c->closing = TRUE;
 	ngtcp2_connection_close_error_default(&ccerr);
 	g_strlcpy(phrase, reason, sizeof(phrase));
 	if (c->cfg.server) {
@@ -1109,14 +1145,7 @@ do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 	}
 	ngtcp2_connection_close_error_set_application_error(&ccerr, code,
 	    (const uint8_t *)phrase, strlen(phrase));
-	ngtcp2_path_storage_zero(&ps);
-	n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi,
-	    c->close_pkt, sizeof(c->close_pkt), &ccerr, now_ts());
-	if (n > 0) {
-		c->close_len = n;
-		io_send_now(c, c->close_pkt, n);
-	}
-	conn_end(c, kind, code, reason);
+	conn_close(c, &ccerr, kind, code, reason);
 }
 
 void
@@ -1126,7 +1155,7 @@ quic_conn_end_input(QuicConn *c)
 		g_source_remove(c->fin_timer);
 	c->fin_timer = 0;
 	c->fin_released = TRUE;
-	if (!c->closing && !c->end_set && c->conn != NULL && c->in_cb == 0)
+	if (!OVER(c) && c->conn != NULL && c->in_cb == 0)
 		conn_write(c);
 }
 
@@ -1136,8 +1165,7 @@ on_cwa_timer(gpointer ud)
 	QuicConn *c = ud;
 
 	c->cwa_timer = 0;
-	if (c->close_when_acked) {
-		c->close_when_acked = FALSE;
+	if (c->state == CONN_CLOSING) {
 		log_debug("the peer did not acknowledge the stream in time: closing anyway");
 		do_close(c, c->cwa_code, c->cwa_reason, QUIC_END_LOCAL);
 	}
@@ -1148,13 +1176,18 @@ void
 quic_conn_close_when_sent(QuicConn *c, uint64_t code, const char *reason,
     guint timeout_ms)
 {
-	if (c->closing || c->end_set || c->close_when_acked)
+	if (c->state == CONN_CLOSING || OVER(c))
 		return;
-	c->close_when_acked = TRUE;
+	if (c->state < CONN_OPEN) {
+		/* No stream to wait for. */
+		do_close(c, code, reason, QUIC_END_LOCAL);
+		return;
+	}
+	c->state = CONN_CLOSING;
 	c->cwa_code = code;
 	g_strlcpy(c->cwa_reason, reason, sizeof(c->cwa_reason));
 	check_acked_close(c);
-	if (c->close_when_acked)
+	if (c->state == CONN_CLOSING)
 		c->cwa_timer = g_timeout_add(timeout_ms, on_cwa_timer, c);
 }
 
@@ -1169,7 +1202,7 @@ quic_conn_close(QuicConn *qc, uint64_t code, const char *reason)
 static void
 after_callbacks(QuicConn *c)
 {
-	if (c->proof_bad && !c->closing && !c->end_set) {
+	if (c->proof_bad && !OVER(c)) {
 		do_close(c, QUIC_APP_REFUSED, "the secret was not proved",
 		    QUIC_END_PROOF);
 		return;
@@ -1186,14 +1219,10 @@ static void
 conn_fatal(QuicConn *c, int rv)
 {
 	ngtcp2_connection_close_error ccerr;
-	ngtcp2_path_storage ps;
-	ngtcp2_pkt_info pi;
-	ngtcp2_ssize n;
 	char reason[128];
 
-	if (c->closing || c->end_set)
+	if (OVER(c))
 		return;
-	c->closing = TRUE;
 	if (c->cert_bad)
 		g_strlcpy(reason, "the peer's certificate is not the pinned one",
 		    sizeof(reason));
@@ -1209,12 +1238,8 @@ conn_fatal(QuicConn *c, int rv)
 	else
 		ngtcp2_connection_close_error_set_transport_error_liberr(&ccerr,
 		    rv, NULL, 0);
-	ngtcp2_path_storage_zero(&ps);
-	n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi,
-	    c->close_pkt, sizeof(c->close_pkt), &ccerr, now_ts());
-	if (n > 0)
-		io_send_now(c, c->close_pkt, n);
-	conn_end(c, c->cert_bad ? QUIC_END_CERT : QUIC_END_ERROR, 0, reason);
+	conn_close(c, &ccerr, c->cert_bad ? QUIC_END_CERT : QUIC_END_ERROR, 0,
+	    reason);
 }
 
 void
@@ -1224,15 +1249,13 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 	ngtcp2_pkt_info pi = { 0 };
 	int rv;
 
-	if (c->closing) {
+	if (OVER(c)) {
 		/* Until the owner frees it: the peer may not have heard our
 		 * close (a refused viewer must learn why); say it again. */
 		if (c->close_len > 0 && c->close_resends++ < 8)
 			io_send_now(c, c->close_pkt, c->close_len);
 		return;
 	}
-	if (c->ended || c->drain_wait)
-		return;
 	c->in_cb++;
 	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now_ts());
 	c->in_cb--;
@@ -1250,7 +1273,7 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 			 * only a tagged close is the host's. */
 			if (close_tag_ok(c, ccerr.error_code, ccerr.reason, &n))
 				ccerr.reasonlen = n;
-			else if (!c->proof_ok && !c->cfg.pin_peer) {
+			else if (c->state < CONN_OPEN && !c->cfg.pin_peer) {
 				conn_end(c, QUIC_END_PROOF, ccerr.error_code,
 				    "the peer closed the connection without proving the secret");
 				return;
@@ -1304,7 +1327,7 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 	after_callbacks(c);
 	/* Acknowledgements and answers go out once the main loop has read
 	 * what is waiting on the socket: fewer, fuller bursts. */
-	if (!c->closing && !c->end_set && c->timer != NULL)
+	if (!OVER(c) && c->timer != NULL)
 		g_source_set_ready_time(c->timer, 0);
 }
 
@@ -1342,7 +1365,7 @@ conn_write(QuicConn *c)
 	gboolean blocked = FALSE;
 	int npkts = 0;
 
-	if (c->in_cb > 0 || c->closing || c->end_set || c->conn == NULL)
+	if (c->in_cb > 0 || OVER(c) || c->conn == NULL)
 		return;
 	ngtcp2_path_storage_zero(&ps);
 	for (;;) {
@@ -1356,7 +1379,7 @@ conn_write(QuicConn *c)
 		if (c->sid >= 0 && !blocked && !c->shut_wr && !c->fin_sent) {
 			nvec = unsent_vecs(c, vec, G_N_ELEMENTS(vec), &total);
 			/* FIN once the input ended and all it gave is in. */
-			fin = c->in_eof && c->proof_ok &&
+			fin = c->in_eof && c->state >= CONN_OPEN &&
 			    (c->cfg.hold_fin_ms == 0 || c->fin_released) &&
 			    c->sent_off + total == c->read_off;
 			if (fin)
@@ -1430,7 +1453,7 @@ quic_conn_attach(QuicConn *c, int in_fd, int out_fd)
 		c->in_eof = TRUE;
 	if (out_fd >= 0 && !isatty(out_fd))
 		g_unix_set_fd_nonblocking(out_fd, TRUE, NULL);
-	if (c->end_set) {
+	if (OVER(c)) {
 		in_close(c);
 		out_finish(c);
 		return;

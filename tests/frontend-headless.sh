@@ -104,6 +104,6 @@ is "$?" 64 "a rendezvous pp-tunnel refuses: exit 64"
 like "$(cat "$TEST_TMP/rv.err")" '^pixelpass: --rendezvous mqtt://127.0.0.1:1883: this version of pp-tunnel' "...with pp-tunnel's reason"
 # shellcheck disable=SC2086
 PATH=$TEST_TMP/bin:$PATH pixelpass $NET --record "$TEST_TMP/x.ts" "$T" > /dev/null 2>&1
-like "$(sed -n 1p "$TEST_TMP/args")" "^listen --max-viewers 2 $NET -- pp-fanout attach --socket $XDG_RUNTIME_DIR/pixelpass-[0-9]+\\.[A-Za-z0-9]+/fanout\\.sock\$" \
+like "$(sed -n 1p "$TEST_TMP/args")" "^listen --max-viewers 2 $NET --status-fd 8 -- pp-fanout attach --socket $XDG_RUNTIME_DIR/pixelpass-[0-9]+\\.[A-Za-z0-9]+/fanout\\.sock\$" \
 	"the host passes them to pp-tunnel listen"
-is "$(sed -n 2p "$TEST_TMP/args")" "connect $T $NET" "the viewer passes them to pp-tunnel connect"
+is "$(sed -n 2p "$TEST_TMP/args")" "connect $T $NET --status-fd 8" "the viewer passes them to pp-tunnel connect"

@@ -13,7 +13,7 @@
 need_root
 need pp-tunnel ticket-test ip iptables mosquitto mosquitto_sub mosquitto_pub turnserver \
 	certtool sha256sum timeout python3
-plan 36
+plan 37
 
 lab_nat || bail "the lab's internet did not start"
 lab_nat_node h port-restricted && lab_nat_node v port-restricted &&
@@ -34,12 +34,14 @@ tunnel_listen_ns "$LAB_NS_hs" tcp --rendezvous "$LAB_MQTT_URL" "${net[@]}" \
 	--turn "$turn?transport=udp" -- cat "$TEST_TMP/f"
 hpid=$tunnel_pid
 inns vt timeout 60 pp-tunnel connect "$tunnel_ticket" "${net[@]}" \
-	--turn "$turn?transport=tcp" --timeout 20 < /dev/null \
-	> "$TEST_TMP/tcp.out" 2> "$TEST_TMP/tcp.err"
+	--turn "$turn?transport=tcp" --timeout 20 --status-fd 3 < /dev/null \
+	> "$TEST_TMP/tcp.out" 2> "$TEST_TMP/tcp.err" 3> "$TEST_TMP/tcp.events"
 is "$?" 0 "UDP blocked: the viewer exits 0"
 is "$(sha "$TEST_TMP/tcp.out")" "$want" "UDP blocked: 1 MB identical"
 like "$(cat "$TEST_TMP/tcp.err")" 'connected through the rendezvous .*path relayed through TURN over TCP' \
 	"UDP blocked: relayed through TURN over TCP"
+like "$(head -n 1 "$TEST_TMP/tcp.events")" '^connected path=relayed addr=[0-9.]+:[0-9]+ family=IPv4 rtt_ms=[0-9]+\.[0-9] via=rendezvous$' \
+	"...and its connected event says so"
 # The same over TLS (turns://, coturn's port 5349).
 inns vt timeout 60 pp-tunnel connect "$tunnel_ticket" "${net[@]}" \
 	--turn "turns://$LAB_TURN_USER:$LAB_TURN_PASS@$LAB_SERVER_IP:5349" \
