@@ -114,3 +114,27 @@ void ts_event_packet(uint8_t pkt[TS_PACKET_SIZE], const char *name,
  * to fit, and printable: other bytes become '?'. */
 gboolean ts_event_parse(const uint8_t *pkt, char *name, size_t name_size,
     char *text, size_t text_size);
+
+/* Layers. pp-encode --layers 2 muxes one program whose PMT names two
+ * H.264 streams: the top layer on its usual PID (0x41, also the PCR
+ * PID) and a lighter one after it (0x43), the AAC once. Keyframes of
+ * both are at the same pictures, each with its SPS/PPS. Layer N is the
+ * Nth video stream of the PMT, in its order.
+ *
+ * No player should ever see two video streams, so pp-fanout cuts the
+ * input into one plain single-layer stream per layer, each stored once
+ * (lib/fanq's lanes), and a consumer reads one of them:
+ *   - PAT, audio and every other PID pass unchanged;
+ *   - the PMT is rewritten to name only that layer's video, on the top
+ *     layer's PID, with its own CRC-32; its continuity counter is the
+ *     input's, as every input PMT makes one in each layer;
+ *   - that layer's video packets pass, remapped to the top layer's PID:
+ *     the video PID of every layer's stream is the same, so a move from
+ *     one layer to another is, to a player, a new IDR with a new SPS
+ *     (another size) on the stream it already plays;
+ *   - the other layers' video is dropped, but the PCR the top layer's
+ *     packets carry is kept as an adaptation-only packet on the output
+ *     video PID (continuity counter unchanged, as such packets carry no
+ *     payload), so that each layer's stream has its clock.
+ * A stream with one video stream passes byte for byte. A move between
+ * layers happens only at a keyframe of the layer moved to (fanq.h). */
