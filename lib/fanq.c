@@ -86,6 +86,9 @@ struct FanqConsumer {
 	Chunk *move_to;			/* and then this one (a reference) */
 	uint64_t sent_in;		/* input packets before it all sent */
 	gint64 joined_us;		/* monotonic */
+	int64_t pace_since;		/* stream clock: within max_lag/4 since */
+	int64_t up_after;		/* ticks of pace before a move up */
+	int64_t moved_up_at;		/* stream clock of the last move up */
 	char line[32];			/* what it wrote ("layer N\n") */
 	size_t line_len;
 	GByteArray *pre;		/* sent before the stream position: */
@@ -464,6 +467,7 @@ start(FanqConsumer *c, unsigned lane, Chunk *key)
 	c->chunk = chunk_ref(key);
 	c->off = 0;
 	c->lane = lane;
+	c->pace_since = q->ts.clock;
 	c->sent_in = key->in_seq;
 	c->caught_up = q->ts.clock;
 	if (c->want == (int)lane)
@@ -559,6 +563,78 @@ skip_to_keyframe(FanqConsumer *c, int64_t lag)
  * top layer. */
 #define ASK_WAIT_US	(200 * G_TIME_SPAN_MILLISECOND)
 
+/* The adaptation rule, for consumers of layers that did not ask for
+ * one: a consumer more than half of max_lag behind moves a layer down
+ * (before it would be skipped forward); one that stayed within a quarter
+ * of it for up_after moves a layer up. up_after starts at UP_AFTER_MS
+ * and doubles, up to UP_AFTER_MAX_MS, each time a consumer has to move
+ * down again within twice up_after of moving up: a link that cannot
+ * carry the upper layer is not tried again and again. */
+#define UP_AFTER_MS	5000
+#define UP_AFTER_MAX_MS	60000
+
+static void
+adapt(FanqConsumer *c, int64_t lag, int64_t max_lag)
+{
+	Fanq *q = c->q;
+	int64_t now = q->ts.clock;
+
+	if (q->n_lanes < 2 || c->asked)
+		return;
+	if (c->up_after == 0)
+		c->up_after = (int64_t)UP_AFTER_MS * TICKS_PER_MS;
+	if (lag > max_lag / 4)
+		c->pace_since = now;
+	if (c->want >= 0)
+		return;			/* a move on its way */
+	if (lag > max_lag / 2 && c->lane + 1 < q->n_lanes) {
+		if (c->moved_up_at != 0 && now - c->moved_up_at < 2 * c->up_after)
+			c->up_after = MIN(2 * c->up_after,
+			    (int64_t)UP_AFTER_MAX_MS * TICKS_PER_MS);
+		log_info("%s is %" G_GINT64_FORMAT " ms behind: to layer %u at its next keyframe",
+		    c->name, ts_clock_ms(lag), c->lane + 1);
+		fanq_consumer_set_layer(c, c->lane + 1, "lagging");
+	} else if (c->lane > 0 && now - c->pace_since > c->up_after) {
+		log_info("%s kept pace for %" G_GINT64_FORMAT " s: to layer %u at its next keyframe",
+		    c->name, ts_clock_ms(c->up_after) / 1000, c->lane - 1);
+		c->moved_up_at = now;
+		c->pace_since = now;
+		fanq_consumer_set_layer(c, c->lane - 1, "kept-pace");
+	}
+}
+
+/* Further behind than max_lag with a move down on its way: the move is
+ * the skip, into the other lane's newest entry. XXX: like any skip, it
+ * cuts the picture being sent (a decoder says so once); the move down
+ * at half of max_lag comes first when the lag grows by less than half
+ * of max_lag in a keyframe interval. */
+static gboolean
+skip_to_move(FanqConsumer *c, int64_t lag)
+{
+	size_t cut = c->off % TS_PACKET_SIZE;
+
+	if (c->move_to == NULL || c->move_to->in_seq <= c->chunk->in_end)
+		return FALSE;
+	if (cut != 0 && c->off < c->chunk->len) {
+		size_t rest = TS_PACKET_SIZE - cut;
+
+		g_byte_array_append(c->pre, c->chunk->data + c->off, rest);
+		c->bytes += rest;
+	}
+	chunk_unref(c->chunk);
+	c->chunk = c->move_to;
+	c->move_to = NULL;
+	c->off = 0;
+	c->sent_in = c->chunk->group_in;
+	c->lane = c->want;
+	c->want = -1;
+	c->skips++;
+	log_info("%s is %" G_GINT64_FORMAT " ms behind: skipped to layer %u (%s, %u skips)",
+	    c->name, ts_clock_ms(lag), c->lane, c->want_reason, c->skips);
+	said_layer(c, c->want_reason);
+	return TRUE;
+}
+
 /* After new data: start, move, skip, drop or just write. */
 static void
 service(FanqConsumer *c)
@@ -588,11 +664,14 @@ service(FanqConsumer *c)
 			c->move_to = chunk_ref(k);
 	}
 	move_if_due(c);
-	ln = &q->lane[c->lane];
 	lag = lag_ticks(c);
-	if (lag > max_lag && ln->last_key != NULL &&
-	    ln->last_key->seq > c->chunk->seq)
-		skip_to_keyframe(c, lag);
+	adapt(c, lag, max_lag);
+	if (lag > max_lag && !skip_to_move(c, lag)) {
+		ln = &q->lane[c->lane];
+		if (ln->last_key != NULL && ln->last_key->seq > c->chunk->seq)
+			skip_to_keyframe(c, lag);
+	}
+	ln = &q->lane[c->lane];
 	if (q->ts.clock - c->caught_up >
 	    (int64_t)q->lim.drop_after_ms * TICKS_PER_MS) {
 		g_autofree char *why = g_strdup_printf("stayed behind for more than %u ms (%u skips)",
