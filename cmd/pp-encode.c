@@ -42,6 +42,15 @@ static gboolean no_audio;	/* --no-audio, PP_NO_AUDIO=1 */
 static gboolean mic;		/* --mic, PP_MIC=1 */
 static const char *outfile;	/* -o */
 static guint test_w = 1280, test_h = 720; /* PP_WIDTH, PP_HEIGHT */
+static guint layers = 1;	/* --layers */
+
+/* The second layer (--layers 2): the same pictures at half the width
+ * and height and a quarter of the bit rate, on its own PID of the one
+ * program, with keyframes at the same frames as the first. pp-fanout
+ * hands each consumer one layer as a plain stream (lib/ts.h, "Layers"). */
+#define LAYER2_PID	0x43	/* the first layer is mpegtsmux's 0x41 */
+#define LAYER2_SCALE	2	/* each side divided by */
+#define LAYER2_RATE	4	/* the bit rate divided by */
 
 /* How long SIGTERM waits for the stream to finish before giving up. */
 #define DRAIN_TIMEOUT 5
@@ -59,6 +68,9 @@ static struct {
 	GstElement *vsrc;	/* the screen or pattern source */
 	GstElement *vcaps;	/* output size and rate, fixed at first caps */
 	GstElement *parse;	/* h264parse: keyframe requests go here */
+	GstElement *vcaps2;	/* the second layer's size */
+	gint key_pending;	/* --layers 2: force one at the next frame */
+	EncoderSettings es;	/* of the first layer */
 	const char *encoder;
 	char *audio;		/* what the start line says about sound */
 	int out;
@@ -79,7 +91,7 @@ static const char usage_text[] =
     "                 [--bitrate kbps] [--fps n] [--keyint seconds] [--max-size WxH]\n"
     "                 [--encoder name] [--tone hz] [--display name] [--window-id xid]\n"
     "                 [--cursor embedded | hidden] [--pipewire-fd fd] [--node id]\n"
-    "                 [--audio-device name] [--no-audio] [--mic]\n"
+    "                 [--audio-device name] [--no-audio] [--mic] [--layers n]\n"
     "       pp-encode --list-encoders\n"
     "       pp-encode --help | --version\n";
 
@@ -272,6 +284,17 @@ capsfilter(GstCaps *caps)
 	return el;
 }
 
+/* Unsized until the source's first caps fix the first layer's size. */
+static GstCaps *
+layer2_caps(void)
+{
+	if (pp.out_w == 0)
+		return raw_video_caps(encoder_format(pp.encoder), 0, 0);
+	return raw_video_caps(encoder_format(pp.encoder),
+	    MAX(16, pp.out_w / LAYER2_SCALE & ~1u),
+	    MAX(16, pp.out_h / LAYER2_SCALE & ~1u));
+}
+
 /* The first caps out of the source fix the output size; later changes
  * (a resized window) are scaled into it with borders, so viewers never
  * see the stream's size change. */
@@ -296,6 +319,11 @@ cb_source_caps(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	fixed = raw_video_caps(encoder_format(pp.encoder), pp.out_w, pp.out_h);
 	g_object_set(pp.vcaps, "caps", fixed, NULL);
 	gst_caps_unref(fixed);
+	if (pp.vcaps2 != NULL) {
+		fixed = layer2_caps();
+		g_object_set(pp.vcaps2, "caps", fixed, NULL);
+		gst_caps_unref(fixed);
+	}
 	return GST_PAD_PROBE_OK;
 }
 
@@ -458,10 +486,56 @@ build_video_source(void)
 	return last;
 }
 
+/* encoder, h264parse, a queue, then the mux: on the pad for PID, or
+ * the one the mux picks when PID is 0. Returns the h264parse. */
+static GstElement *
+h264_branch(GstElement *from, GstElement *enc, GstElement *mux, guint pid)
+{
+	GstElement *parse = make("h264parse", NULL);
+	GstElement *queue = make("queue", NULL);
+	GstElement *h264caps = capsfilter(gst_caps_new_simple("video/x-h264",
+	    "stream-format", G_TYPE_STRING, "byte-stream",
+	    "alignment", G_TYPE_STRING, "au", NULL));
+
+	/* SPS/PPS before every IDR, so any keyframe is a starting point
+	 * (and, in a layer pp-fanout switches to, a change of size). */
+	g_object_set(parse, "config-interval", -1, NULL);
+	chain(from, enc, parse, h264caps, queue, NULL);
+	if (pid == 0) {
+		link_pair(queue, mux);
+	} else {
+		g_autofree char *name = g_strdup_printf("sink_%u", pid);
+		g_autoptr(GstPad) sink = gst_element_request_pad_simple(mux,
+		    name);
+		g_autoptr(GstPad) src = gst_element_get_static_pad(queue,
+		    "src");
+
+		if (sink == NULL || gst_pad_link(src, sink) != GST_PAD_LINK_OK)
+			errx(EX_SOFTWARE, "cannot link the second layer to the mux's %s", name);
+	}
+	return parse;
+}
+
+/* --layers 2: a keyframe request goes into the stream before a frame,
+ * ahead of the tee, so that both encoders get it with the same frame
+ * (upstream requests, one per encoder, could land a frame apart). */
+static GstPadProbeReturn
+cb_layer_key(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	gint n = g_atomic_int_and(&pp.key_pending, 0);
+
+	if (n != 0)
+		gst_pad_push_event(pad,
+		    gst_video_event_new_downstream_force_key_unit(
+		    GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE,
+		    GST_CLOCK_TIME_NONE, TRUE, n));
+	return GST_PAD_PROBE_OK;
+}
+
 static void
 build_video(GstElement *mux, GstElement *enc)
 {
-	GstElement *last, *convert, *scale, *queue, *parse;
+	GstElement *last, *convert, *scale, *queue;
 	g_autoptr(GstPad) srcpad = NULL;
 
 	last = build_video_source();
@@ -474,17 +548,37 @@ build_video(GstElement *mux, GstElement *enc)
 	queue = make("queue", NULL);
 	g_object_set(queue, "max-size-buffers", 3, "max-size-bytes", 0,
 	    "max-size-time", (guint64)0, NULL);
-	parse = make("h264parse", "parse");
-	/* SPS/PPS before every IDR, so any keyframe is a starting point. */
-	g_object_set(parse, "config-interval", -1, NULL);
-	pp.parse = parse;
-	GstElement *h264caps = capsfilter(gst_caps_new_simple("video/x-h264",
-	    "stream-format", G_TYPE_STRING, "byte-stream",
-	    "alignment", G_TYPE_STRING, "au", NULL));
-	GstElement *queue2 = make("queue", NULL);
-	last = chain(last, convert, scale, pp.vcaps, queue, enc, parse,
-	    h264caps, queue2, NULL);
-	link_pair(queue2, mux);
+	last = chain(last, convert, scale, pp.vcaps, NULL);
+	if (layers > 1) {
+		EncoderSettings es2 = pp.es;
+		GstElement *tee = make("tee", NULL), *enc2, *queue2;
+		g_autofree char *why = NULL;
+		g_autoptr(GstPad) teesink = NULL;
+
+		es2.width = MAX(16, es2.width / LAYER2_SCALE & ~1u);
+		es2.height = MAX(16, es2.height / LAYER2_SCALE & ~1u);
+		es2.bitrate = MAX(100, pp.es.bitrate / LAYER2_RATE);
+		if ((enc2 = encoder_make(pp.encoder, &es2, &why)) == NULL)
+			errx(EX_UNAVAILABLE, "encoder %s for the second layer: %s", pp.encoder, why);
+		queue2 = make("queue", NULL);
+		g_object_set(queue2, "max-size-buffers", 3,
+		    "max-size-bytes", 0, "max-size-time", (guint64)0, NULL);
+		pp.vcaps2 = capsfilter(layer2_caps());
+		last = chain(last, tee, NULL);
+		chain(tee, queue, NULL);
+		chain(tee, queue2, make("videoscale", NULL), pp.vcaps2, NULL);
+		pp.parse = h264_branch(queue, enc, mux, 0);
+		h264_branch(pp.vcaps2, enc2, mux, LAYER2_PID);
+		log_info("second layer: half the width and height, %u kbit/s, on PID %#x",
+		    es2.bitrate, LAYER2_PID);
+		teesink = gst_element_get_static_pad(tee, "sink");
+		g_autoptr(GstPad) before = gst_pad_get_peer(teesink);
+		gst_pad_add_probe(before, GST_PAD_PROBE_TYPE_BUFFER,
+		    cb_layer_key, NULL, NULL);
+	} else {
+		chain(last, queue, NULL);
+		pp.parse = h264_branch(queue, enc, mux, 0);
+	}
 
 	srcpad = gst_element_get_static_pad(pp.vsrc, "src");
 	if (source == SRC_PIPEWIRE)
@@ -890,6 +984,10 @@ cb_keyframe(gpointer data)
 {
 	/* all-headers: SPS/PPS with it, so a newcomer can start there. */
 	log_debug("SIGUSR1: keyframe requested");
+	if (layers > 1) {
+		g_atomic_int_set(&pp.key_pending, ++pp.keyframes_asked);
+		return G_SOURCE_CONTINUE;
+	}
 	gst_element_send_event(pp.parse,
 	    gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE,
 	    TRUE, ++pp.keyframes_asked));
@@ -1104,7 +1202,7 @@ main(int argc, char *argv[])
 {
 	enum { O_SOURCE = 256, O_BITRATE, O_FPS, O_KEYINT, O_MAXSIZE,
 	    O_ENCODER, O_LIST, O_TONE, O_DISPLAY, O_WINDOW, O_CURSOR,
-	    O_PWFD, O_NODE, O_AUDIODEV, O_NOAUDIO, O_MIC };
+	    O_PWFD, O_NODE, O_AUDIODEV, O_NOAUDIO, O_MIC, O_LAYERS };
 	static const struct option longopts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
 		{ "bitrate", required_argument, NULL, O_BITRATE },
@@ -1122,6 +1220,7 @@ main(int argc, char *argv[])
 		{ "audio-device", required_argument, NULL, O_AUDIODEV },
 		{ "no-audio", no_argument, NULL, O_NOAUDIO },
 		{ "mic", no_argument, NULL, O_MIC },
+		{ "layers", required_argument, NULL, O_LAYERS },
 		{ "verbose", no_argument, NULL, 'v' },
 		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
@@ -1208,6 +1307,9 @@ main(int argc, char *argv[])
 			mic = TRUE;
 			pulse_set = TRUE;
 			break;
+		case O_LAYERS:
+			layers = opt_number("--layers", optarg, 1, 2);
+			break;
 		case 'h':
 			opt_usage(usage_text, 0);
 		case OPT_VERSION:
@@ -1285,6 +1387,9 @@ main(int argc, char *argv[])
 		errx(EX_UNAVAILABLE, "no working H.264 encoder; install gstreamer1.0-plugins-ugly (x264enc)");
 	}
 	g_clear_pointer(&why, g_free);
+	pp.es = es;
+	if (layers > 1)	/* scene cuts would put keyframes apart */
+		es.fixed_gop = pp.es.fixed_gop = TRUE;
 	if ((enc = encoder_make(pp.encoder, &es, &why)) == NULL)
 		errx(EX_UNAVAILABLE, "encoder %s: %s", pp.encoder, why);
 	if (source == SRC_X11) {

@@ -42,6 +42,7 @@ static unsigned linger_s;		/* --linger */
 static unsigned max_lag_ms = FANQ_DEFAULT_MAX_LAG_MS;	/* --max-lag */
 static unsigned drop_after_s = FANQ_DEFAULT_DROP_AFTER_MS / 1000; /* --drop-after */
 static int no_keyframe_signal;		/* --no-keyframe-signal */
+static int layer = -1;			/* attach --layer, -1: not asked */
 
 typedef struct {
 	pid_t pid;			/* 0 once reaped */
@@ -90,7 +91,7 @@ static const char usage_text[] =
     "usage: pp-fanout serve --socket path [--linger seconds] [--max-lag ms]\n"
     "           [--drop-after seconds] [--no-keyframe-signal] [--status-fd n]\n"
     "           [-- producer [arg ...]]\n"
-    "       pp-fanout attach --socket path\n"
+    "       pp-fanout attach --socket path [--layer n]\n"
     "       pp-fanout --help | --version\n";
 
 static char *
@@ -131,12 +132,32 @@ maybe_free_queue(Fanq *q)
 	}
 }
 
+static const char *consumer_id(FanqConsumer *c);
+
+static void
+on_layer(FanqConsumer *c, unsigned n, const char *reason, gpointer data)
+{
+	g_autofree char *sn = g_strdup_printf("%u", n);
+
+	status_event("consumer-layer", "id", consumer_id(c), "layer", sn,
+	    "reason", reason, NULL);
+}
+
+static Fanq *
+queue_new(void)
+{
+	Fanq *q = fanq_new(&S.limits);
+
+	fanq_set_layer_func(q, on_layer, NULL);
+	return q;
+}
+
 /* Newcomers join a fresh queue from now on (a new producer's stream). */
 static void
 new_queue(void)
 {
 	g_ptr_array_add(S.old, S.q);
-	S.q = fanq_new(&S.limits);
+	S.q = queue_new();
 }
 
 static void
@@ -777,7 +798,7 @@ serve(void)
 	S.limits.drop_after_ms = drop_after_s * 1000;
 	S.listen_fd = listen_socket(socket_path);
 	S.loop = g_main_loop_new(NULL, FALSE);
-	S.q = fanq_new(&S.limits);
+	S.q = queue_new();
 	S.old = g_ptr_array_new();
 	g_timeout_add_seconds(1, input_check, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -862,6 +883,15 @@ attach(void)
 		err(EX_UNAVAILABLE, "%s", socket_path);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* At once: pp-fanout starts a consumer of layers on the top one
+	 * unless it asks within 200 ms (fanq.h). */
+	if (layer >= 0) {
+		char req[32];
+		int n = snprintf(req, sizeof(req), "layer %d\n", layer);
+
+		if (write(fd, req, n) != n)
+			err(EX_IOERR, "asking %s for layer %d", socket_path, layer);
+	}
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	/* The stream comes in whole packets; event packets (ts.h) are
@@ -927,6 +957,7 @@ main(int argc, char *argv[])
 		{ "drop-after", required_argument, NULL, 'd' },
 		{ "no-keyframe-signal", no_argument, &no_keyframe_signal, 1 },
 		{ "status-fd", required_argument, NULL, 'S' },
+		{ "layer", required_argument, NULL, 'L' },
 		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -943,7 +974,7 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "attach") != 0)
 		opt_usage(usage_text, EX_USAGE);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+s:l:m:d:S:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:l:m:d:S:L:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			socket_path = optarg;
@@ -960,6 +991,9 @@ main(int argc, char *argv[])
 		case 'S':
 			status_open(optarg);
 			break;
+		case 'L':
+			layer = opt_number("--layer", optarg, 0, TS_MAX_LAYERS - 1);
+			break;
 		case 0:
 			break;
 		case 'h':
@@ -967,7 +1001,7 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			opt_version();
 		default:
-			opt_bad(argv, "+s:l:m:d:S:h", longopts);
+			opt_bad(argv, "+s:l:m:d:S:L:h", longopts);
 		}
 	}
 	argc -= optind;
@@ -978,8 +1012,11 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "attach") == 0) {
 		if (argc > 0)
 			errx(EX_USAGE, "attach takes no producer");
+
 		return attach();
 	}
+	if (layer >= 0)
+		errx(EX_USAGE, "--layer is for attach: each consumer asks for its own");
 	if (argc > 0)
 		S.producer = argv;
 	return serve();

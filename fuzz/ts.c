@@ -85,10 +85,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		quiet = TRUE;
 	}
 
+	TsLayerCut cut[TS_MAX_LAYERS];
+
+	for (k = 0; k < TS_MAX_LAYERS; k++)
+		ts_layer_cut_init(&cut[k], k);
 	ts_tracker_init(t);
 	for (off = 0; off + TS_PACKET_SIZE <= size; off += TS_PACKET_SIZE) {
 		TsPacket pkt;
 		unsigned flags = ts_tracker_feed(t, data + off);
+		uint8_t out[TS_PACKET_SIZE];
+
+		if (t->layers.n > TS_MAX_LAYERS)
+			abort();
+		/* Each layer's packets are packets; a PMT made is whole,
+		 * and its CRC holds (the CRC of a section with its CRC is
+		 * 0). */
+		for (k = 0; k < t->layers.n; k++) {
+			TsPacket o;
+
+			if (!ts_layer_cut(&cut[k], t, data + off, out))
+				continue;
+			if (out[0] != TS_SYNC_BYTE)
+				abort();
+			if ((flags & TS_FEED_PMT) && t->layers.n > 1 &&
+			    ts_packet_parse(out, &o) && o.pusi && out[4] == 0 &&
+			    (out[3] & 0x30) == 0x10) {
+				size_t slen = ((out[6] & 0x0f) << 8) | out[7];
+
+				if (8 + slen > TS_PACKET_SIZE ||
+				    ts_crc32(out + 5, 3 + slen) != 0)
+					abort();
+			}
+		}
 
 		if (ts_packet_parse(data + off, &pkt) && pkt.has_payload &&
 		    (pkt.payload < data + off || pkt.payload + pkt.payload_len !=

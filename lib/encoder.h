@@ -15,6 +15,8 @@ typedef struct {
 	guint keyint;		/* frames between keyframes */
 	guint width, height;	/* what the encoder is fed */
 	gboolean screen;	/* screen content (not camera-like) */
+	gboolean fixed_gop;	/* keyframes only every keyint frames or
+				 * when asked, never at a scene cut */
 } EncoderSettings;
 
 /* The known encoders, in probe order, NULL-terminated. */

@@ -23,6 +23,8 @@ typedef struct Chunk {
 	uint64_t seq;
 	uint64_t offset;		/* of data[0] in the stream */
 	int64_t clock;			/* stream clock at its start */
+	uint64_t in_seq, in_end;	/* input packets [in_seq, in_end) */
+	uint64_t group_in;		/* a lane's entry: its group's start */
 	gboolean keyframe;		/* starts with a keyframe */
 	uint8_t *psi;			/* keyframe: the PAT and PMT before it */
 	size_t psi_len;
@@ -30,13 +32,37 @@ typedef struct Chunk {
 	uint8_t data[];
 } Chunk;
 
-struct Fanq {
-	FanqLimits lim;
-	TsTracker ts;
+/* One layer's stream (ts.h, "Layers"); a stream without layers has
+ * lane 0 alone, the input as it came. */
+typedef struct {
 	Chunk *tail;			/* newest chunk (a reference) */
 	Chunk *last_key;		/* newest keyframe chunk (a reference) */
 	Chunk *building;		/* not yet visible to consumers */
-	uint64_t seq, bytes, keyframes, resync_bytes;
+	uint64_t seq, bytes;
+	TsLayerCut cut;
+	/* Where a consumer comes into this lane for a keyframe: the lane's
+	 * first chunk from the start of the keyframe's group on (the
+	 * keyframes of all layers of one picture, one after the other in
+	 * the input), so that a consumer leaving another lane there sends
+	 * neither picture twice. */
+	gboolean group_pending;		/* the next chunk is the entry */
+	Chunk *group_next;		/* this group's entry (a reference) */
+	Chunk *last_entry;		/* of the newest keyframe's group */
+	uint8_t pmt[TS_PACKET_SIZE];	/* the latest PMT as this lane has it */
+	gboolean have_pmt;
+} Lane;
+
+struct Fanq {
+	FanqLimits lim;
+	TsTracker ts;
+	Lane lane[TS_MAX_LAYERS];
+	unsigned n_lanes;		/* 1 until a PMT names more layers */
+	uint64_t in_packets;		/* whole packets taken */
+	uint64_t group_in;		/* where the latest key group starts */
+	gboolean last_start_key;	/* the last video PES was a keyframe */
+	FanqLayerFunc layer_func;
+	gpointer layer_data;
+	uint64_t keyframes, resync_bytes;
 	uint64_t bytes_in;		/* everything pushed, garbage too */
 	uint8_t pend[TS_PACKET_SIZE];	/* a packet cut by a read */
 	size_t pend_len;
@@ -53,12 +79,25 @@ struct FanqConsumer {
 	Fanq *q;
 	int fd;
 	char *name;
+	unsigned lane;			/* what it reads, once started */
+	int want;			/* the lane asked for; -1: none */
+	const char *want_reason;	/* why (an event's reason=) */
+	uint64_t move_seq;		/* a keyframe after this one, */
+	Chunk *move_to;			/* and then this one (a reference) */
+	uint64_t sent_in;		/* input packets before it all sent */
+	gint64 joined_us;		/* monotonic */
+	int64_t pace_since;		/* stream clock: within max_lag/4 since */
+	int64_t up_after;		/* ticks of pace before a move up */
+	int64_t moved_up_at;		/* stream clock of the last move up */
+	char line[32];			/* what it wrote ("layer N\n") */
+	size_t line_len;
 	GByteArray *pre;		/* sent before the stream position: */
 	size_t pre_off;			/* prefix, PAT+PMT, end of a cut packet */
 	Chunk *chunk;			/* position; NULL until started */
 	size_t off;
 	size_t trailer_off;		/* of q->trailer, sent */
-	uint64_t join_seq;
+	uint64_t join_in;		/* q->in_packets when it joined */
+	gboolean asked;			/* it wrote "layer N" */
 	unsigned skips;
 	uint64_t bytes;
 	int64_t caught_up;		/* stream clock when last drained */
@@ -100,6 +139,7 @@ chunk_new(Fanq *q, size_t cap)
 	ch->seq = 0;
 	ch->offset = 0;
 	ch->clock = q->ts.clock;
+	ch->in_seq = ch->in_end = ch->group_in = q->in_packets;
 	ch->keyframe = FALSE;
 	ch->psi = NULL;
 	ch->psi_len = 0;
@@ -125,6 +165,9 @@ fanq_new(const FanqLimits *limits)
 			q->lim.max_backlog = limits->max_backlog;
 	}
 	ts_tracker_init(&q->ts);
+	q->n_lanes = 1;
+	for (unsigned i = 0; i < TS_MAX_LAYERS; i++)
+		ts_layer_cut_init(&q->lane[i].cut, i);
 	q->consumers = g_ptr_array_new();
 	q->dead = g_ptr_array_new();
 	return q;
@@ -134,6 +177,7 @@ static void
 consumer_free(FanqConsumer *c)
 {
 	chunk_unref(c->chunk);
+	chunk_unref(c->move_to);
 	g_byte_array_unref(c->pre);
 	g_free(c->name);
 	g_free(c);
@@ -173,9 +217,13 @@ really_free(Fanq *q)
 		consumer_free(q->dead->pdata[i]);
 	g_ptr_array_unref(q->dead);
 	g_ptr_array_unref(q->consumers);
-	chunk_unref(q->building);
-	chunk_unref(q->last_key);
-	chunk_unref(q->tail);
+	for (i = 0; i < TS_MAX_LAYERS; i++) {
+		chunk_unref(q->lane[i].building);
+		chunk_unref(q->lane[i].last_key);
+		chunk_unref(q->lane[i].tail);
+		chunk_unref(q->lane[i].group_next);
+		chunk_unref(q->lane[i].last_entry);
+	}
 	if (q->trailer != NULL)
 		g_bytes_unref(q->trailer);
 	g_free(q);
@@ -216,6 +264,7 @@ fanq_free(Fanq *q)
 }
 
 static gboolean on_writable(int fd, GIOCondition cond, gpointer data);
+static void move_if_due(FanqConsumer *c);
 
 /* The trailer, once the stream is over and sent (0 or 1 iovec). */
 static int
@@ -249,6 +298,10 @@ pending_iov(FanqConsumer *c, struct iovec *iov)
 	}
 	for (ch = c->chunk, off = c->off; ch != NULL && n < MAX_IOV;
 	    ch = ch->next, off = 0) {
+		/* Nothing of this lane from where the move goes on. */
+		if (c->move_to != NULL && ch != c->chunk &&
+		    ch->in_seq >= c->move_to->group_in)
+			return n;
 		if (off < ch->len) {
 			iov[n].iov_base = ch->data + off;
 			iov[n].iov_len = ch->len - off;
@@ -284,9 +337,11 @@ advance(FanqConsumer *c, size_t n)
 		if (c->off == c->chunk->len && c->chunk->next != NULL) {
 			Chunk *next = chunk_ref(c->chunk->next);
 
+			c->sent_in = c->chunk->in_end;
 			chunk_unref(c->chunk);
 			c->chunk = next;
 			c->off = 0;
+			move_if_due(c);
 		} else if (take == 0)
 			break;		/* the rest is the trailer's */
 	}
@@ -346,6 +401,30 @@ on_writable(int fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* A consumer of layers may write "layer N\n" (pp-fanout attach --layer);
+ * anything else it writes is of no interest. */
+static void
+take_request(FanqConsumer *c, const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned n;
+		char end;
+
+		if (buf[i] != '\n') {
+			if (c->line_len < sizeof(c->line) - 1)
+				c->line[c->line_len++] = buf[i];
+			continue;
+		}
+		c->line[c->line_len] = '\0';
+		c->line_len = 0;
+		if (sscanf(c->line, "layer %u%c", &n, &end) == 1 &&
+		    n < TS_MAX_LAYERS) {
+			c->asked = TRUE;
+			fanq_consumer_set_layer(c, n, "asked");
+		}
+	}
+}
+
 static gboolean
 on_readable(int fd, GIOCondition cond, gpointer data)
 {
@@ -357,6 +436,8 @@ on_readable(int fd, GIOCondition cond, gpointer data)
 	/* Consumers have nothing to say once started; reading is how a
 	 * consumer that leaves is noticed while nothing is being written. */
 	r = read(fd, buf, sizeof(buf));
+	if (r > 0)
+		take_request(c, buf, r);
 	if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR)))
 		return G_SOURCE_CONTINUE;
 	c->in_watch = 0;
@@ -368,7 +449,14 @@ on_readable(int fd, GIOCondition cond, gpointer data)
 }
 
 static void
-start(FanqConsumer *c, Chunk *key)
+said_layer(FanqConsumer *c, const char *reason)
+{
+	if (c->q->layer_func != NULL)
+		c->q->layer_func(c, c->lane, reason, c->q->layer_data);
+}
+
+static void
+start(FanqConsumer *c, unsigned lane, Chunk *key)
 {
 	Fanq *q = c->q;
 
@@ -378,9 +466,59 @@ start(FanqConsumer *c, Chunk *key)
 		g_byte_array_append(c->pre, key->psi, key->psi_len);
 	c->chunk = chunk_ref(key);
 	c->off = 0;
+	c->lane = lane;
+	c->pace_since = q->ts.clock;
+	c->sent_in = key->in_seq;
 	c->caught_up = q->ts.clock;
+	if (c->want == (int)lane)
+		c->want = -1;
 	log_debug("%s starts at a keyframe %" G_GINT64_FORMAT " ms old",
 	    c->name, ts_clock_ms(q->ts.clock - key->clock));
+	if (q->n_lanes > 1) {
+		log_info("%s starts on layer %u of %u", c->name, lane, q->n_lanes);
+		said_layer(c, c->asked ? "asked" : "start");
+	}
+}
+
+/* A move to another lane, at c->move_to, if the consumer stands where
+ * it can go on there with nothing lost or sent twice: all this lane's
+ * packets from before the keyframe sent, none from after. Chunks are
+ * cut at every keyframe of every lane (take_packet), so that place is a
+ * chunk boundary, and the input there is between two PES packets. */
+static void
+move_if_due(FanqConsumer *c)
+{
+	Chunk *k = c->move_to, *ch = c->chunk;
+	uint64_t done, next;
+
+	if (k == NULL || ch == NULL)
+		return;
+	if (c->off == 0) {
+		done = c->sent_in;
+		next = ch->in_seq;
+	} else if (c->off == ch->len) {
+		done = ch->in_end;
+		next = ch->next != NULL ? ch->next->in_seq : UINT64_MAX;
+	} else
+		return;			/* inside a chunk: later */
+	if (done > k->group_in) {
+		/* Already past it: the next keyframe, then. */
+		c->move_seq = k->seq;
+		chunk_unref(c->move_to);
+		c->move_to = NULL;
+		return;
+	}
+	if (next < k->group_in)
+		return;
+	chunk_unref(c->chunk);
+	c->chunk = k;			/* move_to's reference */
+	c->move_to = NULL;
+	c->off = 0;
+	c->sent_in = k->group_in;
+	c->lane = c->want;
+	c->want = -1;
+	log_info("%s moves to layer %u (%s)", c->name, c->lane, c->want_reason);
+	said_layer(c, c->want_reason);
 }
 
 /* How far behind the newest data the consumer's position is. */
@@ -412,31 +550,128 @@ skip_to_keyframe(FanqConsumer *c, int64_t lag)
 		c->bytes += rest;
 	}
 	chunk_unref(c->chunk);
-	c->chunk = chunk_ref(q->last_key);
+	c->chunk = chunk_ref(q->lane[c->lane].last_key);
 	c->off = 0;
+	c->sent_in = c->chunk->in_seq;
 	c->skips++;
 	log_info("%s is %" G_GINT64_FORMAT " ms behind: skipped to the latest keyframe (%u skips)",
 	    c->name, ts_clock_ms(lag), c->skips);
 }
 
-/* After new data: start, skip, drop or just write. */
+/* A consumer of layers that has not asked for one yet gets this long to
+ * ask (pp-fanout attach asks as it connects) before it starts on the
+ * top layer. */
+#define ASK_WAIT_US	(200 * G_TIME_SPAN_MILLISECOND)
+
+/* The adaptation rule, for consumers of layers that did not ask for
+ * one: a consumer more than half of max_lag behind moves a layer down
+ * (before it would be skipped forward); one that stayed within a quarter
+ * of it for up_after moves a layer up. up_after starts at UP_AFTER_MS
+ * and doubles, up to UP_AFTER_MAX_MS, each time a consumer has to move
+ * down again within twice up_after of moving up: a link that cannot
+ * carry the upper layer is not tried again and again. */
+#define UP_AFTER_MS	5000
+#define UP_AFTER_MAX_MS	60000
+
+static void
+adapt(FanqConsumer *c, int64_t lag, int64_t max_lag)
+{
+	Fanq *q = c->q;
+	int64_t now = q->ts.clock;
+
+	if (q->n_lanes < 2 || c->asked)
+		return;
+	if (c->up_after == 0)
+		c->up_after = (int64_t)UP_AFTER_MS * TICKS_PER_MS;
+	if (lag > max_lag / 4)
+		c->pace_since = now;
+	if (c->want >= 0)
+		return;			/* a move on its way */
+	if (lag > max_lag / 2 && c->lane + 1 < q->n_lanes) {
+		if (c->moved_up_at != 0 && now - c->moved_up_at < 2 * c->up_after)
+			c->up_after = MIN(2 * c->up_after,
+			    (int64_t)UP_AFTER_MAX_MS * TICKS_PER_MS);
+		log_info("%s is %" G_GINT64_FORMAT " ms behind: to layer %u at its next keyframe",
+		    c->name, ts_clock_ms(lag), c->lane + 1);
+		fanq_consumer_set_layer(c, c->lane + 1, "lagging");
+	} else if (c->lane > 0 && now - c->pace_since > c->up_after) {
+		log_info("%s kept pace for %" G_GINT64_FORMAT " s: to layer %u at its next keyframe",
+		    c->name, ts_clock_ms(c->up_after) / 1000, c->lane - 1);
+		c->moved_up_at = now;
+		c->pace_since = now;
+		fanq_consumer_set_layer(c, c->lane - 1, "kept-pace");
+	}
+}
+
+/* Further behind than max_lag with a move down on its way: the move is
+ * the skip, into the other lane's newest entry. XXX: like any skip, it
+ * cuts the picture being sent (a decoder says so once); the move down
+ * at half of max_lag comes first when the lag grows by less than half
+ * of max_lag in a keyframe interval. */
+static gboolean
+skip_to_move(FanqConsumer *c, int64_t lag)
+{
+	size_t cut = c->off % TS_PACKET_SIZE;
+
+	if (c->move_to == NULL || c->move_to->in_seq <= c->chunk->in_end)
+		return FALSE;
+	if (cut != 0 && c->off < c->chunk->len) {
+		size_t rest = TS_PACKET_SIZE - cut;
+
+		g_byte_array_append(c->pre, c->chunk->data + c->off, rest);
+		c->bytes += rest;
+	}
+	chunk_unref(c->chunk);
+	c->chunk = c->move_to;
+	c->move_to = NULL;
+	c->off = 0;
+	c->sent_in = c->chunk->group_in;
+	c->lane = c->want;
+	c->want = -1;
+	c->skips++;
+	log_info("%s is %" G_GINT64_FORMAT " ms behind: skipped to layer %u (%s, %u skips)",
+	    c->name, ts_clock_ms(lag), c->lane, c->want_reason, c->skips);
+	said_layer(c, c->want_reason);
+	return TRUE;
+}
+
+/* After new data: start, move, skip, drop or just write. */
 static void
 service(FanqConsumer *c)
 {
 	Fanq *q = c->q;
 	int64_t lag, max_lag = (int64_t)q->lim.max_lag_ms * TICKS_PER_MS;
+	Lane *ln;
 
 	if (c->chunk == NULL) {
+		unsigned lane = c->want >= 0 ? MIN((unsigned)c->want,
+		    q->n_lanes - 1) : 0;
+
 		c->caught_up = q->ts.clock;
-		if (q->last_key == NULL || (q->last_key->seq < c->join_seq &&
-		    q->ts.clock - q->last_key->clock > max_lag))
+		if (q->n_lanes > 1 && !c->asked &&
+		    g_get_monotonic_time() - c->joined_us < ASK_WAIT_US)
+			return;
+		ln = &q->lane[lane];
+		if (ln->last_key == NULL || (ln->last_key->in_seq < c->join_in &&
+		    q->ts.clock - ln->last_key->clock > max_lag))
 			return;	/* wait for the next keyframe */
-		start(c, q->last_key);
+		start(c, lane, ln->last_key);
 	}
+	if (c->want >= 0 && c->move_to == NULL && (unsigned)c->want < q->n_lanes) {
+		Chunk *k = q->lane[c->want].last_entry;
+
+		if (k != NULL && k->seq > c->move_seq)
+			c->move_to = chunk_ref(k);
+	}
+	move_if_due(c);
 	lag = lag_ticks(c);
-	if (lag > max_lag && q->last_key != NULL &&
-	    q->last_key->seq > c->chunk->seq)
-		skip_to_keyframe(c, lag);
+	adapt(c, lag, max_lag);
+	if (lag > max_lag && !skip_to_move(c, lag)) {
+		ln = &q->lane[c->lane];
+		if (ln->last_key != NULL && ln->last_key->seq > c->chunk->seq)
+			skip_to_keyframe(c, lag);
+	}
+	ln = &q->lane[c->lane];
 	if (q->ts.clock - c->caught_up >
 	    (int64_t)q->lim.drop_after_ms * TICKS_PER_MS) {
 		g_autofree char *why = g_strdup_printf("stayed behind for more than %u ms (%u skips)",
@@ -445,7 +680,7 @@ service(FanqConsumer *c)
 		consumer_close(c, why, TRUE);
 		return;
 	}
-	if (q->bytes - (c->chunk->offset + c->off) > q->lim.max_backlog) {
+	if (ln->bytes - (c->chunk->offset + c->off) > q->lim.max_backlog) {
 		g_autofree char *why = g_strdup_printf("more than %zu bytes behind",
 		    q->lim.max_backlog);
 
@@ -481,58 +716,64 @@ service_all(Fanq *q)
 
 /* Makes the chunk being built visible to consumers. */
 static void
-seal(Fanq *q)
+seal_lane(Lane *ln)
 {
-	Chunk *ch = q->building;
+	Chunk *ch = ln->building;
 
-	q->building = NULL;
+	ln->building = NULL;
 	if (ch == NULL)
 		return;
 	if (ch->len == 0) {
 		chunk_unref(ch);
 		return;
 	}
-	ch->seq = ++q->seq;
-	ch->offset = q->bytes;
-	q->bytes += ch->len;
-	if (q->tail != NULL) {
-		Chunk *prev = q->tail;
+	ch->seq = ++ln->seq;
+	ch->offset = ln->bytes;
+	ln->bytes += ch->len;
+	if (ln->tail != NULL) {
+		Chunk *prev = ln->tail;
 
 		prev->next = ch;		/* the previous chunk's reference */
-		q->tail = chunk_ref(ch);
+		ln->tail = chunk_ref(ch);
 		chunk_unref(prev);
 	} else
-		q->tail = ch;
+		ln->tail = ch;
 	if (ch->keyframe) {
-		chunk_unref(q->last_key);
-		q->last_key = chunk_ref(ch);
+		chunk_unref(ln->last_key);
+		ln->last_key = chunk_ref(ch);
 	}
 }
 
 static void
-take_packet(Fanq *q, const uint8_t *p, size_t room)
+seal(Fanq *q)
 {
-	unsigned flags = ts_tracker_feed(&q->ts, p);
-	gboolean key;
+	for (unsigned i = 0; i < q->n_lanes; i++)
+		seal_lane(&q->lane[i]);
+}
 
-	if (flags & TS_FEED_INVALID)
-		return;
-	/* A stream with no video (sound only) can start anywhere. */
-	key = (flags & TS_FEED_KEYFRAME) != 0 || (q->ts.have_pmt_info &&
-	    !ts_tracker_has_video(&q->ts) && (flags & TS_FEED_PMT));
-	if (key) {
-		q->keyframes++;
-		seal(q);
-	}
-	if (q->building != NULL && q->building->len + TS_PACKET_SIZE >
-	    q->building->cap)
-		seal(q);
-	if (q->building == NULL) {
-		q->building = chunk_new(q, MAX(room, TS_PACKET_SIZE) /
+/* Adds one packet of the lane's stream; KEY: it starts a keyframe. */
+static void
+lane_take(Fanq *q, Lane *ln, const uint8_t *p, gboolean key, size_t room)
+{
+	if (ln->building != NULL && ln->building->len + TS_PACKET_SIZE >
+	    ln->building->cap)
+		seal_lane(ln);
+	if (ln->building == NULL) {
+		ln->building = chunk_new(q, MAX(room, TS_PACKET_SIZE) /
 		    TS_PACKET_SIZE * TS_PACKET_SIZE);
-		q->building->keyframe = key;
-		if (key && (q->ts.have_pat || q->ts.have_pmt)) {
-			Chunk *ch = q->building;
+		ln->building->keyframe = key;
+		if (ln->group_pending) {
+			ln->group_pending = FALSE;
+			chunk_unref(ln->group_next);
+			ln->group_next = chunk_ref(ln->building);
+			ln->building->group_in = q->group_in;
+		}
+		if (key && ln->group_next != NULL) {
+			chunk_unref(ln->last_entry);
+			ln->last_entry = chunk_ref(ln->group_next);
+		}
+		if (key && (q->ts.have_pat || ln->have_pmt)) {
+			Chunk *ch = ln->building;
 
 			/* As they were then: the latest ones, in step
 			 * with the continuity counters that follow. */
@@ -543,14 +784,69 @@ take_packet(Fanq *q, const uint8_t *p, size_t room)
 				memcpy(ch->psi, q->ts.pat, TS_PACKET_SIZE);
 				ch->psi_len += TS_PACKET_SIZE;
 			}
-			if (q->ts.have_pmt) {
-				memcpy(ch->psi + ch->psi_len, q->ts.pmt, TS_PACKET_SIZE);
+			if (ln->have_pmt) {
+				memcpy(ch->psi + ch->psi_len, ln->pmt, TS_PACKET_SIZE);
 				ch->psi_len += TS_PACKET_SIZE;
 			}
 		}
 	}
-	memcpy(q->building->data + q->building->len, p, TS_PACKET_SIZE);
-	q->building->len += TS_PACKET_SIZE;
+	memcpy(ln->building->data + ln->building->len, p, TS_PACKET_SIZE);
+	ln->building->len += TS_PACKET_SIZE;
+	ln->building->in_end = q->in_packets + 1;
+}
+
+static void
+take_packet(Fanq *q, const uint8_t *p, size_t room)
+{
+	unsigned flags = ts_tracker_feed(&q->ts, p);
+	gboolean key, any_key;
+	uint8_t out[TS_PACKET_SIZE];
+
+	if (flags & TS_FEED_INVALID)
+		return;
+	/* A stream with no video (sound only) can start anywhere. */
+	key = (flags & TS_FEED_KEYFRAME) != 0 || (q->ts.have_pmt_info &&
+	    !ts_tracker_has_video(&q->ts) && (flags & TS_FEED_PMT));
+	any_key = key || (flags & TS_FEED_LAYER_KEYFRAME);
+	if (key)
+		q->keyframes++;
+	if (q->ts.layers.n > q->n_lanes)
+		q->n_lanes = q->ts.layers.n;
+	if (flags & (TS_FEED_VIDEO_START | TS_FEED_LAYER_START)) {
+		if (any_key && !q->last_start_key) {
+			q->group_in = q->in_packets;
+			for (unsigned i = 0; i < TS_MAX_LAYERS; i++)
+				q->lane[i].group_pending = TRUE;
+		}
+		q->last_start_key = any_key;
+	}
+	/* Every lane is cut where any has a keyframe: where a consumer
+	 * may move from one to another (move_if_due). */
+	if (any_key)
+		seal(q);
+	if (q->n_lanes == 1) {
+		if (flags & TS_FEED_PMT) {
+			memcpy(q->lane[0].pmt, p, TS_PACKET_SIZE);
+			q->lane[0].have_pmt = TRUE;
+		}
+		lane_take(q, &q->lane[0], p, key, room);
+	} else {
+		for (unsigned i = 0; i < q->n_lanes; i++) {
+			Lane *ln = &q->lane[i];
+			gboolean k = i == 0 ? key :
+			    (flags & TS_FEED_LAYER_KEYFRAME) &&
+			    q->ts.feed_layer == i;
+
+			if (!ts_layer_cut(&ln->cut, &q->ts, p, out))
+				continue;
+			if (flags & TS_FEED_PMT) {
+				memcpy(ln->pmt, out, TS_PACKET_SIZE);
+				ln->have_pmt = TRUE;
+			}
+			lane_take(q, ln, out, k, room);
+		}
+	}
+	q->in_packets++;
 }
 
 /* Whole packets out of bytes in any pieces. In step with the stream, a
@@ -613,10 +909,22 @@ fanq_push(Fanq *q, const uint8_t *data, size_t len)
 	seal(q);
 	/* The newest keyframe is for newcomers; an old one would start them
 	 * late, so it need not be kept (nor all that follows it). */
-	if (q->last_key != NULL && q->ts.clock - q->last_key->clock >
-	    (int64_t)q->lim.drop_after_ms * TICKS_PER_MS) {
-		chunk_unref(q->last_key);
-		q->last_key = NULL;
+	for (unsigned i = 0; i < q->n_lanes; i++) {
+		Lane *ln = &q->lane[i];
+
+		if (ln->last_key != NULL && q->ts.clock - ln->last_key->clock >
+		    (int64_t)q->lim.drop_after_ms * TICKS_PER_MS) {
+			chunk_unref(ln->last_key);
+			ln->last_key = NULL;
+		}
+		if (ln->last_entry != NULL && q->ts.clock -
+		    ln->last_entry->clock > (int64_t)q->lim.drop_after_ms *
+		    TICKS_PER_MS) {
+			chunk_unref(ln->last_entry);
+			ln->last_entry = NULL;
+			chunk_unref(ln->group_next);
+			ln->group_next = NULL;
+		}
 	}
 	service_all(q);
 	leave(q);
@@ -699,7 +1007,9 @@ fanq_add(Fanq *q, int fd, const char *name, const void *prefix,
 	c->pre = g_byte_array_new();
 	if (prefix != NULL)
 		g_byte_array_append(c->pre, prefix, prefix_len);
-	c->join_seq = q->seq + 1;
+	c->join_in = q->in_packets;
+	c->joined_us = g_get_monotonic_time();
+	c->want = -1;
 	c->caught_up = q->ts.clock;
 	c->gone = gone;
 	c->data = data;
@@ -773,4 +1083,41 @@ gboolean
 fanq_consumer_started(const FanqConsumer *c)
 {
 	return c->chunk != NULL;
+}
+
+void
+fanq_set_layer_func(Fanq *q, FanqLayerFunc func, gpointer data)
+{
+	q->layer_func = func;
+	q->layer_data = data;
+}
+
+unsigned
+fanq_layers(const Fanq *q)
+{
+	return q->n_lanes;
+}
+
+void
+fanq_consumer_set_layer(FanqConsumer *c, unsigned layer, const char *reason)
+{
+	if (c->chunk != NULL && layer == c->lane) {
+		c->want = -1;	/* stays */
+		chunk_unref(c->move_to);
+		c->move_to = NULL;
+		return;
+	}
+	if (c->want == (int)layer)
+		return;
+	c->want = layer;
+	c->want_reason = reason;
+	c->move_seq = 0;
+	chunk_unref(c->move_to);
+	c->move_to = NULL;
+}
+
+unsigned
+fanq_consumer_layer(const FanqConsumer *c)
+{
+	return c->lane;
 }

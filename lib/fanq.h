@@ -25,6 +25,12 @@ typedef struct {
 #define FANQ_DEFAULT_DROP_AFTER_MS	10000
 #define FANQ_DEFAULT_MAX_BACKLOG	(64u << 20)
 
+/* Called when a consumer of a stream with layers starts on one (reason
+ * "start", or "asked") or moves to another (the reason it was asked
+ * with). */
+typedef void (*FanqLayerFunc)(FanqConsumer *c, unsigned layer,
+    const char *reason, gpointer data);
+
 /* Called once when a consumer is over: reason is NULL when it got the
  * whole stream (end of stream, then EOF), else why it was let go. Its fd
  * is closed and the consumer freed right after. */
@@ -68,3 +74,19 @@ const char *fanq_consumer_name(const FanqConsumer *c);
 unsigned fanq_consumer_skips(const FanqConsumer *c);
 uint64_t fanq_consumer_bytes(const FanqConsumer *c);	/* stream bytes sent */
 gboolean fanq_consumer_started(const FanqConsumer *c);
+
+/* Layers (ts.h): a stream whose PMT names N video streams is served as
+ * N plain streams, one per layer, each stored once; a consumer reads
+ * one. It starts on the top layer (0), or on the one it asks for by
+ * writing "layer N\n" within 200 ms of joining (pp-fanout attach
+ * --layer). A consumer moves to another layer at a keyframe of that
+ * layer, where nothing of either stream is lost or sent twice. One that
+ * did not ask moves down when it falls behind and up when it keeps pace
+ * (adapt() in fanq.c, pp-fanout(1)). */
+void fanq_set_layer_func(Fanq *q, FanqLayerFunc func, gpointer data);
+unsigned fanq_layers(const Fanq *q);	/* 1 for a stream without */
+/* Asks for a move (REASON: a static string, said with it); to the
+ * layer the consumer is on, it cancels one not yet made. */
+void fanq_consumer_set_layer(FanqConsumer *c, unsigned layer,
+    const char *reason);
+unsigned fanq_consumer_layer(const FanqConsumer *c);

@@ -158,6 +158,7 @@ parse_pmt(TsTracker *t, const TsPacket *pkt)
 	const uint8_t *s = section_start(pkt, 0x02, &len);
 	int video = -1;
 	uint8_t vtype = 0;
+	TsLayers layers = { .n = 0 };
 
 	if (s == NULL || len < 12 + 4)
 		return FALSE;
@@ -173,8 +174,13 @@ parse_pmt(TsTracker *t, const TsPacket *pkt)
 			video = pid;
 			vtype = type;
 		}
+		if (is_video_type(type) && layers.n < TS_MAX_LAYERS) {
+			layers.video_pids[layers.n] = pid;
+			layers.video_types[layers.n++] = type;
+		}
 		i += 5 + es_len;
 	}
+	t->layers = layers;
 	t->video_pid = video;
 	t->video_type = vtype;
 	t->have_pmt_info = TRUE;
@@ -223,11 +229,22 @@ parse_pes(const TsPacket *pkt, uint64_t *pts, gboolean *has_pts,
 	return TRUE;
 }
 
+/* Which layer's video PID this is, or -1. */
+static int
+layer_of(const TsTracker *t, unsigned pid)
+{
+	for (unsigned i = 0; i < t->layers.n; i++)
+		if (t->layers.video_pids[i] == (int)pid)
+			return i;
+	return -1;
+}
+
 unsigned
 ts_tracker_feed(TsTracker *t, const uint8_t *p)
 {
 	TsPacket pkt;
 	unsigned flags = 0;
+	int layer;
 
 	t->packets++;
 	if (!ts_packet_parse(p, &pkt) || pkt.tei) {
@@ -260,24 +277,30 @@ ts_tracker_feed(TsTracker *t, const uint8_t *p)
 			t->have_pmt = TRUE;
 			flags |= TS_FEED_PMT;
 		}
-	} else if (t->video_pid >= 0 && pkt.pid == t->video_pid && pkt.pusi &&
+	} else if ((layer = layer_of(t, pkt.pid)) >= 0 && pkt.pusi &&
 	    pkt.has_payload) {
 		uint64_t pts = 0;
-		gboolean has_pts;
+		gboolean has_pts, key = FALSE;
 		const uint8_t *es = NULL;
 		size_t es_len = 0;
 
-		flags |= TS_FEED_VIDEO_START;
 		if (parse_pes(&pkt, &pts, &has_pts, &es, &es_len)) {
-			if (has_pts && !t->have_pcr)
+			if (layer == 0 && has_pts && !t->have_pcr)
 				clock_advance(t, pts);
 			/* The muxer's random_access_indicator is enough;
 			 * without it, look for the IDR (H.264 only). */
-			if (pkt.rai || (t->video_type == 0x1b &&
-			    ts_h264_has_keyframe(es, es_len)))
-				flags |= TS_FEED_KEYFRAME;
-		} else if (pkt.rai)
-			flags |= TS_FEED_KEYFRAME;
+			key = pkt.rai || (t->layers.video_types[layer] ==
+			    0x1b && ts_h264_has_keyframe(es, es_len));
+		} else
+			key = pkt.rai;
+		/* The top layer is the video of a stream without layers. */
+		if (layer == 0)
+			flags |= TS_FEED_VIDEO_START | (key ? TS_FEED_KEYFRAME : 0);
+		else {
+			flags |= TS_FEED_LAYER_START |
+			    (key ? TS_FEED_LAYER_KEYFRAME : 0);
+			t->feed_layer = layer;
+		}
 	}
 	return flags;
 }
@@ -361,5 +384,132 @@ ts_event_parse(const uint8_t *pkt, char *name, size_t name_size,
 	for (char *c = name; *c != '\0'; c++)
 		if (!g_ascii_isalnum(*c) && *c != '-')
 			*c = '?';
+	return TRUE;
+}
+
+uint32_t
+ts_crc32(const uint8_t *p, size_t len)
+{
+	uint32_t crc = 0xffffffff;
+
+	/* MSB first, polynomial 0x04c11db7, no final inversion. */
+	while (len-- > 0) {
+		crc ^= (uint32_t)*p++ << 24;
+		for (int i = 0; i < 8; i++)
+			crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
+	}
+	return crc;
+}
+
+void
+ts_layer_cut_init(TsLayerCut *c, unsigned layer)
+{
+	c->layer = layer;
+	c->out_cc = -1;
+}
+
+/* The PMT section of IN naming only the layer's video, on the top
+ * layer's PID; FALSE when IN is not a whole PMT section. */
+static gboolean
+cut_pmt(const TsLayerCut *c, const TsTracker *t, const TsPacket *pkt,
+    const uint8_t *in, uint8_t out[TS_PACKET_SIZE])
+{
+	size_t len, info_len, i, n, es_len, mine = 0;
+	const uint8_t *s = section_start(pkt, 0x02, &len);
+	uint8_t *d = out + 5;
+	uint32_t crc;
+
+	if (s == NULL || len < 12 + 4)
+		return FALSE;
+	info_len = ((s[10] & 0x0f) << 8) | s[11];
+	if (12 + info_len > len - 4)
+		return FALSE;
+	memset(out, 0xff, TS_PACKET_SIZE);
+	/* Payload only, from the pointer field on; cc as the input's. */
+	out[0] = in[0];
+	out[1] = in[1];
+	out[2] = in[2];
+	out[3] = (in[3] & 0xcf) | 0x10;
+	out[4] = 0;
+	memcpy(d, s, n = 12 + info_len);
+	/* The layer's entry where the top layer's was, as the top layer's:
+	 * the stream looks the same to a player whatever the layer. */
+	for (i = 12 + info_len; i + 5 <= len - 4; i += 5 + es_len) {
+		es_len = ((s[i + 3] & 0x0f) << 8) | s[i + 4];
+		if (i + 5 + es_len > len - 4)
+			return FALSE;
+		if (layer_of(t, ((s[i + 1] & 0x1f) << 8) | s[i + 2]) ==
+		    (int)c->layer)
+			mine = i;
+	}
+	for (i = 12 + info_len; i + 5 <= len - 4; i += 5 + es_len) {
+		int layer = layer_of(t, ((s[i + 1] & 0x1f) << 8) | s[i + 2]);
+
+		es_len = ((s[i + 3] & 0x0f) << 8) | s[i + 4];
+		if (layer < 0) {
+			memcpy(d + n, s + i, 5 + es_len);
+			n += 5 + es_len;
+		} else if (layer == 0 && mine != 0) {
+			size_t mlen = ((s[mine + 3] & 0x0f) << 8) | s[mine + 4];
+			int top = t->layers.video_pids[0];
+
+			memcpy(d + n, s + mine, 5 + mlen);
+			d[n + 1] = (s[mine + 1] & 0xe0) | (top >> 8);
+			d[n + 2] = top & 0xff;
+			n += 5 + mlen;
+		}
+	}
+	/* section_length counts from after it, the CRC included. */
+	d[1] = (s[1] & 0xf0) | ((n + 4 - 3) >> 8);
+	d[2] = (n + 4 - 3) & 0xff;
+	crc = ts_crc32(d, n);
+	d[n] = crc >> 24;
+	d[n + 1] = crc >> 16;
+	d[n + 2] = crc >> 8;
+	d[n + 3] = crc;
+	return TRUE;
+}
+
+gboolean
+ts_layer_cut(TsLayerCut *c, const TsTracker *t, const uint8_t *in,
+    uint8_t out[TS_PACKET_SIZE])
+{
+	TsPacket pkt;
+	int layer, top = t->layers.video_pids[0];
+
+	if (t->layers.n < 2 || !ts_packet_parse(in, &pkt)) {
+		memcpy(out, in, TS_PACKET_SIZE);
+		return TRUE;
+	}
+	if ((int)pkt.pid == t->pmt_pid && cut_pmt(c, t, &pkt, in, out))
+		return TRUE;
+	layer = layer_of(t, pkt.pid);
+	if (layer < 0) {
+		memcpy(out, in, TS_PACKET_SIZE);
+		return TRUE;
+	}
+	if (layer == (int)c->layer) {
+		memcpy(out, in, TS_PACKET_SIZE);
+		if (layer > 0) {
+			out[1] = (in[1] & 0xe0) | (top >> 8);
+			out[2] = top & 0xff;
+		}
+		if (pkt.has_payload)
+			c->out_cc = pkt.cc;
+		return TRUE;
+	}
+	/* Another layer's video: only the top layer's clock is kept, once
+	 * this stream's video PID has a counter to go on with. */
+	if (layer != 0 || !pkt.has_pcr || (int)pkt.pid != t->pcr_pid ||
+	    c->out_cc < 0)
+		return FALSE;
+	memset(out, 0xff, TS_PACKET_SIZE);
+	out[0] = TS_SYNC_BYTE;
+	out[1] = top >> 8;
+	out[2] = top & 0xff;
+	out[3] = 0x20 | c->out_cc;	/* adaptation field only */
+	out[4] = TS_PACKET_SIZE - 5;
+	out[5] = (in[5] & 0x80) | 0x10;	/* discontinuity as given, PCR */
+	memcpy(out + 6, in + 6, 6);
 	return TRUE;
 }

@@ -40,6 +40,15 @@ size_t ts_find_sync(const uint8_t *buf, size_t len);
  * (the stream contract repeats SPS/PPS before every IDR)? */
 gboolean ts_h264_has_keyframe(const uint8_t *es, size_t len);
 
+/* Layers (see below): the video streams a PMT names. */
+#define TS_MAX_LAYERS	4
+
+typedef struct {
+	int video_pids[TS_MAX_LAYERS];	/* PMT order */
+	uint8_t video_types[TS_MAX_LAYERS];
+	unsigned n;			/* how many the PMT names */
+} TsLayers;
+
 /* Bits returned by ts_tracker_feed for one packet. */
 enum {
 	TS_FEED_PAT = 1 << 0,		/* a whole PAT section: kept */
@@ -48,6 +57,8 @@ enum {
 	TS_FEED_KEYFRAME = 1 << 3,	/* ... and it is a keyframe */
 	TS_FEED_INVALID = 1 << 4,	/* not a packet */
 	TS_FEED_CC_ERROR = 1 << 5,	/* continuity counter jumped */
+	TS_FEED_LAYER_START = 1 << 6,	/* a video PES of another layer */
+	TS_FEED_LAYER_KEYFRAME = 1 << 7, /* ... a keyframe (feed_layer) */
 };
 
 typedef struct {
@@ -56,6 +67,8 @@ typedef struct {
 	int pcr_pid;			/* -1 until a PMT names it */
 	uint8_t video_type;		/* stream_type, 0x1b for H.264 */
 	gboolean have_pmt_info;		/* a PMT was parsed */
+	TsLayers layers;		/* video_pids[0] is video_pid */
+	unsigned feed_layer;		/* of TS_FEED_LAYER_* */
 	uint8_t pat[TS_PACKET_SIZE];	/* the latest PAT and PMT packets, */
 	uint8_t pmt[TS_PACKET_SIZE];	/* handed to each newcomer first */
 	gboolean have_pat, have_pmt;
@@ -114,3 +127,42 @@ void ts_event_packet(uint8_t pkt[TS_PACKET_SIZE], const char *name,
  * to fit, and printable: other bytes become '?'. */
 gboolean ts_event_parse(const uint8_t *pkt, char *name, size_t name_size,
     char *text, size_t text_size);
+
+/* Layers. pp-encode --layers 2 muxes one program whose PMT names two
+ * H.264 streams: the top layer on its usual PID (0x41, also the PCR
+ * PID) and a lighter one after it (0x43), the AAC once. Keyframes of
+ * both are at the same pictures, each with its SPS/PPS. Layer N is the
+ * Nth video stream of the PMT, in its order.
+ *
+ * No player should ever see two video streams, so pp-fanout cuts the
+ * input into one plain single-layer stream per layer, each stored once
+ * (lib/fanq's lanes), and a consumer reads one of them:
+ *   - PAT, audio and every other PID pass unchanged;
+ *   - the PMT is rewritten to name only that layer's video, on the top
+ *     layer's PID, with its own CRC-32; its continuity counter is the
+ *     input's, as every input PMT makes one in each layer;
+ *   - that layer's video packets pass, remapped to the top layer's PID:
+ *     the video PID of every layer's stream is the same, so a move from
+ *     one layer to another is, to a player, a new IDR with a new SPS
+ *     (another size) on the stream it already plays;
+ *   - the other layers' video is dropped, but the PCR the top layer's
+ *     packets carry is kept as an adaptation-only packet on the output
+ *     video PID (continuity counter unchanged, as such packets carry no
+ *     payload), so that each layer's stream has its clock.
+ * A stream with one video stream passes byte for byte. A move between
+ * layers happens only at a keyframe of the layer moved to (fanq.h). */
+
+/* One layer's stream out of the input, packet by packet. */
+typedef struct {
+	unsigned layer;
+	int out_cc;			/* last cc on the output video PID, -1 */
+} TsLayerCut;
+
+void ts_layer_cut_init(TsLayerCut *c, unsigned layer);
+/* What of the input packet IN goes into the layer's stream, given the
+ * tracker T that has just taken it: FALSE, nothing; TRUE, OUT holds the
+ * packet to send (IN, IN remapped, a rewritten PMT, a PCR-only packet). */
+gboolean ts_layer_cut(TsLayerCut *c, const TsTracker *t, const uint8_t *in,
+    uint8_t out[TS_PACKET_SIZE]);
+/* The MPEG-2 CRC-32 of PSI sections. */
+uint32_t ts_crc32(const uint8_t *p, size_t len);
