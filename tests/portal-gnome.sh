@@ -1,0 +1,36 @@
+#!/bin/bash
+# pp-capture --source portal on GNOME (gnome-shell 43 headless and
+# xdg-desktop-portal-gnome): the share dialog, answered by the test with
+# the shell's pointer, gives pp-encode a stream whose frames show the
+# background colour and the moving square the test put on the screen; a
+# cancelled dialog exits 77.
+# Cost: one lab start (about 3 s) and two captures; about 25 s and one
+# core's worth of CPU while encoding.
+. "$top_srcdir/tests/libtest.sh"
+. "$top_srcdir/tests/portal-lab.sh"
+. "$top_srcdir/tests/gnome-lab.sh"
+need pp-capture pp-encode ffprobe ffmpeg python3
+
+plan 7
+bg='#3050a0'
+gnome_lab_start "$bg"
+
+# 1: the dialog, answered.
+gnome_record "$TEST_TMP/first.ts"
+is "$?" 0 "pp-capture -- pp-encode exits 0 after SIGTERM"
+is "$(gnome_dialogs)" 1 "the share dialog was shown once"
+is "$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name,width,height \
+    -of csv=p=0 "$TEST_TMP/first.ts" | head -n 1)" "h264,1280,720" "H.264 at the virtual monitor's size"
+# Below the top bar and above the square's strip, nothing but background
+# (the pointer, a few pixels, is where Share was).
+share=$(colour_share "$bg" "$TEST_TMP/first.ts" 1280:600:0:60)
+ok "the background is the colour the test set ($share% of the middle)" test "$share" -ge 98
+share=$(colour_share "$GNOME_LAB_MARK" "$TEST_TMP/first.ts" 1280:36:0:682)
+ok "the moving square is there ($share% of its strip)" test "$share" -ge 2
+
+# 2: cancelled.
+rm -f "$XDG_STATE_HOME/pixelpass/screencast-monitor.token"
+gnome_dialog_answer cancel
+pp-capture --source portal -- true 2>"$TEST_TMP/cancel.err"
+is "$?" 77 "a cancelled dialog exits 77"
+like "$(cat "$TEST_TMP/cancel.err")" '^pp-capture: the screen share dialog was cancelled' "saying so"
