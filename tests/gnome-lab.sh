@@ -71,7 +71,6 @@ _gnome_lab_js() {
 	bg.set_string('picture-options', 'none');
 	bg.set_string('color-shading-type', 'solid');
 	bg.set_string('primary-color', '$1');
-	Main.overview.hide();
 	// No banners (the shell says that screen locking needs GDM).
 	new Gio.Settings({ schema_id: 'org.gnome.desktop.notifications' })
 	    .set_boolean('show-banners', false);
@@ -165,6 +164,13 @@ gnome_lab_start() {
 	    bail "gnome-shell does not answer: $(tail -n 3 "$TEST_TMP/gnome-shell.log" | tr '\n' ' ')"
 	[ "$(gnome_eval "$(_gnome_lab_js "$colour")")" = '"ready"' ] ||
 	    bail "cannot set up the GNOME lab's picture"
+	# The shell ends its start in the overview: leave it once it is there.
+	wait_for 20 _gnome_desktop_shown || bail "the GNOME overview does not go away"
+}
+
+_gnome_desktop_shown() {
+	[ "$(gnome_eval 'Main.overview.hide();
+	    !Main.layoutManager._startingUp && !Main.overview.visible')" = true ]
 }
 
 gnome_lab_stop() {
@@ -196,11 +202,11 @@ gnome_record() {
 }
 
 # colour_share COLOUR TS W:H:X:Y [N]: the share (percent) of the pixels in
-# that rectangle of frame N (default 20) of TS within 20 of COLOUR in
+# that rectangle of frame N (default 10) of TS within 20 of COLOUR in
 # each of red, green and blue.
 colour_share() {
 	ffmpeg -nostdin -v error -i "$2" -map 0:v \
-	    -vf "select=gte(n\,${4:-20}),crop=$3" -frames:v 1 \
+	    -vf "select=gte(n\,${4:-10}),crop=$3" -frames:v 1 \
 	    -f rawvideo -pix_fmt rgb24 - | python3 -c '
 import sys
 want = bytes.fromhex(sys.argv[1].lstrip("#"))
