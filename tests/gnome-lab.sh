@@ -216,3 +216,21 @@ hit = sum(1 for i in range(n)
           if all(abs(data[3*i+k] - want[k]) < 20 for k in range(3)))
 print(round(100 * hit / n) if n else -1)' "$1"
 }
+
+# The permission xdg-desktop-portal-gnome 43 stores when the dialog's
+# "Remember this selection" is kept: the virtual monitor, by its
+# vendor, product and serial, for applications without an id (''),
+# with the times in microseconds. Its id is the restore token.
+gnome_plant_monitor() {
+	local id now
+	id=$(cat /proc/sys/kernel/random/uuid)
+	now=$(($(date +%s%N) / 1000))
+	gdbus call --session --dest org.freedesktop.impl.portal.PermissionStore \
+	    --object-path /org/freedesktop/impl/portal/PermissionStore \
+	    --method org.freedesktop.impl.portal.PermissionStore.Set \
+	    screencast true "$id" "{'': ['yes']}" \
+	    "<('GNOME', uint32 1, <(int64 $now, int64 $now, [(uint32 0, uint32 1, <'MetaVendor:MetaVirtualMonitor:0x00'>)])>)>" \
+	    >/dev/null || return 1
+	mkdir -p "$XDG_STATE_HOME/pixelpass"
+	echo "$id" >"$XDG_STATE_HOME/pixelpass/screencast-monitor.token"
+}
