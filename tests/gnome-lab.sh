@@ -1,7 +1,7 @@
 # Sourced by tests (after libtest.sh and portal-lab.sh): a headless GNOME
 # (gnome-shell 43 with its virtual monitor) and xdg-desktop-portal-gnome
 # on the lab's private D-Bus session, PipeWire and XDG directories,
-# torn down at exit. ../shared/LAB.md's GNOME section has the why.
+# torn down at exit. LAB.md's GNOME section has the why.
 #
 #   gnome_lab_start COLOUR   D-Bus (and a second bus standing in for the
 #                            system bus), PipeWire, WirePlumber, then
@@ -17,7 +17,6 @@
 #   gnome_dialog_answer share|cancel|none   what the shell does with the
 #                            next ones: pick the monitor and press Share
 #                            (the default), press Cancel, or leave them
-#   gnome_pointer X Y        moves the lab's pointer
 #   gnome_plant_monitor      grants the monitor in the permission store
 #                            and writes its restore token where
 #                            pp-capture looks, so no dialog opens
@@ -103,8 +102,7 @@ _gnome_lab_js() {
 	// Each dialog is counted once, and answered up to three times two
 	// seconds apart (should a click be lost).
 	const dialogs = new Map();
-	global.pp = { dialogs: 0, answer: 'share',
-	    pointer: (x, y) => ptr.notify_absolute_motion(now(), x, y) };
+	global.pp = { dialogs: 0, answer: 'share' };
 	GLib.timeout_add(GLib.PRIORITY_DEFAULT, 100, () => {
 	    for (const a of global.get_window_actors()) {
 	        const w = a.get_meta_window();
@@ -182,7 +180,6 @@ gnome_lab_stop() {
 
 gnome_dialogs() { gnome_eval 'global.pp.dialogs'; }
 gnome_dialog_answer() { gnome_eval "global.pp.answer = '$1'" >/dev/null; }
-gnome_pointer() { gnome_eval "global.pp.pointer($1, $2); 0" >/dev/null; }
 
 # gnome_record OUT [PP-CAPTURE-ARGS...]: pp-capture --source portal --
 # pp-encode --no-audio into OUT (MPEG-TS) for about three seconds of
