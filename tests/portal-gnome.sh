@@ -5,8 +5,8 @@
 # background colour and the moving square the test put on the screen. The
 # restore token skips the dialog, also after the whole lab restarts on
 # the same XDG directories; a cancelled dialog exits 77.
-# Cost: two lab starts (about 3 s each) and two 3 s encodes; about 30 s,
-# one core's worth of CPU while encoding.
+# Cost: two lab starts (about 3 s each) and two 3 s encodes: 20 s and
+# 10 s of CPU on two cores (up to 60 s when they are busy).
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/portal-lab.sh"
 . "$top_srcdir/tests/gnome-lab.sh"
