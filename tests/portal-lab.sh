@@ -118,12 +118,17 @@ lab_audio_start() {
 	private_xdg
 	unset DISPLAY
 	# The bus fixes the environment of what it activates when it starts.
-	if [ -n "${_lab_wayland:-}" ]; then
+	# _lab_wayland names the desktop: 1 is sway, another NAME has its
+	# lab define _lab_env_NAME (tests/gnome-lab.sh).
+	case ${_lab_wayland:-} in
+	'')
+		unset WAYLAND_DISPLAY ;;
+	1)
 		export XDG_CURRENT_DESKTOP=sway WAYLAND_DISPLAY=wayland-1
-		_lab_portal_services
-	else
-		unset WAYLAND_DISPLAY
-	fi
+		_lab_portal_services ;;
+	*)
+		"_lab_env_$_lab_wayland" ;;
+	esac
 	export DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG_RUNTIME_DIR/bus"
 	export PULSE_SERVER="unix:$XDG_RUNTIME_DIR/pulse/native"
 	export PIPEWIRE_RUNTIME_DIR="$XDG_RUNTIME_DIR"
