@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "opt.h"
+#include "sandbox.h"
 #include "status.h"
 #include "tlsrelay.h"
 #include "tunnel.h"
@@ -157,6 +158,24 @@ tunnel_ice_servers(Tunnel *t)
 	}
 	t->turn.ca_file = g_strdup(t->turn_ca);
 	return 0;
+}
+
+void
+tunnel_confine(const Tunnel *t)
+{
+	/* Read late: mosquitto's TLS on each reconnection, lib/tlsrelay on
+	 * each relay it carries. */
+	const SandboxRule rules[] = {
+		{ t->rendezvous_ca != NULL ? t->rendezvous_ca : "", SANDBOX_READ },
+		{ t->turn.ca_file != NULL ? t->turn.ca_file : "", SANDBOX_READ },
+	};
+
+	switch (sandbox_enter(rules, G_N_ELEMENTS(rules), SANDBOX_NAMES)) {
+	case -1:
+		err(EX_OSERR, "cannot confine pp-tunnel (Landlock)");
+	case 0:
+		log_debug("this kernel has no Landlock: the filesystem stays open to pp-tunnel");
+	}
 }
 
 void

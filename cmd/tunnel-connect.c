@@ -686,6 +686,7 @@ tunnel_connect(Tunnel *tun, const char *text)
 		g_timeout_add_seconds(tun->timeout_s, on_connect_timeout, c);
 	g_unix_signal_add(SIGINT, on_connect_stop, c);
 	g_unix_signal_add(SIGTERM, on_connect_stop, c);
+	tunnel_confine(tun);
 	/* A start_ice that failed has ended it already. */
 	if (!c->over)
 		g_main_loop_run(c->loop);

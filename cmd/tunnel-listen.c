@@ -30,7 +30,7 @@
 
 #include "lastline.h"
 #include "log.h"
-#include "spawn.h"
+#include "spawner.h"
 #include "status.h"
 #include "tunnel.h"
 #include "udp.h"
@@ -39,6 +39,7 @@
 typedef struct {
 	Tunnel *t;
 	char **cmd_argv;
+	Spawner *spawner;	/* runs cmd_argv outside our confinement */
 	GMainLoop *loop;
 	GHashTable *viewers;	/* "remote|local" or "ice|session" -> Viewer */
 	GHashTable *sessions;	/* session -> Viewer (ICE ones) */
@@ -297,7 +298,8 @@ on_viewer_ready(QuicConn *qc, void *ud)
 	o.out = from_cmd[1];
 	/* Passed on to ours, its last line kept: why it failed. */
 	o.err = err_cmd[1];
-	pid = spawn_child((const char *const *)l->cmd_argv, &o, &error);
+	pid = spawner_spawn(l->spawner, (const char *const *)l->cmd_argv, &o,
+	    &error);
 	close(to_cmd[0]);
 	close(from_cmd[1]);
 	close(err_cmd[1]);
@@ -312,7 +314,6 @@ on_viewer_ready(QuicConn *qc, void *ud)
 	g_hash_table_insert(l->children, GINT_TO_POINTER(pid),
 	    lastline_new(err_cmd[0]));
 	v->pid = pid;
-	g_child_watch_add(pid, on_child, l);
 	v->arrived = TRUE;
 	v->t0 = g_get_monotonic_time();
 	if (log_verbose()) {
@@ -859,6 +860,9 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	char nport[8];
 	ListenSocket lsock[2] = { { .l = &l }, { .l = &l } };
 
+	/* Before any thread: the fork copies only ours. */
+	if ((l.spawner = spawner_new(on_child, &l, &error)) == NULL)
+		errx(EX_OSERR, "%s", error->message);
 	if (!quic_init(&error))
 		errx(EX_SOFTWARE, "%s", error->message);
 	/* One socket per family on the same port; with port 0 the kernel
@@ -951,12 +955,14 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	g_unix_signal_add(SIGINT, on_listen_stop, &l);
 	g_unix_signal_add(SIGTERM, on_listen_stop, &l);
 	snprintf(nport, sizeof(nport), "%u", t.port);
+	tunnel_confine(tun);
 	status_event("ready", "ticket", ticket, "port", nport, NULL);
 	g_main_loop_run(l.loop);
 	g_hash_table_destroy(l.viewers);
 	g_hash_table_destroy(l.sessions);
 	l.sessions = NULL;
 	g_hash_table_destroy(l.children);
+	spawner_free(l.spawner);
 	if (l.ignored_timer != 0)
 		g_source_remove(l.ignored_timer);
 	rendezvous_free(l.rv);

@@ -102,3 +102,8 @@ void tunnel_free(Tunnel *t);
 /* The halves: each returns the exit status. */
 int tunnel_listen(Tunnel *t, char **cmd_argv);
 int tunnel_connect(Tunnel *t, const char *ticket);
+
+/* From here on the tunnel only moves packets: no_new_privs, and the
+ * filesystem closed but for name lookups, the CA store and the CA files
+ * given (pp-tunnel(1), SECURITY). Exits 71 when the kernel refuses. */
+void tunnel_confine(const Tunnel *t);

@@ -1,12 +1,14 @@
 #!/bin/bash
 # The confinement of the tools that parse strangers' bytes (SECURITY in
-# pp-bridge(1) and pp-view(1)): once serving or playing, a file of the
-# user's cannot be opened from inside the running process. gdb makes the process call open(2) itself,
+# pp-bridge(1), pp-view(1) and pp-tunnel(1)): once serving or playing, a
+# file of the user's cannot be opened from inside the running process,
+# while the command pp-tunnel listen runs for a viewer still can. gdb makes the process call open(2) itself,
 # so what is seen is what an exploit in its parser would get.
 . "$top_srcdir/tests/libtest.sh"
+. "$top_srcdir/tests/tunnel-lib.sh"
 need_root
-need pp-bridge pp-view gdb curl python3 Xvfb xwininfo gst-launch-1.0
-plan 11
+need pp-bridge pp-view pp-tunnel gdb curl python3 Xvfb xwininfo gst-launch-1.0
+plan 18
 
 secret=$TEST_TMP/home/notes.txt
 mkdir -p "$TEST_TMP/home"
@@ -63,3 +65,24 @@ else
 	skip "...nor open a file of the user's" "this kernel has no Landlock"
 fi
 unlike "$(cat "$TEST_TMP/view.err")" '.' "...and has nothing to say about it"
+
+# pp-tunnel: the host, and a viewer held connected for a while.
+tunnel_listen host -- sh -c 'cat "$0"; echo ran >> "$1"; sleep 20' \
+    "$secret" "$TEST_TMP/home/cmd.log"
+pp-tunnel connect "$tunnel_ticket" < /dev/null > "$TEST_TMP/viewer.out" 2> "$TEST_TMP/viewer.err" &
+viewer=$!
+track_pid $viewer
+ok "the viewer gets what the host's command read from the user's file" \
+    wait_for 20 grep -q "the user's own file" "$TEST_TMP/viewer.out"
+is "$(cat "$TEST_TMP/home/cmd.log")" ran "...and the command could write there"
+wait_for 10 test "$(nnp $tunnel_pid)" = 1
+for who in host:$tunnel_pid viewer:$viewer; do
+	is "$(nnp "${who#*:}")" 1 "pp-tunnel's ${who%%:*} cannot gain privileges"
+	if [ "$landlock" -gt 0 ]; then
+		is "$(opens "${who#*:}" "$secret")" "-1 13" "...nor open a file of the user's"
+	else
+		skip "...nor open a file of the user's" "this kernel has no Landlock"
+	fi
+done
+unlike "$(cat "$tunnel_log" "$TEST_TMP/viewer.err")" 'confine|Landlock|denied' \
+    "and neither has anything to say about it"
