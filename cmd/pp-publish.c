@@ -242,15 +242,18 @@ disconnected(const char *why)
 	clear_source(&P.resume_timer);
 	if (was)
 		P.delay_s = RETRY_FIRST_S;
+	/* The line first: a reader of the events finds it in the log. */
+	if (P.eof)
+		warnx("%s: %s", P.shown, clean);
+	else
+		warnx("%s: %s; retrying in %u s", P.shown, clean, P.delay_s);
 	status_event("disconnected", "reason", clean, "was_connected",
 	    was ? "1" : "0", NULL);
 	if (P.eof) {
-		warnx("%s: %s", P.shown, clean);
 		g_main_loop_quit(P.loop);
 		return;
 	}
 	snprintf(in_s, sizeof in_s, "%u", P.delay_s);
-	warnx("%s: %s; retrying in %u s", P.shown, clean, P.delay_s);
 	status_event("retry", "in_s", in_s, NULL);
 	P.retry_timer = g_timeout_add_seconds(P.delay_s, cb_retry, NULL);
 	P.delay_s = MIN(P.delay_s * 2, RETRY_MAX_S);

@@ -4,15 +4,18 @@
 # stream module as a TLS terminator for RTMPS, and srt-live-transmit as an
 # SRT listener. What the servers received is read back with ffprobe and
 # ffmpeg. One pp-encode (a small test pattern) feeds every publisher
-# through pp-fanout, as the host does. Costs about 45 s.
+# through pp-fanout, as the host does; then `pixelpass host --publish`
+# serves nginx and a ticket viewer at once. Costs about 95 s (2 shared cores).
 . "$top_srcdir/tests/libtest.sh"
-need pp-publish pp-fanout pp-encode nginx srt-live-transmit ffprobe ffmpeg openssl curl python3
+. "$top_srcdir/tests/frontend-lib.sh"
+need pixelpass pp-tunnel pp-publish pp-fanout pp-encode nginx srt-live-transmit ffprobe ffmpeg openssl curl python3
 MODS=/usr/lib/nginx/modules
 for m in ngx_rtmp_module ngx_stream_module; do
 	[ -f "$MODS/$m.so" ] || bail "no $MODS/$m.so (libnginx-mod-rtmp, libnginx-mod-stream)"
 done
-plan 32
+plan 38
 
+private_xdg
 cd "$TEST_TMP" || bail "no temp dir"
 mkdir -p logs hls tmp
 
@@ -135,10 +138,10 @@ pp-publish --passphrase "$PASS" rtmp://127.0.0.1/live/x < /dev/null 2> usage2.er
 is "$?" 64 "--passphrase with an RTMP URL: exit 64"
 
 # --- stdin is read while no server is there --------------------------------------
-# 3 s of stream twice, 2 s apart, many pipe buffers' worth: it is all read
+# A few seconds of stream twice, 2 s apart, more than a pipe holds: it is all read
 # and pp-publish ends at its end, although nothing ever listened.
-timeout 3 pp-encode --source test --max-size 320x240 --fps 15 --bitrate 800 > rec.ts 2> rec.err
-[ "$(stat -c %s rec.ts)" -gt 200000 ] || bail "3 s of pp-encode wrote $(stat -c %s rec.ts) bytes"
+timeout 4 pp-encode --source test --max-size 320x240 --fps 15 --bitrate 800 > rec.ts 2> rec.err
+[ "$(stat -c %s rec.ts)" -gt 65536 ] || bail "4 s of pp-encode wrote $(stat -c %s rec.ts) bytes"
 start=$SECONDS
 { cat rec.ts; sleep 2; cat rec.ts; } | timeout 20 pp-publish --status-fd 3 "rtmp://127.0.0.1:$DEAD/live/$KEY" 3> dead.ev 2> dead.err
 is "$?" 0 "no server: the whole input read, exit 0 at its end"
@@ -246,7 +249,24 @@ like "$(head -1 srtbad.err)" "srt://127\.0\.0\.1:$SRT2: .*Incorrect passphrase.*
 is "$(stat -c %s srt2.ts)" 0 "...and the listener got nothing"
 kill -TERM "$PUB"
 
+# --- pixelpass host --publish --------------------------------------------------------
+# The host serves nginx and a viewer with the ticket at once; a URL it
+# cannot use ends that publish alone, in one line.
+fe_host host --source test --no-audio --rendezvous none --bitrate 500 --fps 15 \
+	--publish "rtmp://127.0.0.1:$RTMP/live/${KEY}host" --publish ftp://127.0.0.1/x
+wait_for 20 grep -q 'publishing to' host.log
+like "$(grep 'publishing to' host.log)" "^pixelpass: publishing to rtmp://127\.0\.0\.1:$RTMP/live/\*\*\*$" \
+	"pixelpass host --publish URL: says it publishes, the key redacted"
+is "$(streams "rtmp://127.0.0.1:$RTMP/live/${KEY}host")" "h264 " "...nginx serves the host's stream"
+timeout 5 pp-tunnel connect "$fe_ticket" > viewer.ts 2> viewer.err
+ok "...while a viewer with the ticket gets it too" decodes viewer.ts
+like "$(grep 'not publishing' host.log)" "^pixelpass: not publishing \(status 69\): ftp: not a URL pp-publish sends to" \
+	"--publish ftp://...: one line, exit 69 of that publish"
+ok "...and the host goes on" kill -0 "$fe_pid"
+fe_stop "$fe_pid"
+is "$fe_rc" 0 "the host stopped by SIGTERM: exit 0"
+
 # --- secrets ------------------------------------------------------------------------
 sleep 0.5
-unlike "$(cat ./*.err ./*.ev)" "$KEY|$PASS|wrongkey99|wrong-horse-2" \
+unlike "$(cat ./*.err ./*.ev host.log)" "$KEY|$PASS|wrongkey99|wrong-horse-2" \
 	"no stream key and no passphrase in any message or event"
