@@ -35,6 +35,7 @@ opt_net=()		# --rendezvous/--stun/--turn, passed to pp-tunnel
 opt_repair=0		# --repair
 opt_reconfigure=0	# --reconfigure: measure the upstream again
 opt_measure=0		# --measure: measure on a headless first run
+opt_publish=()		# --publish URL, repeatable: also to these media servers
 mode=			# menu, host or view
 ticket=
 ticket_given=0		# a TICKET argument was there, even an empty one
@@ -54,7 +55,7 @@ usage() {
 usage: pixelpass [options]
        pixelpass host [--max-viewers N] [--bitrate KBPS] [--fps N]
                  [--source portal|x11|test] [--window] [--app NAME] [--mic]
-                 [--no-audio] [--measure] [--reconfigure]
+                 [--no-audio] [--measure] [--reconfigure] [--publish URL ...]
                  [--rendezvous URL|none] [--stun HOST[:PORT]|none] [--turn URL|none]
        pixelpass [--player pp-view|mpv|vlc|none] [--player-args ARGS] [--record FILE]
                  [--rendezvous URL|none] [--stun ...] [--turn ...] TICKET
@@ -572,6 +573,7 @@ host_poll() {
 			event "pixelpass: the stream stopped: $(ev_value "$line" reason); the next viewer starts it again" ;;
 		esac
 	done <<< "$new"
+	publish_poll
 	# The stream's rate: what pp-fanout reads from the encoder.
 	rchar=$(sed -n 's/^rchar: //p' "/proc/$fanout_pid/io" 2> /dev/null)
 	now=$(date +%s%N)
@@ -579,6 +581,41 @@ host_poll() {
 		rate=$(( (rchar - rchar_prev) * 8 * 1000000 / ((now - rchar_t) / 1000) ))
 	fi
 	rchar_prev=$rchar rchar_t=$now
+}
+
+# publish_start: one pp-publish per --publish URL, fed by pp-fanout like
+# a viewer, so that the one encode is shared.
+pub_pids=() pub_events=()
+publish_start() {
+	local i
+	for i in "${!opt_publish[@]}"; do
+		spawn --events "$W/publish$i.events" "$W/publish$i.log" \
+		    sh -c 'pp-fanout attach --socket "$1" | exec pp-publish --status-fd 8 "$2"' \
+		    sh "$sock" "${opt_publish[$i]}" < /dev/null > /dev/null
+		pub_pids[i]=$!
+		pub_events[i]=0
+	done
+}
+
+# publish_poll: what the servers answered, as pp-publish says it (the
+# URL's key and passphrase redacted); a pp-publish that ended is said
+# once, and the host goes on.
+publish_poll() {
+	local i line new rc
+	for i in "${!pub_pids[@]}"; do
+		new_lines "$W/publish$i.events" "pub_events[$i]"
+		while IFS= read -r line; do
+			case $line in
+			"connected "*) event "pixelpass: publishing to $(ev_value "$line" url)" ;;
+			"disconnected "*) event "pixelpass: $(tool_line "$W/publish$i.log" pp-publish)" ;;
+			esac
+		done <<< "$new"
+		alive "${pub_pids[$i]}" && continue
+		wait "${pub_pids[$i]}" 2> /dev/null
+		rc=$?
+		event "pixelpass: not publishing (status $rc): $(tool_line "$W/publish$i.log" pp-publish)"
+		unset "pub_pids[$i]"
+	done
 }
 
 status_line() {
@@ -657,6 +694,7 @@ host() {
 		esac
 	fi
 	stop_rc=0 serving=host
+	publish_start
 
 	if [ "$mode" = menu ]; then
 		cols=$(tput cols 2> /dev/null) || cols=80
@@ -1052,6 +1090,7 @@ while [ $# -gt 0 ]; do
 	--repair) opt_repair=1 ;;
 	--reconfigure) opt_reconfigure=1 ;;
 	--measure) opt_measure=1 ;;
+	--publish) need_arg "$@"; opt_publish+=("$2"); shift ;;
 	--help | -h)
 		sed -n '/^usage:/,$p' <<'EOF'
 usage: pixelpass                    the menu: Host or View
@@ -1060,7 +1099,7 @@ usage: pixelpass                    the menu: Host or View
        pixelpass --repair           give back the sound a killed host kept
        pixelpass --reconfigure      measure the upstream again
 Host: --max-viewers N --bitrate KBPS --fps N --source portal|x11|test
-      --window --app NAME --mic --no-audio --measure
+      --window --app NAME --mic --no-audio --measure --publish URL
 View: --player pp-view|mpv|vlc|none --player-args ARGS --record FILE
 Both: --rendezvous URL|none --stun HOST[:PORT]|none --turn URL|none
 See pixelpass(1).
@@ -1087,6 +1126,9 @@ if [ "$opt_no_audio" -eq 1 ] && { [ -n "$opt_app" ] || [ "$opt_mic" -eq 1 ]; }; 
 fi
 [ "$opt_window" -eq 1 ] && [ "$opt_source" = test ] &&
     die $EX_USAGE "--window: the test source has no windows"
+if [ "$ticket_given" -eq 1 ] && [ ${#opt_publish[@]} -gt 0 ]; then
+	die $EX_USAGE "--publish is for a host: pixelpass host --publish URL"
+fi
 if [ "$ticket_given" -eq 1 ] && [ "$mode" = host ]; then
 	die $EX_USAGE "host takes no ticket: pixelpass host [options], or pixelpass TICKET to watch"
 fi

@@ -33,6 +33,10 @@ gnome="gnome-shell mutter xdg-desktop-portal-gnome"
 network="iproute2 iptables nftables iputils-ping iperf3 gnutls-bin
 	mosquitto mosquitto-clients coturn time"
 
+# pp-publish's test: nginx with its RTMP module (and HLS) and its stream
+# module as a TLS terminator, srt-live-transmit as an SRT listener.
+servers="nginx-light libnginx-mod-rtmp libnginx-mod-stream srt-tools openssl"
+
 # pixelpass, the frontend: its menu is tested in tmux, the clipboard
 # with xclip (under Xvfb); curl for the upstream test.
 frontend="tmux xclip util-linux curl"
@@ -46,4 +50,4 @@ fuzz="clang libclang-rt-14-dev valgrind gdb"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # shellcheck disable=SC2086 # the lists are meant to split into words
-apt-get install -y --no-install-recommends $build $media $capture $gnome $network $frontend $fuzz
+apt-get install -y --no-install-recommends $build $media $capture $gnome $network $servers $frontend $fuzz
