@@ -13,6 +13,12 @@
  *		max-threads=threads ! appsink), or with -r reads raw 8-bit
  *		grey frames of W by H pixels (what another decoder made), and
  *		reads the clock back from each frame as soon as it is decoded
+ *	pp-latency grab [-n frames] [-s skip] [-f fps] [-b block] display
+ *		finds the strip on an X screen (where a player shows the
+ *		decoded stream), then grabs only the strip (ximagesrc at fps,
+ *		default 100) and reads the clock from each new picture: what
+ *		a person sees, glass to glass; pointed at the clock's own
+ *		screen, it measures what the grab itself costs
  *
  * The strip: row 0 holds BITS bits of the time (units of 10 us, modulo
  * 2^BITS), one block each, most significant first; row 1 holds their
@@ -30,6 +36,12 @@
  * warnings); first_ms is the wall clock (ms since the epoch) when the
  * first picture was decoded. With PP_LATENCY_LOG=file, each good frame's
  * latency is appended to file, one per line.
+ *
+ * grab counts a picture when the time in the strip differs from the last
+ * grab's (the player drew a new one), at the time the grab reached us: a
+ * picture is seen up to one grab period late (10 ms at 100 fps; 5 ms on
+ * average), plus the grab's own cost. It ends after -n pictures, or when
+ * no new one came for 10 s.
  */
 #include <err.h>
 #include <errno.h>
@@ -61,6 +73,7 @@ static long long max_frames;		/* -n: stop after this many */
 static long long skip_frames;		/* -s: not counted */
 static long long threads = 1;		/* -t: decoder threads, 0 = auto */
 static long long raw_w, raw_h;		/* -r: raw grey frames */
+static long long grab_fps = 100;	/* -f: grabs per second */
 
 static struct {
 	double	*lat;
@@ -92,6 +105,7 @@ now_ms(void)
 static const char usage_text[] =
     "usage: pp-latency clock [-N] [-d display] [-b block]\n"
     "       pp-latency read [-n frames] [-s skip] [-t threads] [-r WxH] [-b block]\n"
+    "       pp-latency grab [-n frames] [-s skip] [-f fps] [-b block] display\n"
     "       pp-latency -h | --help | --version\n";
 
 static void __attribute__((noreturn))
@@ -214,11 +228,11 @@ strip_read(const uint8_t *y, int stride, int w, int h)
 	return (int64_t)t;
 }
 
+/* Counts one picture whose strip read t (-1: did not read), seen now. */
 static void
-frame_seen(const uint8_t *y, int stride, int w, int h)
+frame_time(int64_t t)
 {
 	uint64_t now = now_units() & ((1ULL << BITS) - 1);
-	int64_t t = strip_read(y, stride, w, h);
 	double ms;
 
 	if (st.seen++ == 0)
@@ -242,6 +256,12 @@ frame_seen(const uint8_t *y, int stride, int w, int h)
 	st.lat[st.n++] = ms;
 	if (st.log != NULL)
 		fprintf(st.log, "%.2f\n", ms);
+}
+
+static void
+frame_seen(const uint8_t *y, int stride, int w, int h)
+{
+	frame_time(strip_read(y, stride, w, h));
 }
 
 static int
@@ -385,6 +405,141 @@ out:
 	_exit(status);
 }
 
+/* The screen of dpy as a grey plane (the strip is black and white, so
+ * the green channel will do), w by h; NULL when it cannot be read. */
+static uint8_t *
+screen_grey(Display *dpy, int *w, int *h)
+{
+	int scr = DefaultScreen(dpy);
+	XImage *img;
+	uint8_t *g;
+
+	*w = DisplayWidth(dpy, scr);
+	*h = DisplayHeight(dpy, scr);
+	img = XGetImage(dpy, RootWindow(dpy, scr), 0, 0, *w, *h, AllPlanes,
+	    ZPixmap);
+	if (img == NULL)
+		return NULL;
+	if ((g = malloc((size_t)*w * *h)) == NULL)
+		err(EX_OSERR, "malloc");
+	for (int y = 0; y < *h; y++)
+		for (int x = 0; x < *w; x++) {
+			unsigned long p = img->bits_per_pixel == 32 ?
+			    ((uint32_t *)(img->data + y * img->bytes_per_line))[x] :
+			    XGetPixel(img, x, y);
+
+			g[(size_t)y * *w + x] = (p & img->green_mask) *
+			    255 / img->green_mask;
+		}
+	XDestroyImage(img);
+	return g;
+}
+
+/* Where the strip is on a grey screen: its top left corner, centred in
+ * the few pixels of slack that still read (the blocks' central half is
+ * what counts). Players put the picture where they like: pp-view and
+ * mpv at the window's corner, VLC under its menu bar. Unscaled only. */
+static int
+strip_find(const uint8_t *g, int w, int h, int *sx, int *sy)
+{
+	int sw = BITS * block, sh = 2 * block, c = block / 2;
+
+	for (int y = 0; y + sh <= h; y++)
+		for (int x = 0; x + sw <= w; x++) {
+			int a = g[(size_t)(y + c) * w + x + c];
+			int b = g[(size_t)(y + block + c) * w + x + c];
+			int dx = 0, dy = 0;
+
+			/* One pixel of the first block and its complement
+			 * first: most places fail there. */
+			if (!((a > 160 && b < 96) || (a < 96 && b > 160)) ||
+			    strip_read(g + (size_t)y * w + x, w, sw, sh) < 0)
+				continue;
+			while (x + dx + 1 + sw <= w && dx < block &&
+			    strip_read(g + (size_t)y * w + x + dx + 1, w, sw, sh) >= 0)
+				dx++;
+			while (y + dy + 1 + sh <= h && dy < block &&
+			    strip_read(g + (size_t)(y + dy + 1) * w + x, w, sw, sh) >= 0)
+				dy++;
+			*sx = x + dx / 2;
+			*sy = y + dy / 2;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+run_grab(const char *display)
+{
+	Display *dpy;
+	GstElement *pipe, *sink;
+	GError *error = NULL;
+	int sx = -1, sy = -1, w, h;
+	int64_t last = -2;
+	uint64_t quiet_since;
+
+	if ((dpy = XOpenDisplay(display)) == NULL)
+		errx(EX_UNAVAILABLE, "cannot open the X display %s", display);
+	/* The player's first picture: up to 30 s after we start. */
+	for (int i = 0; i < 300 && sx < 0; i++) {
+		uint8_t *g = screen_grey(dpy, &w, &h);
+
+		if (g != NULL && strip_find(g, w, h, &sx, &sy) == 0) {
+			free(g);
+			break;
+		}
+		free(g);
+		usleep(100000);
+	}
+	XCloseDisplay(dpy);
+	if (sx < 0)
+		errx(EX_UNAVAILABLE, "no clock strip on %s in 30 s: nothing shows the stream there, or it is scaled", display);
+
+	g_autofree char *desc = g_strdup_printf("ximagesrc display-name=%s "
+	    "startx=%d starty=%d endx=%d endy=%d use-damage=false "
+	    "show-pointer=false ! video/x-raw,framerate=%lld/1 ! "
+	    "videoconvert ! video/x-raw,format=GRAY8 ! "
+	    "appsink name=sink sync=false max-buffers=8",
+	    display, sx, sy, sx + (int)(BITS * block) - 1,
+	    sy + (int)(2 * block) - 1, grab_fps);
+	pipe = gst_parse_launch(desc, &error);
+	if (pipe == NULL)
+		errx(EX_UNAVAILABLE, "cannot build the grab: %s", error->message);
+	sink = gst_bin_get_by_name(GST_BIN(pipe), "sink");
+	if (gst_element_set_state(pipe, GST_STATE_PLAYING) ==
+	    GST_STATE_CHANGE_FAILURE)
+		errx(EX_UNAVAILABLE, "the grab did not start");
+	quiet_since = now_units();
+	while (!done() && now_units() - quiet_since < 10000000 / UNIT_US) {
+		GstSample *s = gst_app_sink_try_pull_sample(GST_APP_SINK(sink),
+		    GST_SECOND / 10);
+		GstVideoInfo vi;
+		GstVideoFrame f;
+		int64_t t;
+
+		if (s == NULL)
+			continue;
+		if (gst_video_info_from_caps(&vi, gst_sample_get_caps(s)) &&
+		    gst_video_frame_map(&f, &vi, gst_sample_get_buffer(s),
+		    GST_MAP_READ)) {
+			t = strip_read(GST_VIDEO_FRAME_PLANE_DATA(&f, 0),
+			    GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0),
+			    GST_VIDEO_FRAME_WIDTH(&f),
+			    GST_VIDEO_FRAME_HEIGHT(&f));
+			gst_video_frame_unmap(&f);
+			/* The same picture again is not a new one. */
+			if (t != last || t < 0) {
+				frame_time(t);
+				quiet_since = now_units();
+			}
+			last = t;
+		}
+		gst_sample_unref(s);
+	}
+	report();
+	_exit(0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -398,7 +553,7 @@ main(int argc, char *argv[])
 	argc--;
 	argv++;
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "Nb:d:n:r:s:t:h")) != -1) {
+	while ((ch = getopt(argc, argv, "Nb:d:f:n:r:s:t:h")) != -1) {
 		switch (ch) {
 		case 'N':
 			noise = 1;
@@ -408,6 +563,9 @@ main(int argc, char *argv[])
 			break;
 		case 'd':
 			display_name = optarg;
+			break;
+		case 'f':
+			grab_fps = opt_number("-f", optarg, 1, 1000);
 			break;
 		case 'n':
 			max_frames = opt_number("-n", optarg, 1, 1000000);
@@ -427,8 +585,15 @@ main(int argc, char *argv[])
 		case 'h':
 			opt_usage(usage_text, 0);
 		default:
-			opt_bad(argv, "Nb:d:n:r:s:t:h", NULL);
+			opt_bad(argv, "Nb:d:f:n:r:s:t:h", NULL);
 		}
+	}
+	if ((logf = getenv("PP_LATENCY_LOG")) != NULL && *logf != '\0' &&
+	    (st.log = fopen(logf, "a")) == NULL)
+		err(EX_CANTCREAT, "%s", logf);
+	if (strcmp(mode, "grab") == 0 && optind == argc - 1) {
+		gst_init(NULL, NULL);
+		return run_grab(argv[optind]);
 	}
 	if (optind != argc)
 		usage();
@@ -436,9 +601,6 @@ main(int argc, char *argv[])
 		return run_clock();
 	if (strcmp(mode, "read") != 0)
 		usage();
-	if ((logf = getenv("PP_LATENCY_LOG")) != NULL && *logf != '\0' &&
-	    (st.log = fopen(logf, "a")) == NULL)
-		err(EX_CANTCREAT, "%s", logf);
 	if (raw_w > 0)
 		return read_raw();
 	gst_init(NULL, NULL);
