@@ -30,8 +30,9 @@ network="iproute2 iptables nftables iputils-ping iperf3 gnutls-bin
 	mosquitto mosquitto-clients coturn time"
 
 # pixelpass, the frontend: its menu is tested in tmux, the clipboard
-# with xclip (under Xvfb); curl for the upstream test.
-frontend="tmux xclip util-linux curl"
+# with xclip (under Xvfb); curl for the upstream test; bash-completion
+# for tests/completion.sh.
+frontend="tmux xclip util-linux curl bash-completion"
 
 # Fuzzing and leak checks: clang with libFuzzer (./configure CC=clang
 # --enable-fuzzing), valgrind for tests/memcheck.sh. gcc's ASan and UBSan
