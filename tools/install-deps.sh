@@ -39,7 +39,11 @@ frontend="tmux xclip util-linux curl bash-completion"
 # runtimes come with build-essential.
 fuzz="clang libclang-rt-14-dev valgrind"
 
+# The Debian package (tools/check-deb.sh): debhelper builds it, lintian
+# checks it, man-db finds its man pages; git lists the files to build from.
+package="debhelper dpkg-dev lintian man-db git"
+
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # shellcheck disable=SC2086 # the lists are meant to split into words
-apt-get install -y --no-install-recommends $build $media $capture $network $frontend $fuzz
+apt-get install -y --no-install-recommends $build $media $capture $network $frontend $fuzz $package
