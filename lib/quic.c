@@ -1052,6 +1052,10 @@ quic_conn_new_server(const QuicConfig *cfg, const uint8_t *pkt, size_t len,
 	set_callbacks(&cb, TRUE);
 	fill_settings(c, &s, &p);
 	p.original_dcid = hd.dcid;
+#if NGTCP2_VERSION_NUM >= 0x010000
+	/* 1.x asks a server to say so; 0.12 took it as always there. */
+	p.original_dcid_present = 1;
+#endif
 	p.stateless_reset_token_present = 1;
 	gnutls_rnd(GNUTLS_RND_RANDOM, p.stateless_reset_token,
 	    sizeof(p.stateless_reset_token));
