@@ -11,9 +11,7 @@ set -eu
 cd "$(dirname "$0")/.."
 work=$(mktemp -d "${TMPDIR:-/tmp}/pp-deb.XXXXXX")
 installed=
-host=
 cleanup() {
-	[ -z "$host" ] || kill -TERM "$host" 2> /dev/null || :
 	[ -z "$installed" ] || apt-get remove -y pixelpass > /dev/null 2>&1 || :
 	rm -rf "$work"
 }
@@ -58,39 +56,14 @@ for m in $(dpkg -L pixelpass | sed -n 's|^/usr/share/man/man1/\(.*\)\.1\.gz$|\1|
 	man -w "$m" > /dev/null || fail "man -w $m"
 	n=$((${n:-0} + 1))
 done
-[ "${n:-0}" -eq 9 ] || fail "${n:-0} man pages installed, not 9"
+pages=$(ls man/*.1 | wc -l)
+[ "${n:-0}" -eq "$pages" ] || fail "${n:-0} man pages installed, not the $pages of man/"
 bash -c '. /usr/share/bash-completion/bash_completion &&
 	__load_completion pp-tunnel && complete -p pp-tunnel' | grep -q _pp_tunnel ||
 	fail "bash-completion does not load the completion of pp-tunnel"
 
-# One host and one viewer on this machine over the direct path, each with
-# a home and runtime directory of its own.
-for d in host viewer; do
-	mkdir -m 0700 "$work/$d" "$work/$d/run"
-done
-HOME=$work/host XDG_RUNTIME_DIR=$work/host/run \
-	pixelpass host --source test --no-audio --rendezvous none --bitrate 1000 --fps 15 \
-	> "$work/ticket" 2> "$work/host.log" < /dev/null &
-host=$!
-i=0
-until grep -qs '^pp1' "$work/ticket"; do
-	i=$((i + 1))
-	[ "$i" -le 200 ] && kill -0 "$host" 2> /dev/null ||
-		{ cat "$work/host.log" >&2; fail "the host printed no ticket"; }
-	sleep 0.1
-done
-HOME=$work/viewer XDG_RUNTIME_DIR=$work/viewer/run \
-	timeout -s TERM 6 pixelpass --record "$work/rec.ts" "$(cat "$work/ticket")" \
-	> /dev/null 2> "$work/viewer.log" < /dev/null || rc=$?
-# timeout's SIGTERM is the viewer's clean stop: exit 0 or timeout's 124.
-case ${rc:-0} in 0 | 124) ;; *) cat "$work/viewer.log" >&2; fail "the viewer exited ${rc}" ;; esac
-# (ffprobe lists a stream once for its program and once alone.)
-codec=$(ffprobe -v error -select_streams v -show_entries stream=codec_name \
-	-of csv=p=0 "$work/rec.ts" | sed '/^$/d' | sort -u)
-[ "$codec" = h264 ] || { cat "$work/viewer.log" >&2; fail "the recording's video is '$codec', not h264"; }
-kill -TERM "$host"
-wait "$host" || fail "the host exited $? on SIGTERM"
-host=
+# One host and one viewer, both the installed pixelpass.
+tools/headless-session.sh || fail "the session from /usr/bin failed"
 
 apt-get remove -y pixelpass > /dev/null
 installed=
