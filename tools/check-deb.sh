@@ -17,7 +17,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-say() { printf 'check-deb: %s\n' "$*" >&2; }
+# Each line says how long the check has run, for .ci/run's accounts.
+started=$(date +%s)
+say() { printf 'check-deb: %s (%d s)\n' "$*" $(($(date +%s) - started)) >&2; }
 fail() { say "FAIL: $*"; exit 1; }
 
 # The tracked files and the new ones not ignored: what a commit would hold,

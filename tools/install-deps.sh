@@ -41,7 +41,8 @@ fuzz="clang libclang-rt-14-dev valgrind"
 
 # The Debian package (tools/check-deb.sh): debhelper builds it, lintian
 # checks it, man-db finds its man pages; git lists the files to build from.
-package="debhelper dpkg-dev lintian man-db git"
+# debootstrap makes the Debian 13 chroot of tools/check-debian13.sh.
+package="debhelper dpkg-dev lintian man-db git debootstrap"
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
