@@ -19,6 +19,34 @@
 
 #include "log.h"
 
+/* ngtcp2 1.0 renamed the connection-close error and the connection's
+ * statistics, and gave stream shutdown a flags argument. Debian 12 has
+ * 0.12.1 and Debian 13 has 1.11: this file speaks 1.x, and 0.12 gets the
+ * same names here. */
+#if NGTCP2_VERSION_NUM < 0x010000
+typedef ngtcp2_connection_close_error ngtcp2_ccerr;
+typedef ngtcp2_conn_stat ngtcp2_conn_info;
+#define NGTCP2_CCERR_TYPE_APPLICATION \
+	NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION
+#define ngtcp2_ccerr_default ngtcp2_connection_close_error_default
+#define ngtcp2_ccerr_set_application_error \
+	ngtcp2_connection_close_error_set_application_error
+#define ngtcp2_ccerr_set_tls_alert \
+	ngtcp2_connection_close_error_set_transport_error_tls_alert
+#define ngtcp2_ccerr_set_liberr \
+	ngtcp2_connection_close_error_set_transport_error_liberr
+#define ngtcp2_conn_get_conn_info ngtcp2_conn_get_conn_stat
+#define conn_get_ccerr(conn, ccerr) \
+	ngtcp2_conn_get_connection_close_error((conn), (ccerr))
+#define conn_shutdown_stream_read(conn, sid, code) \
+	ngtcp2_conn_shutdown_stream_read((conn), (sid), (code))
+#else
+#define conn_get_ccerr(conn, ccerr) \
+	(*(ccerr) = *ngtcp2_conn_get_ccerr(conn))
+#define conn_shutdown_stream_read(conn, sid, code) \
+	ngtcp2_conn_shutdown_stream_read((conn), 0, (sid), (code))
+#endif
+
 /* TLS 1.3 only, with the ciphers QUIC defines; QUIC has no middlebox
  * compatibility mode. */
 #define PRIORITY "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:" \
@@ -437,13 +465,13 @@ in_close(QuicConn *c)
 static gboolean
 in_wanted(QuicConn *c)
 {
-	ngtcp2_conn_stat st;
+	ngtcp2_conn_info st;
 	uint64_t bound = UNSENT_MIN;
 
 	if (c->read_off - c->acked_off >= SEND_BOUND)
 		return FALSE;
 	if (c->conn != NULL) {
-		ngtcp2_conn_get_conn_stat(c->conn, &st);
+		ngtcp2_conn_get_conn_info(c->conn, &st);
 		if (st.cwnd > bound)
 			bound = st.cwnd;
 	}
@@ -602,7 +630,7 @@ out_flush(QuicConn *c)
 		}
 		if (c->sid >= 0 && !OVER(c) && !c->rx_fin) {
 			c->in_cb++;
-			ngtcp2_conn_shutdown_stream_read(c->conn, c->sid,
+			conn_shutdown_stream_read(c->conn, c->sid,
 			    QUIC_APP_OK);
 			c->in_cb--;
 		}
@@ -1037,6 +1065,10 @@ quic_conn_new_server(const QuicConfig *cfg, const uint8_t *pkt, size_t len,
 	set_callbacks(&cb, TRUE);
 	fill_settings(c, &s, &p);
 	p.original_dcid = hd.dcid;
+#if NGTCP2_VERSION_NUM >= 0x010000
+	/* 1.x asks a server to say so; 0.12 took it as always there. */
+	p.original_dcid_present = 1;
+#endif
 	p.stateless_reset_token_present = 1;
 	gnutls_rnd(GNUTLS_RND_RANDOM, p.stateless_reset_token,
 	    sizeof(p.stateless_reset_token));
@@ -1100,7 +1132,7 @@ conn_end(QuicConn *c, QuicEndKind kind, uint64_t code, const char *reason)
 /* Sends CONNECTION_CLOSE (kept, to say it again to late packets), then
  * the end. The one way a close of ours leaves. */
 static void
-conn_close(QuicConn *c, const ngtcp2_connection_close_error *ccerr,
+conn_close(QuicConn *c, const ngtcp2_ccerr *ccerr,
     QuicEndKind kind, uint64_t code, const char *reason)
 {
 	ngtcp2_path_storage ps;
@@ -1121,7 +1153,7 @@ static void
 do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 {
 	char phrase[320], tag[2 * CLOSE_TAG_LEN + 1];
-	ngtcp2_connection_close_error ccerr;
+	ngtcp2_ccerr ccerr;
 
 	if (OVER(c))
 		return;
@@ -1134,7 +1166,7 @@ do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 		}
 		return;
 	}
-	ngtcp2_connection_close_error_default(&ccerr);
+	ngtcp2_ccerr_default(&ccerr);
 	g_strlcpy(phrase, reason, sizeof(phrase));
 	if (c->cfg.server) {
 		char base[240];
@@ -1143,7 +1175,7 @@ do_close(QuicConn *c, uint64_t code, const char *reason, QuicEndKind kind)
 		if (close_tag(c, code, (const uint8_t *)base, strlen(base), tag))
 			snprintf(phrase, sizeof(phrase), "%s %s", base, tag);
 	}
-	ngtcp2_connection_close_error_set_application_error(&ccerr, code,
+	ngtcp2_ccerr_set_application_error(&ccerr, code,
 	    (const uint8_t *)phrase, strlen(phrase));
 	conn_close(c, &ccerr, kind, code, reason);
 }
@@ -1218,7 +1250,7 @@ after_callbacks(QuicConn *c)
 static void
 conn_fatal(QuicConn *c, int rv)
 {
-	ngtcp2_connection_close_error ccerr;
+	ngtcp2_ccerr ccerr;
 	char reason[128];
 
 	if (OVER(c))
@@ -1231,12 +1263,12 @@ conn_fatal(QuicConn *c, int rv)
 		    ngtcp2_conn_get_tls_alert(c->conn));
 	else
 		g_strlcpy(reason, ngtcp2_strerror(rv), sizeof(reason));
-	ngtcp2_connection_close_error_default(&ccerr);
+	ngtcp2_ccerr_default(&ccerr);
 	if (rv == NGTCP2_ERR_CRYPTO)
-		ngtcp2_connection_close_error_set_transport_error_tls_alert(&ccerr,
+		ngtcp2_ccerr_set_tls_alert(&ccerr,
 		    ngtcp2_conn_get_tls_alert(c->conn), NULL, 0);
 	else
-		ngtcp2_connection_close_error_set_transport_error_liberr(&ccerr,
+		ngtcp2_ccerr_set_liberr(&ccerr,
 		    rv, NULL, 0);
 	conn_close(c, &ccerr, c->cert_bad ? QUIC_END_CERT : QUIC_END_ERROR, 0,
 	    reason);
@@ -1260,11 +1292,11 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now_ts());
 	c->in_cb--;
 	if (rv == NGTCP2_ERR_DRAINING) {
-		ngtcp2_connection_close_error ccerr;
+		ngtcp2_ccerr ccerr;
 		char reason[256] = "";
 
-		ngtcp2_conn_get_connection_close_error(c->conn, &ccerr);
-		if (ccerr.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION &&
+		conn_get_ccerr(c->conn, &ccerr);
+		if (ccerr.type == NGTCP2_CCERR_TYPE_APPLICATION &&
 		    !c->cfg.server) {
 			size_t n = ccerr.reasonlen;
 
@@ -1282,7 +1314,7 @@ quic_conn_recv(QuicConn *c, const uint8_t *pkt, size_t len)
 		/* The peer's words end up on a terminal: no escapes. */
 		quic_reason_text(ccerr.reason, ccerr.reasonlen, reason,
 		    sizeof(reason));
-		if (ccerr.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION)
+		if (ccerr.type == NGTCP2_CCERR_TYPE_APPLICATION)
 			conn_end(c, ccerr.error_code == QUIC_APP_OK && c->rx_fin ?
 			    QUIC_END_DONE : QUIC_END_PEER, ccerr.error_code, reason);
 		else {
@@ -1478,9 +1510,9 @@ quic_conn_attach(QuicConn *c, int in_fd, int out_fd)
 double
 quic_conn_rtt_ms(QuicConn *c)
 {
-	ngtcp2_conn_stat st;
+	ngtcp2_conn_info st;
 
-	ngtcp2_conn_get_conn_stat(c->conn, &st);
+	ngtcp2_conn_get_conn_info(c->conn, &st);
 	return st.smoothed_rtt / 1e6;
 }
 

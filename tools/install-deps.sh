@@ -38,8 +38,9 @@ network="iproute2 iptables nftables iputils-ping iperf3 gnutls-bin
 servers="nginx-light libnginx-mod-rtmp libnginx-mod-stream srt-tools openssl"
 
 # pixelpass, the frontend: its menu is tested in tmux, the clipboard
-# with xclip (under Xvfb); curl for the upstream test.
-frontend="tmux xclip util-linux curl"
+# with xclip (under Xvfb); curl for the upstream test; bash-completion
+# for tests/completion.sh.
+frontend="tmux xclip util-linux curl bash-completion"
 
 # Fuzzing and leak checks: clang with libFuzzer (./configure CC=clang
 # --enable-fuzzing), valgrind for tests/memcheck.sh. gcc's ASan and UBSan
@@ -47,7 +48,12 @@ frontend="tmux xclip util-linux curl"
 # a confined tool try to open a file.
 fuzz="clang libclang-rt-14-dev valgrind gdb"
 
+# The Debian package (tools/check-deb.sh): debhelper builds it, lintian
+# checks it, man-db finds its man pages; git lists the files to build from.
+# debootstrap makes the Debian 13 chroot of tools/check-debian13.sh.
+package="debhelper dpkg-dev lintian man-db git debootstrap"
+
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # shellcheck disable=SC2086 # the lists are meant to split into words
-apt-get install -y --no-install-recommends $build $media $capture $gnome $network $servers $frontend $fuzz
+apt-get install -y --no-install-recommends $build $media $capture $gnome $network $servers $frontend $fuzz $package
