@@ -47,7 +47,8 @@ _pp_value() {
 	--bitrate | --fps | --keyint | --max-size | --tone | --display | \
 	--window-id | --node | --audio-device | --app | --player-args | \
 	--title | --socket | --ticket-file | --rendezvous-ca | --turn-ca | \
-	--file | --record | -o | --encoder | --decoder | --sink)
+	--file | --record | -o | --encoder | --decoder | --sink | --layer | \
+	--publish | --passphrase | --streamid)
 		COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
@@ -77,6 +78,7 @@ _pp_encode() {
 	_init_completion -s || return
 	case $prev in
 	--source) _pp_list "test x11 pipewire"; return ;;
+	--layers) _pp_list "1 2"; return ;;
 	--encoder)
 		_pp_list "vah264enc vaapih264enc nvh264enc v4l2h264enc x264enc openh264enc"
 		return ;;
@@ -85,7 +87,7 @@ _pp_encode() {
 	[[ $cur == -* ]] && _pp_list "-v -o --source --bitrate --fps --keyint
 	    --max-size --encoder --tone --display --window-id --cursor
 	    --pipewire-fd --node --audio-device --no-audio --mic --list-encoders
-	    --help --version"
+	    --layers --help --version"
 }
 
 _pp_fanout() {
@@ -99,7 +101,7 @@ _pp_fanout() {
 		[[ $cur == -* ]] && _pp_list "--socket --linger --max-lag --drop-after
 		    --no-keyframe-signal --status-fd --" ;;
 	attach)
-		[[ $cur == -* ]] && _pp_list "--socket" ;;
+		[[ $cur == -* ]] && _pp_list "--socket --layer" ;;
 	*)
 		if [[ $cur == -* ]]; then
 			_pp_list "--help --version"
@@ -118,10 +120,11 @@ _pp_tunnel() {
 	case $sub in
 	listen)
 		[[ $cur == -* ]] && _pp_list "--max-viewers --port --ticket-file
-		    --rendezvous --rendezvous-ca --stun --turn --turn-ca --" ;;
+		    --rendezvous --rendezvous-ca --stun --turn --turn-ca --status-fd
+		    --" ;;
 	connect)
 		[[ $cur == -* ]] && _pp_list "--timeout --rendezvous --rendezvous-ca
-		    --stun --turn --turn-ca" ;;
+		    --stun --turn --turn-ca --status-fd" ;;
 	check) ;;
 	*)
 		if [[ $cur == -* ]]; then
@@ -203,6 +206,19 @@ _pp_config() {
 	esac
 }
 
+_pp_publish() {
+	local cur prev words cword split
+	_init_completion -s || return
+	_pp_value "$prev" "--ca-file" && return
+	if [[ $cur == -* ]]; then
+		_pp_list "--passphrase --streamid --ca-file --status-fd --verbose
+		    --help --version"
+	else
+		_pp_list "rtmp:// rtmps:// srt://"
+		compopt -o nospace 2> /dev/null
+	fi
+}
+
 _pixelpass() {
 	local cur prev words cword split host both
 	_init_completion -s || return
@@ -212,7 +228,7 @@ _pixelpass() {
 	esac
 	_pp_value "$prev" "--record" && return
 	host="--max-viewers --bitrate --fps --source --window --app --mic
-	    --no-audio --measure --reconfigure"
+	    --no-audio --measure --reconfigure --publish"
 	both="--rendezvous --stun --turn"
 	if [[ $cur == -* ]]; then
 		if [[ -n $(_pp_sub host) ]]; then
@@ -235,3 +251,4 @@ complete -F _pp_bridge pp-bridge
 complete -F _pp_repair pp-repair
 complete -F _pp_view pp-view
 complete -F _pp_config pp-config
+complete -F _pp_publish pp-publish
