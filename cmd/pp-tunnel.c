@@ -47,10 +47,10 @@ static const char usage_text[] =
     "                        [--rendezvous URL|none] [--rendezvous-ca FILE]\n"
     "                        [--stun HOST[:PORT]|none] [--turn URL|none]\n"
     "                        [--turn-ca FILE] [--status-fd N] -- CMD [ARG ...]\n"
-    "       pp-tunnel connect TICKET [--timeout S] [--rendezvous URL]\n"
+    "       pp-tunnel connect [TICKET] [--timeout S] [--rendezvous URL]\n"
     "                        [--rendezvous-ca FILE] [--stun HOST[:PORT]|none]\n"
     "                        [--turn URL|none] [--turn-ca FILE] [--status-fd N]\n"
-    "       pp-tunnel check TICKET\n"
+    "       pp-tunnel check [TICKET]\n"
     "       pp-tunnel --help | --version\n";
 
 const char *
@@ -277,6 +277,22 @@ tunnel_ticket_check(const char *text, Ticket *ticket)
 
 /* --- main --------------------------------------------------------------- */
 
+/* The ticket from PP_TICKET, when TICKET is not on the command line:
+ * argv is there for every local user to read (ps), the environment only
+ * for its owner. Taken out, so that nothing we start inherits it. */
+static const char *
+ticket_from_env(void)
+{
+	const char *env = getenv("PP_TICKET");
+	static char *ticket;	/* kept: still reachable at exit */
+
+	if (env == NULL || *env == '\0')
+		errx(EX_USAGE, "no ticket: give it as TICKET, or in PP_TICKET (which other users cannot read)");
+	ticket = g_strdup(env);
+	unsetenv("PP_TICKET");
+	return ticket;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -318,9 +334,9 @@ main(int argc, char *argv[])
 	if (strcmp(mode, "check") == 0) {
 		Ticket ticket;
 
-		if (argc != 3)
+		if (argc > 3)
 			opt_usage(usage_text, EX_USAGE);
-		tunnel_ticket_check(argv[2], &ticket);
+		tunnel_ticket_check(argc == 3 ? argv[2] : ticket_from_env(), &ticket);
 		return 0;
 	}
 	if (strcmp(mode, "listen") == 0)
@@ -332,6 +348,10 @@ main(int argc, char *argv[])
 	argc--;
 	argv++;
 
+	/* A TURN URL's password, like the ticket, is safer in the
+	 * environment, which only its owner can read. */
+	if (t.turn_opt == NULL && (env = getenv("PP_TURN")) != NULL && *env != '\0')
+		t.turn_opt = env;
 	if ((env = getenv("PP_TUNNEL_IDLE_TIMEOUT")) != NULL && *env != '\0')
 		t.idle_ms = opt_number("PP_TUNNEL_IDLE_TIMEOUT", env, 1, 3600) * 1000;
 
@@ -397,9 +417,9 @@ main(int argc, char *argv[])
 			errx(EX_USAGE, "listen needs a command to run for each viewer: pp-tunnel listen -- CMD [ARG ...]");
 		status = tunnel_listen(&t, argv);
 	} else {
-		if (argc != 1)
+		if (argc > 1)
 			opt_usage(usage_text, EX_USAGE);
-		status = tunnel_connect(&t, argv[0]);
+		status = tunnel_connect(&t, argc == 1 ? argv[0] : ticket_from_env());
 	}
 	tunnel_free(&t);
 	return status;

@@ -921,13 +921,15 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	if ((ticket = ticket_encode(&t)) == NULL)
 		errx(EX_USAGE, "the ticket cannot hold this rendezvous URL; use a shorter one");
 
+	/* A new file, 0600 from the start, renamed over the name: a symbolic
+	 * link planted there by someone else is replaced, never followed to
+	 * truncate what it points at. */
 	if (tun->ticket_file != NULL) {
-		int tf = open(tun->ticket_file,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		g_autofree char *line = g_strconcat(ticket, "\n", NULL);
 
-		if (tf == -1 || fchmod(tf, 0600) == -1 ||
-		    dprintf(tf, "%s\n", ticket) < 0 || close(tf) == -1)
-			err(EX_CANTCREAT, "%s", tun->ticket_file);
+		if (!g_file_set_contents_full(tun->ticket_file, line, -1,
+		    G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+			errx(EX_CANTCREAT, "%s", error->message);
 	}
 	printf("%s\n", ticket);
 	if (fflush(stdout) == EOF)

@@ -1,18 +1,25 @@
 #!/bin/bash
 # pp-tunnel on loopback: a 100 MB file each way, identical by SHA-256;
-# half-close (the viewer's stdin is empty); the ticket file; what both
+# half-close (the viewer's stdin is empty); the ticket file, also over a
+# planted symbolic link; the ticket from PP_TICKET; what both
 # sides print.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
 need pp-tunnel sha256sum head timeout script
-plan 29
+plan 31
 
 head -c 100000000 /dev/urandom > "$TEST_TMP/big"
 want=$(sha "$TEST_TMP/big")
 head -c 5000000 "$TEST_TMP/big" > "$TEST_TMP/small"
 
 # Host to viewer: `listen -- cat FILE`, the viewer's stdin at EOF at once.
+# The ticket file's name is a symbolic link someone planted, to a file of
+# the user's: the link is replaced, the file is left alone.
+echo "the user's own file" > "$TEST_TMP/victim"
+ln -s "$TEST_TMP/victim" "$TEST_TMP/t1"
 tunnel_listen host1 --rendezvous none --ticket-file "$TEST_TMP/t1" -- cat "$TEST_TMP/big"
+is "$(cat "$TEST_TMP/victim")" "the user's own file" "--ticket-file does not follow a symbolic link"
+ok "...it replaces it with the ticket file" test -f "$TEST_TMP/t1" -a ! -L "$TEST_TMP/t1"
 like "$tunnel_ticket" '^pp1[a-z2-7]+$' "the ticket is pp1 and lowercase base32"
 is "$(cat "$TEST_TMP/t1")" "$tunnel_ticket" "--ticket-file holds the same ticket"
 is "$(stat -c %a "$TEST_TMP/t1")" 600 "the ticket file is mode 0600"
@@ -55,10 +62,11 @@ for a in 127.0.0.1 ::1; do
 	is "$tunnel_rc $(grep -c "connected to .*path direct, $fam" "$TEST_TMP/fam.err")" "0 1" "connect over $fam alone"
 done
 
-# Both ways at once through `cat`: what goes in comes back.
+# Both ways at once through `cat`: what goes in comes back. The ticket
+# in PP_TICKET, where ps cannot show it.
 tunnel_listen host3 -- cat
-tunnel_connect v3 "$tunnel_ticket" < "$TEST_TMP/small"
-is "$tunnel_rc" 0 "connect through an echoing host exits 0"
+PP_TICKET=$tunnel_ticket tunnel_connect v3 < "$TEST_TMP/small"
+is "$tunnel_rc" 0 "connect through an echoing host exits 0, the ticket from PP_TICKET"
 is "$(sha "$TEST_TMP/v3.out")" "$(sha "$TEST_TMP/small")" "5 MB echoed back, identical"
 
 # The man page's shell example.
