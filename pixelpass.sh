@@ -4,7 +4,7 @@
 # The frontend composes the pp-* tools into the two chains of DESIGN.md:
 #   host:   pp-fanout serve --socket S -- pp-capture ... -- pp-encode ... &
 #           pp-tunnel listen --max-viewers N -- pp-fanout attach --socket S
-#   viewer: pp-tunnel connect TICKET | pp-bridge --player mpv
+#   viewer: PP_TICKET=TICKET pp-tunnel connect | pp-view
 # It adds what a person needs around them: a menu, the screen and sound
 # choice before the ticket, the clipboard, a viewer cap that fits the
 # upstream, a status line, and clear words when something fails. See
@@ -31,7 +31,7 @@ opt_no_audio=0		# --no-audio
 opt_player=		# --player pp-view|mpv|vlc|none (default: the last that played)
 opt_player_args=${PIXELPASS_PLAYER_ARGS:-}	# --player-args
 opt_record=		# --record FILE: the viewer writes the stream there
-opt_net=()		# --rendezvous/--stun/--turn, passed to pp-tunnel
+opt_net=()		# --rendezvous/--stun, passed to pp-tunnel (--turn: PP_TURN)
 opt_repair=0		# --repair
 opt_reconfigure=0	# --reconfigure: measure the upstream again
 opt_measure=0		# --measure: measure on a headless first run
@@ -701,7 +701,7 @@ host() {
 		printf '\nTicket (give it to your viewers; anyone who has it can watch):\n\n' >&2
 		printf '%s\n\n' "$ticket"
 		clipboard "$ticket"
-		printf 'They run: pixelpass %s\n\n' "$ticket" >&2
+		printf 'They start pixelpass, choose View and paste it.\n\n' >&2
 	else
 		printf '%s\n' "$ticket"
 		say "serving until stopped (SIGINT or SIGTERM); give the ticket to up to $cap viewer$([ "$cap" -eq 1 ] || echo s)"
@@ -854,14 +854,14 @@ view() {
 	choose_player
 	if [ -n "$opt_record" ]; then
 		open_record
-		spawn --events "$W/connect.events" "$W/connect.log" \
-		    pp-tunnel connect "$ticket" "${opt_net[@]}" --status-fd 8 < /dev/null > "$opt_record"
+		PP_TICKET=$ticket spawn --events "$W/connect.events" "$W/connect.log" \
+		    pp-tunnel connect "${opt_net[@]}" --status-fd 8 < /dev/null > "$opt_record"
 	else
 		# pp-bridge starts the player at once: it starts only once the
 		# tunnel is up. Until then we hold the pipe open.
 		mkfifo "$W/stream" && exec 3<> "$W/stream"
-		spawn --events "$W/connect.events" "$W/connect.log" \
-		    pp-tunnel connect "$ticket" "${opt_net[@]}" --status-fd 8 < /dev/null > "$W/stream" 3<&-
+		PP_TICKET=$ticket spawn --events "$W/connect.events" "$W/connect.log" \
+		    pp-tunnel connect "${opt_net[@]}" --status-fd 8 < /dev/null > "$W/stream" 3<&-
 	fi
 	tunnel_pid=$!
 	con=
@@ -1000,7 +1000,7 @@ repair() {
 }
 
 # ticket_ok: the ticket decodes (pp-tunnel checks it, connecting nowhere).
-ticket_ok() { pp-tunnel check "$ticket" 2> /dev/null; }
+ticket_ok() { PP_TICKET=$ticket pp-tunnel check 2> /dev/null; }
 
 # ask_ticket [PASTED]: sets a whole ticket, PASTED or one asked for until
 # one is pasted (q quits).
@@ -1051,6 +1051,46 @@ number() {
 	printf '%d' "$((10#$2))"
 }
 
+# A ticket or a TURN URL (with its password) on our command line is there
+# for every local user to read (ps); our environment only for us. So we
+# start again at once with them moved there: the ticket to
+# _PIXELPASS_TICKET (read and removed below), the TURN URL to PP_TURN,
+# which every pp-tunnel we start reads. An option's value is never taken
+# for a ticket.
+without_secrets() {
+	local a prev= rest=0 args=() moved=0
+	for a in "$@"; do
+		if [ "$prev" = --turn ]; then
+			export PP_TURN=$a
+			prev= moved=1
+			continue
+		fi
+		if [ "$rest" -eq 0 ]; then
+			case $a in
+			--turn) prev=$a; continue ;;
+			--turn=*) export PP_TURN=${a#--turn=}; moved=1; continue ;;
+			--) rest=1 ;;
+			--max-viewers | --bitrate | --fps | --source | --app | --player | \
+			--player-args | --record | --rendezvous | --stun | --publish)
+				args+=("$a")
+				prev=$a
+				continue ;;
+			esac
+		fi
+		local t=${a//[[:space:]]/}
+		if [ -z "$prev" ] && [[ ${t,,} == pp1* ]]; then
+			export _PIXELPASS_TICKET=$a
+			moved=1
+		else
+			args+=("$a")
+		fi
+		prev=
+	done
+	[ "$prev" = --turn ] && args+=(--turn)	# for its usage error
+	[ "$moved" -eq 1 ] && exec "$BASH" "$0" "${args[@]}"
+}
+without_secrets "$@"
+
 while [ $# -gt 0 ]; do
 	arg=$1
 	case $arg in
@@ -1086,7 +1126,8 @@ while [ $# -gt 0 ]; do
 		opt_record=$2
 		view_opt=${view_opt:-$1}
 		shift ;;
-	--rendezvous | --stun | --turn) need_arg "$@"; opt_net+=("$1" "$2"); shift ;;
+	--rendezvous | --stun) need_arg "$@"; opt_net+=("$1" "$2"); shift ;;
+	--turn) need_arg "$@"; export PP_TURN=$2; shift ;;
 	--repair) opt_repair=1 ;;
 	--reconfigure) opt_reconfigure=1 ;;
 	--measure) opt_measure=1 ;;
@@ -1118,6 +1159,11 @@ EOF
 	shift
 done
 [ $# -eq 0 ] || { [ $# -eq 1 ] && [ "$ticket_given" -eq 0 ] && ticket=$1 ticket_given=1; } || usage
+if [ -n "${_PIXELPASS_TICKET+set}" ]; then
+	[ "$ticket_given" -eq 0 ] || usage
+	ticket=$_PIXELPASS_TICKET ticket_given=1
+	unset _PIXELPASS_TICKET
+fi
 # A pasted ticket may carry the spaces and line breaks around it.
 ticket=${ticket//[[:space:]]/}
 
