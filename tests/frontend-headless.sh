@@ -50,9 +50,10 @@ fe_stop $V2
 is "$(codecs "$TEST_TMP/rec.ts")" "aac h264 " "the recording has H.264 and AAC"
 ok "every frame of the recording decodes" decodes "$TEST_TMP/rec.ts"
 
-# pp-tunnel connect T > talk.ts records too (pixelpass(1), EXAMPLES).
-timeout 4 pp-tunnel connect "$fe_ticket" > "$TEST_TMP/talk.ts" 2> /dev/null
-ok "pp-tunnel connect TICKET > talk.ts records a stream that decodes" decodes "$TEST_TMP/talk.ts"
+# PP_TICKET=T pp-tunnel connect > talk.ts records too (pixelpass(1),
+# EXAMPLES).
+PP_TICKET=$fe_ticket timeout 4 pp-tunnel connect > "$TEST_TMP/talk.ts" 2> /dev/null
+ok "PP_TICKET=TICKET pp-tunnel connect > talk.ts records a stream that decodes" decodes "$TEST_TMP/talk.ts"
 
 fe_stop "$fe_pid"
 is "$fe_rc" 0 "the host stops on SIGTERM with status 0"
