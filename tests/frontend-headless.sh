@@ -85,13 +85,15 @@ PATH=$TEST_TMP/bin:$PATH pixelpass host --source test --rendezvous none < /dev/n
 is "$?" 69 "no working H.264 encoder: exit 69"
 like "$(cat "$TEST_TMP/noenc.err")" 'no H.264 encoder works on this machine' "...before any ticket, in words"
 
-# --rendezvous, --stun and --turn go to pp-tunnel as they are, for the
-# host and for the viewer (a stand-in pp-tunnel notes its arguments and
-# refuses them, as one with the direct path only does).
+# --rendezvous and --stun go to pp-tunnel as they are, for the host and
+# for the viewer; --turn (it may hold a password) and the ticket in its
+# environment, PP_TURN and PP_TICKET (a stand-in pp-tunnel notes its
+# arguments and those two, and refuses them, as one with the direct path
+# only does).
 cat > "$TEST_TMP/bin/pp-tunnel" <<'SH'
 #!/bin/sh
 [ "$1" = check ] && exit 0
-echo "$*" >> "$PP_ARGS_LOG"
+echo "$* PP_TURN=${PP_TURN-} PP_TICKET=${PP_TICKET-}" >> "$PP_ARGS_LOG"
 echo "pp-tunnel: --rendezvous mqtt://127.0.0.1:1883: this version of pp-tunnel only has the direct path" >&2
 exit 64
 SH
@@ -105,6 +107,8 @@ is "$?" 64 "a rendezvous pp-tunnel refuses: exit 64"
 like "$(cat "$TEST_TMP/rv.err")" '^pixelpass: --rendezvous mqtt://127.0.0.1:1883: this version of pp-tunnel' "...with pp-tunnel's reason"
 # shellcheck disable=SC2086
 PATH=$TEST_TMP/bin:$PATH pixelpass $NET --record "$TEST_TMP/x.ts" "$T" > /dev/null 2>&1
-like "$(sed -n 1p "$TEST_TMP/args")" "^listen --max-viewers 2 $NET --status-fd 8 -- pp-fanout attach --socket $XDG_RUNTIME_DIR/pixelpass-[0-9]+\\.[A-Za-z0-9]+/fanout\\.sock\$" \
+ARGV_NET="--rendezvous mqtt://127.0.0.1:1883 --stun 127.0.0.1:3478"
+ENV_NET="PP_TURN=turn://u:p@127.0.0.1:3478"
+like "$(sed -n 1p "$TEST_TMP/args")" "^listen --max-viewers 2 $ARGV_NET --status-fd 8 -- pp-fanout attach --socket $XDG_RUNTIME_DIR/pixelpass-[0-9]+\\.[A-Za-z0-9]+/fanout\\.sock $ENV_NET PP_TICKET=\$" \
 	"the host passes them to pp-tunnel listen"
-is "$(sed -n 2p "$TEST_TMP/args")" "connect $T $NET --status-fd 8" "the viewer passes them to pp-tunnel connect"
+is "$(sed -n 2p "$TEST_TMP/args")" "connect $ARGV_NET --status-fd 8 $ENV_NET PP_TICKET=$T" "the viewer passes them to pp-tunnel connect"
