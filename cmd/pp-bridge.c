@@ -542,8 +542,6 @@ main(int argc, char *argv[])
 	limits.max_lag_ms = max_lag_ms;
 	B.q = fanq_new(&limits);
 	B.loop = g_main_loop_new(NULL, FALSE);
-	g_unix_signal_add(SIGTERM, on_quit_signal, NULL);
-	g_unix_signal_add(SIGINT, on_quit_signal, NULL);
 	B.acceptor = acceptor_new(B.listen_fd, on_client, NULL);
 	g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, NULL);
 	g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, NULL);
@@ -552,13 +550,16 @@ main(int argc, char *argv[])
 	start_player(name, extra);
 	/* From here on pp-bridge serves the sockets it has: the filesystem
 	 * is closed to it (pp-bridge(1), SECURITY). The player, started
-	 * before, is not confined. */
+	 * before, is not confined. Before the signal sources, whose worker
+	 * thread Landlock would leave free. */
 	switch (sandbox_enter(NULL, 0, 0)) {
 	case -1:
 		err(EX_OSERR, "cannot confine pp-bridge (Landlock)");
 	case 0:
 		log_debug("this kernel has no Landlock: the filesystem stays open to pp-bridge");
 	}
+	g_unix_signal_add(SIGTERM, on_quit_signal, NULL);
+	g_unix_signal_add(SIGINT, on_quit_signal, NULL);
 	g_main_loop_run(B.loop);
 
 	while (B.pending != NULL)

@@ -165,9 +165,12 @@ tunnel_confine(const Tunnel *t)
 {
 	/* Read late: mosquitto's TLS on each reconnection, lib/tlsrelay on
 	 * each relay it carries. */
+	static const char *const none[] = { NULL };
+	const char *turn_ca = t->turn_ca != NULL ? t->turn_ca :
+	    tunnel_setting(t, NULL, "turn_ca", none)[0];
 	const SandboxRule rules[] = {
 		{ t->rendezvous_ca != NULL ? t->rendezvous_ca : "", SANDBOX_READ },
-		{ t->turn.ca_file != NULL ? t->turn.ca_file : "", SANDBOX_READ },
+		{ turn_ca != NULL ? turn_ca : "", SANDBOX_READ },
 	};
 
 	switch (sandbox_enter(rules, G_N_ELEMENTS(rules), SANDBOX_NAMES)) {

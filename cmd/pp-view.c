@@ -10,7 +10,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <gst/base/gstbasesink.h>
@@ -23,7 +22,6 @@
 #include "decoder.h"
 #include "log.h"
 #include "opt.h"
-#include "sandbox.h"
 
 static gboolean stats;			/* --stats */
 static gboolean no_audio;		/* --no-audio */
@@ -974,41 +972,6 @@ check(void)
 	return video_sink();
 }
 
-/* Brings the pipeline to state; FALSE when it failed, and on_error said
- * why. */
-static gboolean
-pipeline_to(GstBus *bus, GstState state)
-{
-	g_autoptr(GstMessage) msg = NULL;
-
-	if (gst_element_set_state(V.pipe, state) != GST_STATE_CHANGE_FAILURE)
-		return TRUE;
-	if ((msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) == NULL)
-		errx(EX_SOFTWARE, "the pipeline did not start");
-	on_error(msg);
-	return FALSE;
-}
-
-static void
-confine(void)
-{
-	static const SandboxRule rules[] = {
-		{ "/usr", SANDBOX_READ },		/* plugins, typefinders */
-		{ "/dev/dri", SANDBOX_READ | SANDBOX_WRITE },	/* VA-API */
-	};
-
-	/* souphttpsrc asks GIO's proxy resolver late, which reads the
-	 * desktop's settings through dconf: open them while we may. */
-	if (url != NULL)
-		g_proxy_resolver_get_default();
-	switch (sandbox_enter(rules, G_N_ELEMENTS(rules), SANDBOX_NAMES)) {
-	case -1:
-		err(EX_OSERR, "cannot confine pp-view (Landlock)");
-	case 0:
-		log_debug("this kernel has no Landlock: the filesystem stays open to pp-view");
-	}
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -1106,14 +1069,15 @@ main(int argc, char *argv[])
 	log_debug("decoder %s, video sink %s, audio %s", V.decoder,
 	    GST_OBJECT_NAME(gst_element_get_factory(V.vsink)),
 	    no_audio ? "off" : V.asink != NULL ? V.asink : "none");
-	/* On the way to READY every element opens what it needs: the display,
-	 * the sound server, a decoder's device. From there on pp-view reads a
-	 * stream its sender made, so the filesystem is closed to it but for
-	 * the plugins GStreamer loads late (pp-view(1), SECURITY). */
-	if (pipeline_to(bus, GST_STATE_READY)) {
-		confine();
-		if (pipeline_to(bus, GST_STATE_PLAYING))
-			g_main_loop_run(V.loop);
+	if (gst_element_set_state(V.pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+		g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+
+		if (msg != NULL)
+			on_error(msg);
+		else
+			errx(EX_SOFTWARE, "the pipeline did not start");
+	} else {
+		g_main_loop_run(V.loop);
 	}
 
 	gst_element_set_state(V.pipe, GST_STATE_NULL);

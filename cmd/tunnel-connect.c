@@ -669,6 +669,8 @@ tunnel_connect(Tunnel *tun, const char *text)
 		errx(EX_SOFTWARE, "%s", error->message);
 	c->loop = g_main_loop_new(NULL, FALSE);
 	c->tried = g_string_new(NULL);
+	/* Before the rendezvous' thread and GLib's signal worker exist. */
+	tunnel_confine(tun);
 
 	/* Every address at once; the first that answers wins. */
 	start_direct(c, &t);
@@ -686,7 +688,6 @@ tunnel_connect(Tunnel *tun, const char *text)
 		g_timeout_add_seconds(tun->timeout_s, on_connect_timeout, c);
 	g_unix_signal_add(SIGINT, on_connect_stop, c);
 	g_unix_signal_add(SIGTERM, on_connect_stop, c);
-	tunnel_confine(tun);
 	/* A start_ice that failed has ended it already. */
 	if (!c->over)
 		g_main_loop_run(c->loop);

@@ -848,6 +848,32 @@ gather_addrs(Ticket *t, gboolean have4, gboolean have6)
 		ticket_add_addr(t, (struct sockaddr *)&lo6);
 }
 
+/* --ticket-file, opened before we confine ourselves and written once the
+ * ticket is known; -1 without one. Only a regular file of ours with one
+ * name: a symbolic link or a hard link someone planted there is refused,
+ * never followed to truncate what it points at. */
+static int
+open_ticket_file(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (path == NULL)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1 && errno == ELOOP)
+		errx(EX_CANTCREAT, "%s is a symbolic link: give the ticket file a name of its own", path);
+	if (fd == -1)
+		err(EX_CANTCREAT, "%s", path);
+	if (fstat(fd, &st) == -1)
+		err(EX_CANTCREAT, "%s", path);
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
+		errx(EX_CANTCREAT, "%s is not a file of ours with one name: give the ticket file a name of its own", path);
+	if (fchmod(fd, 0600) == -1)
+		err(EX_CANTCREAT, "%s", path);
+	return fd;
+}
+
 int
 tunnel_listen(Tunnel *tun, char **cmd_argv)
 {
@@ -856,7 +882,7 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	Ticket t = { 0 };
 	g_autofree char *ticket = NULL;
 	uint16_t port = tun->port;
-	int fd4 = -1, fd6 = -1, save = 0, status;
+	int fd4 = -1, fd6 = -1, save = 0, status, ticket_fd;
 	char nport[8];
 	ListenSocket lsock[2] = { { .l = &l }, { .l = &l } };
 
@@ -905,6 +931,9 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	    (GDestroyNotify)lastline_free);
 	tunnel_network_settings(tun);
 	tunnel_keys(tun, &t);
+	ticket_fd = open_ticket_file(tun->ticket_file);
+	/* Before the rendezvous' thread and GLib's signal worker exist. */
+	tunnel_confine(tun);
 	if ((l.rv = host_rendezvous(&l)) == NULL)
 		strcpy(t.rendezvous, "none");
 	else {
@@ -921,16 +950,9 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	if ((ticket = ticket_encode(&t)) == NULL)
 		errx(EX_USAGE, "the ticket cannot hold this rendezvous URL; use a shorter one");
 
-	/* A new file, 0600 from the start, renamed over the name: a symbolic
-	 * link planted there by someone else is replaced, never followed to
-	 * truncate what it points at. */
-	if (tun->ticket_file != NULL) {
-		g_autofree char *line = g_strconcat(ticket, "\n", NULL);
-
-		if (!g_file_set_contents_full(tun->ticket_file, line, -1,
-		    G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
-			errx(EX_CANTCREAT, "%s", error->message);
-	}
+	if (ticket_fd >= 0 && (ftruncate(ticket_fd, 0) == -1 ||
+	    dprintf(ticket_fd, "%s\n", ticket) < 0 || close(ticket_fd) == -1))
+		err(EX_CANTCREAT, "%s", tun->ticket_file);
 	printf("%s\n", ticket);
 	if (fflush(stdout) == EOF)
 		err(EX_IOERR, "stdout");
@@ -957,7 +979,6 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	g_unix_signal_add(SIGINT, on_listen_stop, &l);
 	g_unix_signal_add(SIGTERM, on_listen_stop, &l);
 	snprintf(nport, sizeof(nport), "%u", t.port);
-	tunnel_confine(tun);
 	status_event("ready", "ticket", ticket, "port", nport, NULL);
 	g_main_loop_run(l.loop);
 	g_hash_table_destroy(l.viewers);

@@ -1,7 +1,8 @@
 /* Least privilege for the tools that parse strangers' bytes (pp-bridge,
  * pp-tunnel), once they have opened what they need: no_new_privs, and a
  * Landlock domain in which only the listed paths can be reached through
- * the filesystem. Descriptors already open, sockets and the network are
+ * the filesystem. Enter while there is one thread: Landlock confines
+ * the caller and what it starts later, not threads already running. Descriptors already open, sockets and the network are
  * not affected. Children started afterwards inherit the domain, so a tool
  * starts what must not be confined (a player) before it enters.
  *
@@ -32,5 +33,5 @@ typedef struct {
 /* Enters the domain: rules, and with flags what SANDBOX_NAMES says. A path
  * that does not exist is skipped. Returns the Landlock ABI version now in
  * force, 0 when the kernel has none, or -1 with errno set when the
- * restriction could not be made. */
+ * restriction could not be made (EBUSY: more than one thread). */
 int sandbox_enter(const SandboxRule *rules, size_t n, unsigned flags);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # pp-tunnel on loopback: a 100 MB file each way, identical by SHA-256;
-# half-close (the viewer's stdin is empty); the ticket file, also over a
-# planted symbolic link; the ticket from PP_TICKET; what both
+# half-close (the viewer's stdin is empty); the ticket file, and one
+# that is a planted symbolic link; the ticket from PP_TICKET; what both
 # sides print.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/tunnel-lib.sh"
@@ -13,13 +13,15 @@ want=$(sha "$TEST_TMP/big")
 head -c 5000000 "$TEST_TMP/big" > "$TEST_TMP/small"
 
 # Host to viewer: `listen -- cat FILE`, the viewer's stdin at EOF at once.
-# The ticket file's name is a symbolic link someone planted, to a file of
-# the user's: the link is replaced, the file is left alone.
+# A ticket file name that is a symbolic link someone planted, to a file
+# of the user's, is refused (73), and the file is left alone.
 echo "the user's own file" > "$TEST_TMP/victim"
-ln -s "$TEST_TMP/victim" "$TEST_TMP/t1"
+ln -s "$TEST_TMP/victim" "$TEST_TMP/link"
+timeout 20 pp-tunnel listen --rendezvous none --ticket-file "$TEST_TMP/link" -- true \
+    > /dev/null 2> "$TEST_TMP/link.err"
+is "$?:$(cat "$TEST_TMP/victim")" "73:the user's own file" "--ticket-file over a symbolic link: exit 73, and what it points at is untouched"
+like "$(cat "$TEST_TMP/link.err")" '^pp-tunnel: .*/link is a symbolic link: give the ticket file a name of its own$' "...in one line that says why"
 tunnel_listen host1 --rendezvous none --ticket-file "$TEST_TMP/t1" -- cat "$TEST_TMP/big"
-is "$(cat "$TEST_TMP/victim")" "the user's own file" "--ticket-file does not follow a symbolic link"
-ok "...it replaces it with the ticket file" test -f "$TEST_TMP/t1" -a ! -L "$TEST_TMP/t1"
 like "$tunnel_ticket" '^pp1[a-z2-7]+$' "the ticket is pp1 and lowercase base32"
 is "$(cat "$TEST_TMP/t1")" "$tunnel_ticket" "--ticket-file holds the same ticket"
 is "$(stat -c %a "$TEST_TMP/t1")" 600 "the ticket file is mode 0600"
