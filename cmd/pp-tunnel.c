@@ -168,9 +168,14 @@ tunnel_confine(const Tunnel *t)
 	static const char *const none[] = { NULL };
 	const char *turn_ca = t->turn_ca != NULL ? t->turn_ca :
 	    tunnel_setting(t, NULL, "turn_ca", none)[0];
+	const char *ssl_file = getenv("SSL_CERT_FILE"), *ssl_dir = getenv("SSL_CERT_DIR");
+	/* SSL_CERT_*: where the user moved OpenSSL's CA store (mosquitto's
+	 * TLS is OpenSSL). A missing path is skipped. */
 	const SandboxRule rules[] = {
 		{ t->rendezvous_ca != NULL ? t->rendezvous_ca : "", SANDBOX_READ },
 		{ turn_ca != NULL ? turn_ca : "", SANDBOX_READ },
+		{ ssl_file != NULL ? ssl_file : "", SANDBOX_READ },
+		{ ssl_dir != NULL ? ssl_dir : "", SANDBOX_READ },
 	};
 
 	switch (sandbox_enter(rules, G_N_ELEMENTS(rules), SANDBOX_NAMES)) {

@@ -13,6 +13,8 @@
 
 #define TICKS_PER_MS	(TS_CLOCK_HZ / 1000)
 #define MAX_IOV		64
+/* How long a consumer waits at a keyframe for the other layer's. */
+#define MOVE_HOLD_MS	200
 
 /* A run of whole packets, stored once. Each chunk holds a reference on
  * the next, so whoever holds a chunk can read the stream on from it; the
@@ -26,6 +28,7 @@ typedef struct Chunk {
 	uint64_t in_seq, in_end;	/* input packets [in_seq, in_end) */
 	uint64_t group_in;		/* a lane's entry: its group's start */
 	gboolean keyframe;		/* starts with a keyframe */
+	gboolean entry;			/* a lane's entry for a key group */
 	uint8_t *psi;			/* keyframe: the PAT and PMT before it */
 	size_t psi_len;
 	size_t len, cap;
@@ -298,6 +301,14 @@ pending_iov(FanqConsumer *c, struct iovec *iov)
 	}
 	for (ch = c->chunk, off = c->off; ch != NULL && n < MAX_IOV;
 	    ch = ch->next, off = 0) {
+		/* A move is wanted, but the lane it goes to has not shown
+		 * this group's keyframe yet (it follows ours in the input):
+		 * hold at our entry for a moment rather than send past it,
+		 * or a consumer that keeps up would never find its place. */
+		if (c->want >= 0 && c->move_to == NULL && ch->entry &&
+		    (ch != c->chunk || off == 0) &&
+		    c->q->ts.clock - ch->clock < MOVE_HOLD_MS * TICKS_PER_MS)
+			return n;
 		/* Nothing of this lane from where the move goes on. */
 		if (c->move_to != NULL && ch != c->chunk &&
 		    ch->in_seq >= c->move_to->group_in)
@@ -767,6 +778,7 @@ lane_take(Fanq *q, Lane *ln, const uint8_t *p, gboolean key, size_t room)
 			chunk_unref(ln->group_next);
 			ln->group_next = chunk_ref(ln->building);
 			ln->building->group_in = q->group_in;
+			ln->building->entry = TRUE;
 		}
 		if (key && ln->group_next != NULL) {
 			chunk_unref(ln->last_entry);
