@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -188,6 +189,7 @@ spawner_main(int req, int ev)
 	 * is kept (for commands that share it): holding its stdout or status
 	 * fd would delay the end of file its readers wait for. */
 	setpgid(0, 0);
+	prctl(PR_SET_NAME, "pp-spawner");	/* ps and pgrep tell us apart */
 	req = fcntl(req, F_DUPFD_CLOEXEC, 10);
 	ev = fcntl(ev, F_DUPFD_CLOEXEC, 10);
 	if (req < 0 || ev < 0 || dup3(req, 3, O_CLOEXEC) < 0 ||

@@ -90,7 +90,7 @@ run_begin() {
 	diag "--- $1"
 }
 
-# host_start: the host chain; sets FANOUT TUNNEL TICKET S.
+# host_start: the host chain; sets FANOUT TUNNEL SPAWNER TICKET S.
 host_start() {
 	S=$XDG_RUNTIME_DIR/pixelpass-host.sock
 	env "$MARK=$R/host" setsid pp-fanout serve --socket "$S" -- \
@@ -104,6 +104,8 @@ host_start() {
 	TUNNEL=$!
 	wait_for 30 grep -qs '^pp1' "$R/ticket" || bail "pp-tunnel listen printed no ticket: $(cat "$R/tunnel.log")"
 	TICKET=$(first_line "$R/ticket")
+	# Its commands' parent: the process it forked before confining itself.
+	SPAWNER=$(pgrep -P "$TUNNEL" -x pp-spawner)
 }
 
 # viewer_start: the viewer chain, through a pipe; sets CONNECT BRIDGE
@@ -136,7 +138,7 @@ mpv_plays() {
 chain_pids() {
 	CAPTURE=$(sed -n 's/.*started the producer pp-capture (pid \([0-9]*\)).*/\1/p' "$R/fanout.log" | tail -n 1)
 	ENCODE=$(pgrep -P "$CAPTURE" -x pp-encode)
-	ATTACH=$(pgrep -P "$TUNNEL" -x pp-fanout)
+	ATTACH=$(pgrep -P "$SPAWNER" -x pp-fanout)
 	if [ -z "$CAPTURE" ] || [ -z "$ENCODE" ] || [ -z "$ATTACH" ] || [ -z "$MPV" ]; then
 		diag "capture '$CAPTURE' encode '$ENCODE' attach '$ATTACH' mpv '$MPV'"
 		bail "a process of the chains is missing"
@@ -326,8 +328,8 @@ host_start
 viewer_start
 ok "$NAME: a second viewer records" record rec
 chain_pids
-ATTACH=$(pgrep -o -P "$TUNNEL" -x pp-fanout)
-is "$(pgrep -P "$TUNNEL" -x pp-fanout | wc -l)" 2 "$NAME: one pp-fanout attach per viewer"
+ATTACH=$(pgrep -o -P "$SPAWNER" -x pp-fanout)
+is "$(pgrep -P "$SPAWNER" -x pp-fanout | wc -l)" 2 "$NAME: one pp-fanout attach per viewer"
 kill -KILL "$ATTACH"
 viewer_told "pp-fanout was killed by signal 9 \\(Killed\\)$"
 ok "$NAME: the host says the viewer left" wait_for 30 grep -q 'viewer .* left after' "$R/tunnel.log"
@@ -487,7 +489,9 @@ NAME="pp-tunnel listen under pixelpass"
 run_begin fe-tunnel
 fe_host
 viewer_start
-TUNNEL=$(fe_tool "^pp-tunnel listen ")
+TUNNEL=$(for p in $(fe_tool "^pp-tunnel listen "); do
+	[ "$(cat "/proc/$p/comm" 2> /dev/null)" = pp-tunnel ] && echo "$p"
+done)
 ok "$NAME: pixelpass runs pp-tunnel listen" test -n "$TUNNEL"
 kill -KILL "$TUNNEL"
 reap "$FE" 30

@@ -50,6 +50,10 @@ PP_TUNNEL_IDLE_TIMEOUT=$IDLE tunnel_listen host --max-viewers 100 -- \
 	pp-fanout attach --socket "$S"
 TUNNEL=$tunnel_pid
 T=$tunnel_ticket
+# pp-tunnel listen runs its commands through a process of its own
+# (lib/spawner), forked before it confines itself: theirs is the parent.
+SPAWNER=$(pgrep -P "$TUNNEL" -x pp-spawner)
+[ -n "$SPAWNER" ] || bail "pp-tunnel listen has no pp-spawner"
 
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
@@ -60,7 +64,7 @@ count() { grep -Ec "$2" "$1"; }
 # The host has seen every viewer so far leave, and pp-tunnel has no
 # command left: what it holds now is what it holds with no viewer.
 host_quiet() {
-	[ -z "$(children $TUNNEL)" ] &&
+	[ -z "$(children $SPAWNER)" ] &&
 	[ "$(count "$tunnel_log" ' arrived ')" -eq \
 	  "$(count "$tunnel_log" ' (left after|vanished|failed)')" ] &&
 	[ "$(count "$TEST_TMP/fanout.log" ' joined ')" -eq \
@@ -200,7 +204,7 @@ is "$fd_t1" "$fd_t0" "pp-tunnel listen holds as many fds as before ($fd_t0)"
 [ "$fd_t1" = "$fd_t0" ] || diag "$(ls -l "/proc/$TUNNEL/fd" | diff "$TEST_TMP/fd-tunnel.0" -)"
 is "$fd_f1" "$fd_f0" "pp-fanout serve holds as many fds as before ($fd_f0)"
 [ "$fd_f1" = "$fd_f0" ] || diag "$(ls -l "/proc/$FANOUT/fd" | diff "$TEST_TMP/fd-fanout.0" -)"
-is "$(children $TUNNEL)" "" "pp-tunnel listen has no command left, running or zombie"
+is "$(children $SPAWNER)" "" "pp-tunnel listen has no command left, running or zombie"
 attach_left=$(pgrep -f "^pp-fanout attach --socket $S\$")
 is "$attach_left" "" "no pp-fanout attach is left anywhere"
 fchildren=$(children $FANOUT)
