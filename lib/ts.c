@@ -477,10 +477,13 @@ ts_layer_cut(TsLayerCut *c, const TsTracker *t, const uint8_t *in,
 	TsPacket pkt;
 	int layer, top = t->layers.video_pids[0];
 
-	if (t->layers.n < 2 || !ts_packet_parse(in, &pkt)) {
+	if (t->layers.n < 2) {
 		memcpy(out, in, TS_PACKET_SIZE);
 		return TRUE;
 	}
+	/* Not a packet: no layer's stream has a place for it. */
+	if (!ts_packet_parse(in, &pkt))
+		return FALSE;
 	if ((int)pkt.pid == t->pmt_pid && cut_pmt(c, t, &pkt, in, out))
 		return TRUE;
 	layer = layer_of(t, pkt.pid);
