@@ -49,7 +49,17 @@ sizes=$(ffprobe -v error -select_streams v -show_entries frame=width -of csv=p=0
 	tr -d , | awk 'NF && $1 != p { printf "%s ", $1; p = $1 }')
 diag "picture widths over time: $sizes"
 like "$sizes" '^640 320 640 $' "the slow reader's pictures: the top layer's, the second's, the top's again"
-is "$(decode_errors "$TEST_TMP/adapt.ts")" "" "ffmpeg decodes across the moves with no error"
+errors=$(decode_errors "$TEST_TMP/adapt.ts")
+if grep -q 'skipped to layer' "$TEST_TMP/fan.log"; then
+	# A machine too slow for the move (a sanitizer build): the lag
+	# passed all of --max-lag first, and the skip into the second layer
+	# cut the picture being sent, as every skip does (pp-fanout(1), BUGS).
+	diag "skipped into the second layer rather than moved: $(grep 'skipped to layer' "$TEST_TMP/fan.log")"
+	ok "ffmpeg decodes across the moves, but for the one picture the skip cut" \
+	    test "$(printf '%s' "$errors" | grep -c 'error while decoding')" -le 1
+else
+	is "$errors" "" "ffmpeg decodes across the moves with no error"
+fi
 ok "consumer-layer layer=1 reason=lagging" grep -qx 'consumer-layer id=1 layer=1 reason=lagging' "$EV"
 ok "consumer-layer layer=0 reason=kept-pace" grep -qx 'consumer-layer id=1 layer=0 reason=kept-pace' "$EV"
 like "$(cat "$TEST_TMP/fan.log")" "consumer 1 is [0-9]+ ms behind: to layer 1 at its next keyframe" "a log line for the move down"
