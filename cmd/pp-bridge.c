@@ -552,12 +552,7 @@ main(int argc, char *argv[])
 	 * is closed to it (pp-bridge(1), SECURITY). The player, started
 	 * before, is not confined. Before the signal sources, whose worker
 	 * thread Landlock would leave free. */
-	switch (sandbox_enter(NULL, 0, 0)) {
-	case -1:
-		err(EX_OSERR, "cannot confine pp-bridge (Landlock)");
-	case 0:
-		log_debug("this kernel has no Landlock: the filesystem stays open to pp-bridge");
-	}
+	sandbox_enter_or_exit("pp-bridge", NULL, 0, 0);
 	g_unix_signal_add(SIGTERM, on_quit_signal, NULL);
 	g_unix_signal_add(SIGINT, on_quit_signal, NULL);
 	g_main_loop_run(B.loop);

@@ -178,12 +178,8 @@ tunnel_confine(const Tunnel *t)
 		{ ssl_dir != NULL ? ssl_dir : "", SANDBOX_READ },
 	};
 
-	switch (sandbox_enter(rules, G_N_ELEMENTS(rules), SANDBOX_NAMES)) {
-	case -1:
-		err(EX_OSERR, "cannot confine pp-tunnel (Landlock)");
-	case 0:
-		log_debug("this kernel has no Landlock: the filesystem stays open to pp-tunnel");
-	}
+	sandbox_enter_or_exit("pp-tunnel", rules, G_N_ELEMENTS(rules),
+	    SANDBOX_NAMES);
 }
 
 void

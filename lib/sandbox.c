@@ -1,5 +1,6 @@
 #include "sandbox.h"
 
+#include <err.h>
 #include <errno.h>
 #include <glib.h>
 #include <fcntl.h>
@@ -10,7 +11,10 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sysexits.h>
 #include <unistd.h>
+
+#include "log.h"
 
 /* Rights of later ABIs than the headers this may be built with know. */
 #ifndef LANDLOCK_ACCESS_FS_REFER
@@ -163,4 +167,17 @@ fail:
 	close(ruleset);
 	errno = saved;
 	return -1;
+}
+
+void
+sandbox_enter_or_exit(const char *tool, const SandboxRule *rules, size_t n,
+    unsigned flags)
+{
+	switch (sandbox_enter(rules, n, flags)) {
+	case -1:
+		err(EX_OSERR, "cannot confine %s (Landlock)", tool);
+	case 0:
+		log_debug("this kernel has no Landlock: the filesystem stays open to %s",
+		    tool);
+	}
 }

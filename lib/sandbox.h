@@ -35,3 +35,8 @@ typedef struct {
  * force, 0 when the kernel has none, or -1 with errno set when the
  * restriction could not be made (EBUSY: more than one thread). */
 int sandbox_enter(const SandboxRule *rules, size_t n, unsigned flags);
+
+/* sandbox_enter for a tool's main: exits 71 (EX_OSERR) naming tool when
+ * the kernel refuses, and says at debug level when it has no Landlock. */
+void sandbox_enter_or_exit(const char *tool, const SandboxRule *rules,
+    size_t n, unsigned flags);
