@@ -114,9 +114,14 @@ tunnel_network_settings(Tunnel *t)
 	g_autofree char *path = config_path();
 	g_autoptr(GError) error = NULL;
 
+	static const char *const none[] = { NULL };
+
 	if ((t->config = config_load(path, &error)) == NULL ||
 	    !config_check_keys(t->config, "network", keys, &error))
 		errx(EX_USAGE, "%s; fix or remove that line", error->message);
+	/* CAs for turns://: ours, else config.toml's. */
+	if (t->turn_ca == NULL)
+		t->turn_ca = tunnel_setting(t, NULL, "turn_ca", none)[0];
 }
 
 int
@@ -150,8 +155,6 @@ tunnel_ice_servers(Tunnel *t)
 	}
 	/* CAs for turns://, ours or the host's: checked now rather than at
 	 * the first relay. */
-	if (t->turn_ca == NULL)
-		t->turn_ca = tunnel_setting(t, NULL, "turn_ca", none)[0];
 	if (t->turn_ca != NULL && !tlsrelay_check_ca(t->turn_ca, &error)) {
 		warnx("TURN CA file %s", error->message);
 		return EX_USAGE;
@@ -165,15 +168,12 @@ tunnel_confine(const Tunnel *t)
 {
 	/* Read late: mosquitto's TLS on each reconnection, lib/tlsrelay on
 	 * each relay it carries. */
-	static const char *const none[] = { NULL };
-	const char *turn_ca = t->turn_ca != NULL ? t->turn_ca :
-	    tunnel_setting(t, NULL, "turn_ca", none)[0];
 	const char *ssl_file = getenv("SSL_CERT_FILE"), *ssl_dir = getenv("SSL_CERT_DIR");
 	/* SSL_CERT_*: where the user moved OpenSSL's CA store (mosquitto's
 	 * TLS is OpenSSL). A missing path is skipped. */
 	const SandboxRule rules[] = {
 		{ t->rendezvous_ca != NULL ? t->rendezvous_ca : "", SANDBOX_READ },
-		{ turn_ca != NULL ? turn_ca : "", SANDBOX_READ },
+		{ t->turn_ca != NULL ? t->turn_ca : "", SANDBOX_READ },
 		{ ssl_file != NULL ? ssl_file : "", SANDBOX_READ },
 		{ ssl_dir != NULL ? ssl_dir : "", SANDBOX_READ },
 	};
