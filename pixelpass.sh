@@ -104,7 +104,9 @@ cleanup() {
 	for ((i = ${#kids[@]} - 1; i >= 0; i--)); do
 		stop_group "${kids[$i]}" 12
 	done
-	[ -n "$producer" ] && kill -KILL -- "-$producer" 2> /dev/null
+	# A producer whose pp-fanout was killed: SIGTERM first, so that
+	# pp-capture removes its capture sink (SIGKILL would leave it).
+	[ -n "$producer" ] && stop_group "$producer" 5
 	[ -n "$player" ] && kill -TERM "$player" 2> /dev/null
 	[ -n "$clip_pid" ] && { kill -TERM "$clip_pid" 2> /dev/null; wait "$clip_pid" 2> /dev/null; }
 	[ -n "$sock" ] && rm -f "$sock"
