@@ -36,6 +36,16 @@
 #include "udp.h"
 
 /* The host's state, from tunnel_listen's start to its teardown. */
+/* Why a first datagram from an unknown address got no connection. */
+typedef enum {
+	AWAY_RETRY,	/* sent a Retry (subtracting those that came back) */
+	AWAY_TOKEN,	/* its token is not ours for that address, or stale */
+	AWAY_SOURCE,	/* PER_ADDRESS half-open ones from its address already */
+	AWAY_FULL,	/* MAX_HALF_OPEN half-open ones already */
+	AWAY_JUNK,	/* not a QUIC Initial */
+	AWAY_N
+} AwayWhy;
+
 typedef struct {
 	Tunnel *t;
 	char **cmd_argv;
@@ -52,6 +62,8 @@ typedef struct {
 	gint64 tokens_at;
 	guint64 n_ignored, n_ignored_total;
 	guint ignored_timer;
+	guint64 away[AWAY_N];	/* first datagrams that got no connection */
+	guint away_timer;
 } Listen;
 
 /* The address a listening socket is bound to. */
@@ -421,8 +433,8 @@ on_viewer_ended(QuicConn *qc, const QuicEnd *end, void *ud)
 /* A viewer's connection from its first datagram: on the direct path, or
  * on its ICE link with the certificate its sealed offer named. */
 static QuicConn *
-viewer_quic(Viewer *v, const uint8_t *pin_fp, const uint8_t *pkt,
-    size_t len, GError **error)
+viewer_quic(Viewer *v, const uint8_t *pin_fp, const QuicAddrProof *proof,
+    const uint8_t *pkt, size_t len, GError **error)
 {
 	QuicConfig cfg = tunnel_quic_config(v->l->t, TRUE,
 	    (struct sockaddr *)&v->local, v->local_len,
@@ -435,6 +447,7 @@ viewer_quic(Viewer *v, const uint8_t *pin_fp, const uint8_t *pkt,
 		.ended = on_viewer_ended,
 	};
 	cfg.ud = v;
+	cfg.addr_proof = proof;
 	return quic_conn_new_server(&cfg, pkt, len, error);
 }
 
@@ -471,6 +484,134 @@ addr_key(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
 	key[ADDR_KEY_LEN - 1] = '\0';
 }
 
+/* Half-open direct connections (not yet proven the secret): at most
+ * MAX_HALF_OPEN in all and PER_ADDRESS from one IP address. Only senders
+ * that answered a Retry get one, so forged source addresses take none. */
+#define MAX_HALF_OPEN	256
+#define PER_ADDRESS	8
+
+static gboolean
+same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return FALSE;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+/* The half-open direct connections, and in *from_ip those from that IP. */
+static guint
+half_open(Listen *l, const struct sockaddr_storage *from, guint *from_ip)
+{
+	GHashTableIter it;
+	Viewer *v;
+	guint n = 0;
+
+	*from_ip = 0;
+	g_hash_table_iter_init(&it, l->viewers);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&v)) {
+		if (v->ice != NULL || v->arrived)
+			continue;
+		n++;
+		if (same_ip(&v->remote, from))
+			(*from_ip)++;
+	}
+	return n;
+}
+
+/* What was turned away, counted and logged at most every 10 s, and once
+ * as a status event: a flood makes one line, not one per datagram. */
+static const char *const away_text[AWAY_N] = {
+	[AWAY_RETRY] = "never answered the Retry (an unproven address)",
+	[AWAY_TOKEN] = "had a token not valid for their address",
+	[AWAY_SOURCE] = "came from an address with " G_STRINGIFY(PER_ADDRESS)
+	    " half-open connections",
+	[AWAY_FULL] = "found " G_STRINGIFY(MAX_HALF_OPEN) " half-open connections",
+	[AWAY_JUNK] = "were not QUIC Initials",
+};
+
+static gboolean
+on_away_timer(gpointer ud)
+{
+	Listen *l = ud;
+	guint64 *a = l->away;
+	g_autoptr(GString) line = g_string_new(NULL);
+	char n[AWAY_N][24];
+
+	/* Junk alone (late packets of connections that ended) is not news. */
+	if (a[AWAY_RETRY] + a[AWAY_TOKEN] + a[AWAY_SOURCE] + a[AWAY_FULL] == 0) {
+		memset(l->away, 0, sizeof(l->away));
+		l->away_timer = 0;
+		return G_SOURCE_REMOVE;
+	}
+	for (int i = 0; i < AWAY_N; i++) {
+		g_snprintf(n[i], sizeof(n[i]), "%" G_GUINT64_FORMAT, a[i]);
+		if (a[i] > 0)
+			g_string_append_printf(line, "%s%s %s",
+			    line->len > 0 ? ", " : "", n[i], away_text[i]);
+	}
+	log_info("turned away in the last 10 s, first datagrams from new addresses that %s",
+	    line->str);
+	status_event("turned-away", "retry", n[AWAY_RETRY], "token", n[AWAY_TOKEN],
+	    "per-address", n[AWAY_SOURCE], "full", n[AWAY_FULL],
+	    "junk", n[AWAY_JUNK], NULL);
+	memset(l->away, 0, sizeof(l->away));
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+count_away(Listen *l, AwayWhy why)
+{
+	l->away[why]++;
+	if (l->away_timer == 0)
+		l->away_timer = g_timeout_add_seconds(10, on_away_timer, l);
+}
+
+/* A first datagram from an address with no connection: a connection only
+ * for a proven address, within the bounds. */
+static gboolean
+admit_first(Listen *l, int fd, const uint8_t *pkt, size_t len,
+    const struct sockaddr_storage *from, socklen_t from_len,
+    const struct sockaddr_storage *local, QuicAddrProof *proof)
+{
+	uint8_t retry[QUIC_RETRY_MAX];
+	size_t retry_len;
+	guint all, from_ip;
+
+	switch (quic_first_datagram(pkt, len, (const struct sockaddr *)from,
+	    from_len, proof, retry, &retry_len)) {
+	case QUIC_FIRST_IGNORE:
+		count_away(l, AWAY_JUNK);
+		return FALSE;
+	case QUIC_FIRST_RETRY:
+		if (udp_send(fd, retry, retry_len, 0, (const struct sockaddr *)from,
+		    from_len, (const struct sockaddr *)local) == 0)
+			count_away(l, AWAY_RETRY);
+		return FALSE;
+	case QUIC_FIRST_BAD_TOKEN:
+		count_away(l, AWAY_TOKEN);
+		return FALSE;
+	case QUIC_FIRST_VALID:
+		break;
+	}
+	/* One that came back is not one turned away. */
+	if (l->away[AWAY_RETRY] > 0)
+		l->away[AWAY_RETRY]--;
+	all = half_open(l, from, &from_ip);
+	if (from_ip >= PER_ADDRESS) {
+		count_away(l, AWAY_SOURCE);
+		return FALSE;
+	}
+	if (all >= MAX_HALF_OPEN) {
+		count_away(l, AWAY_FULL);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 {
@@ -486,6 +627,7 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 		    &from_len, &local, &local_len);
 		char key[ADDR_KEY_LEN];
 		g_autoptr(GError) error = NULL;
+		QuicAddrProof proof;
 		Viewer *v;
 		ssize_t off;
 
@@ -503,8 +645,8 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 				quic_conn_recv(v->qc, buf + off, MIN((ssize_t)seg, n - off));
 			continue;
 		}
-		/* Bound the half-open connections a flood could make. */
-		if (g_hash_table_size(l->viewers) >= 256)
+		if (!admit_first(l, fd, buf, MIN((ssize_t)seg, n), &from,
+		    from_len, &local, &proof))
 			continue;
 		v = g_new0(Viewer, 1);
 		v->l = l;
@@ -520,7 +662,8 @@ on_listen_socket(int fd, GIOCondition cond, gpointer ud)
 		v->out.to_len = v->remote_len;
 		v->out.from = (struct sockaddr *)&v->local;
 		g_hash_table_insert(l->viewers, v->key, v);
-		v->qc = viewer_quic(v, NULL, buf, MIN((ssize_t)seg, n), &error);
+		v->qc = viewer_quic(v, NULL, &proof, buf, MIN((ssize_t)seg, n),
+		    &error);
 		if (v->qc == NULL) {
 			log_debug("ignoring a datagram from %s: %s", v->name,
 			    error->message);
@@ -622,7 +765,7 @@ host_ice_recv(IceLink *l, const uint8_t *pkt, size_t len, void *ud)
 		quic_conn_recv(v->qc, pkt, len);
 		return;
 	}
-	v->qc = viewer_quic(v, v->peer_fp, pkt, len, &error);
+	v->qc = viewer_quic(v, v->peer_fp, NULL, pkt, len, &error);
 	if (v->qc == NULL) {
 		log_debug("viewer %s: ignoring a datagram: %s", v->name,
 		    error->message);
@@ -988,6 +1131,8 @@ tunnel_listen(Tunnel *tun, char **cmd_argv)
 	spawner_free(l.spawner);
 	if (l.ignored_timer != 0)
 		g_source_remove(l.ignored_timer);
+	if (l.away_timer != 0)
+		g_source_remove(l.away_timer);
 	rendezvous_free(l.rv);
 	g_main_loop_unref(l.loop);
 	return 0;

@@ -1,11 +1,16 @@
 /* Fuzz target: what pp-tunnel reads from a peer besides QUIC itself
  * (ngtcp2 and gnutls parse the packets and the TLS handshake): the proof
  * of the secret that opens the stream, arriving in pieces, and the
- * reason phrase of the peer's CONNECTION_CLOSE, which is printed.
+ * reason phrase of the peer's CONNECTION_CLOSE, which is printed; and,
+ * before any of that, a listener's look at a first datagram from a new
+ * address (quic_first_datagram), which must never amplify.
  *
  * Input: pieces, each a header byte (bit 7: FIN, bits 0-6: length) and
- * that many bytes; then the rest is the reason phrase. */
+ * that many bytes; then the rest is the reason phrase. The whole input
+ * is also the first datagram. */
+#include <arpa/inet.h>
 #include <glib.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,11 +77,41 @@ reason(const uint8_t *data, size_t size)
 		abort();
 }
 
+static void
+first_datagram(const uint8_t *data, size_t size)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(4433) };
+	uint8_t retry[QUIC_RETRY_MAX];
+	size_t retry_len = 0;
+	QuicAddrProof proof;
+	static gboolean keyed;
+
+	/* The Retry key, random as in pp-tunnel (not all zeros). */
+	if (!keyed && !(keyed = quic_init(NULL)))
+		abort();
+	from.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	switch (quic_first_datagram(data, size, (struct sockaddr *)&from,
+	    sizeof(from), &proof, retry, &retry_len)) {
+	case QUIC_FIRST_RETRY:
+		/* An answer to a sender we do not know is smaller than what
+		 * it sent. */
+		if (retry_len == 0 || retry_len > QUIC_RETRY_MAX || retry_len >= size)
+			abort();
+		break;
+	case QUIC_FIRST_VALID:
+		/* Only a token this process sealed opens; no input forges one. */
+		abort();
+	default:
+		break;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t end;
 
+	first_datagram(data, size);
 	proof(data, size, &end);
 	reason(data + end, size - end);
 	return 0;

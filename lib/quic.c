@@ -40,11 +40,15 @@ typedef ngtcp2_conn_stat ngtcp2_conn_info;
 	ngtcp2_conn_get_connection_close_error((conn), (ccerr))
 #define conn_shutdown_stream_read(conn, sid, code) \
 	ngtcp2_conn_shutdown_stream_read((conn), (sid), (code))
+#define hd_token(hd) ((hd)->token.base)
+#define hd_tokenlen(hd) ((hd)->token.len)
 #else
 #define conn_get_ccerr(conn, ccerr) \
 	(*(ccerr) = *ngtcp2_conn_get_ccerr(conn))
 #define conn_shutdown_stream_read(conn, sid, code) \
 	ngtcp2_conn_shutdown_stream_read((conn), 0, (sid), (code))
+#define hd_token(hd) ((hd)->token)
+#define hd_tokenlen(hd) ((hd)->tokenlen)
 #endif
 
 /* TLS 1.3 only, with the ciphers QUIC defines; QUIC has no middlebox
@@ -164,6 +168,8 @@ pend_left(const QuicConn *c)
 	return c->pend->len - c->pend_pos;
 }
 static uint8_t cert_sha256[32];
+/* Seals this process's Retry tokens: a token is good only here. */
+static uint8_t retry_secret[32];
 
 static ngtcp2_tstamp
 now_ts(void)
@@ -182,6 +188,7 @@ quic_init(GError **error)
 
 	if (cred != NULL)
 		return TRUE;
+	gnutls_rnd(GNUTLS_RND_KEY, retry_secret, sizeof(retry_secret));
 	gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial));
 	serial[0] &= 0x7f;
 	/* A fresh self-signed certificate per run: nobody verifies it by a
@@ -1042,6 +1049,47 @@ quic_conn_new_client(const QuicConfig *cfg, GError **error)
 	return c;
 }
 
+/* How long a Retry token stays good: one round trip is all it needs. */
+#define RETRY_TOKEN_TIMEOUT (10 * NGTCP2_SECONDS)
+
+QuicFirstKind
+quic_first_datagram(const uint8_t *pkt, size_t len,
+    const struct sockaddr *from, socklen_t from_len, QuicAddrProof *proof,
+    uint8_t retry[QUIC_RETRY_MAX], size_t *retry_len)
+{
+	ngtcp2_pkt_hd hd;
+	ngtcp2_cid scid, odcid;
+	uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN];
+	ngtcp2_ssize n;
+
+	if (ngtcp2_accept(&hd, pkt, len) != 0 || hd.type != NGTCP2_PKT_INITIAL)
+		return QUIC_FIRST_IGNORE;
+	if (hd_tokenlen(&hd) == 0) {
+		scid.datalen = 16;
+		gnutls_rnd(GNUTLS_RND_NONCE, scid.data, scid.datalen);
+		n = ngtcp2_crypto_generate_retry_token(token, retry_secret,
+		    sizeof(retry_secret), hd.version, (const ngtcp2_sockaddr *)from,
+		    from_len, &scid, &hd.dcid, now_ts());
+		if (n < 0)
+			return QUIC_FIRST_IGNORE;
+		n = ngtcp2_crypto_write_retry(retry, QUIC_RETRY_MAX, hd.version,
+		    &hd.scid, &scid, &hd.dcid, token, (size_t)n);
+		if (n < 0)
+			return QUIC_FIRST_IGNORE;
+		*retry_len = (size_t)n;
+		return QUIC_FIRST_RETRY;
+	}
+	if (ngtcp2_crypto_verify_retry_token(&odcid, hd_token(&hd),
+	    hd_tokenlen(&hd), retry_secret, sizeof(retry_secret), hd.version,
+	    (const ngtcp2_sockaddr *)from, from_len, &hd.dcid,
+	    RETRY_TOKEN_TIMEOUT, now_ts()) != 0)
+		return QUIC_FIRST_BAD_TOKEN;
+	G_STATIC_ASSERT(sizeof(proof->odcid) == NGTCP2_MAX_CIDLEN);
+	memcpy(proof->odcid, odcid.data, odcid.datalen);
+	proof->odcid_len = odcid.datalen;
+	return QUIC_FIRST_VALID;
+}
+
 QuicConn *
 quic_conn_new_server(const QuicConfig *cfg, const uint8_t *pkt, size_t len,
     GError **error)
@@ -1065,6 +1113,23 @@ quic_conn_new_server(const QuicConfig *cfg, const uint8_t *pkt, size_t len,
 	set_callbacks(&cb, TRUE);
 	fill_settings(c, &s, &p);
 	p.original_dcid = hd.dcid;
+	if (cfg->addr_proof != NULL) {
+		/* After our Retry: the client's first DCID, which the token
+		 * kept, and the one our Retry gave it. */
+		memcpy(p.original_dcid.data, cfg->addr_proof->odcid,
+		    cfg->addr_proof->odcid_len);
+		p.original_dcid.datalen = cfg->addr_proof->odcid_len;
+		p.retry_scid = hd.dcid;
+		p.retry_scid_present = 1;
+		/* The address is proven: no 3x limit on what we send it. */
+#if NGTCP2_VERSION_NUM >= 0x010000
+		s.token = hd_token(&hd);
+		s.tokenlen = hd_tokenlen(&hd);
+		s.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+#else
+		s.token = (ngtcp2_vec){ (uint8_t *)hd_token(&hd), hd_tokenlen(&hd) };
+#endif
+	}
 #if NGTCP2_VERSION_NUM >= 0x010000
 	/* 1.x asks a server to say so; 0.12 took it as always there. */
 	p.original_dcid_present = 1;

@@ -98,12 +98,41 @@ typedef struct {
 	guint hold_fin_ms;
 	QuicEvents ev;
 	void *ud;
+	/* A server's proof of the client's address (quic_first_datagram),
+	 * or NULL where none was asked: an ICE path opened by an
+	 * authenticated offer. */
+	const struct QuicAddrProof *addr_proof;
 } QuicConfig;
 
 /* Once per process: makes the self-signed certificate. */
 gboolean quic_init(GError **error);
 
 QuicConn *quic_conn_new_client(const QuicConfig *cfg, GError **error);
+
+/* Address validation (RFC 9000 8.1) for a listener's first datagrams
+ * from an address it has no connection for. It keeps no state: the first
+ * Initial gets a Retry whose token (sealed with this process's key)
+ * binds the sender's address and port for 10 s, and only an Initial that
+ * echoes it may have a connection. A sender that forged its address
+ * never sees the token, and the Retry is smaller than the Initial that
+ * asked for it. */
+typedef enum {
+	QUIC_FIRST_IGNORE,	/* not a QUIC Initial: answer nothing */
+	QUIC_FIRST_RETRY,	/* no token: send the Retry, keep nothing */
+	QUIC_FIRST_BAD_TOKEN,	/* not our token, not this address's, or stale */
+	QUIC_FIRST_VALID,	/* proven: quic_conn_new_server with the proof */
+} QuicFirstKind;
+
+typedef struct QuicAddrProof {
+	uint8_t odcid[20];	/* the DCID of the Initial that got the Retry */
+	size_t odcid_len;
+} QuicAddrProof;
+
+#define QUIC_RETRY_MAX 256
+
+QuicFirstKind quic_first_datagram(const uint8_t *pkt, size_t len,
+    const struct sockaddr *from, socklen_t from_len, QuicAddrProof *proof,
+    uint8_t retry[QUIC_RETRY_MAX], size_t *retry_len);
 
 /* A server connection from the first datagram a new peer sent (which it
  * then processes). NULL with error when it is not a QUIC Initial. */

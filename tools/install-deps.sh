@@ -29,9 +29,10 @@ capture="pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils
 # 93 MB to download and 295 MB installed, Mesa's llvmpipe among them.
 gnome="gnome-shell mutter xdg-desktop-portal-gnome"
 
-# pp-tunnel and the network lab: namespaces, NAT, a broker, STUN/TURN.
+# pp-tunnel and the network lab: namespaces, NAT, a broker, STUN/TURN;
+# python3-cryptography seals the QUIC Initials of tests/quic-flood.py.
 network="iproute2 iptables nftables iputils-ping iperf3 gnutls-bin
-	mosquitto mosquitto-clients coturn time"
+	mosquitto mosquitto-clients coturn time python3-cryptography"
 
 # pp-publish's test: nginx with its RTMP module (and HLS) and its stream
 # module as a TLS terminator, srt-live-transmit as an SRT listener.
