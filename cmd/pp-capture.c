@@ -21,6 +21,7 @@
 #include "portal.h"
 #include "pwglib.h"
 #include "spawn.h"
+#include "status.h"
 
 enum source { SRC_PORTAL, SRC_X11, SRC_TEST };
 
@@ -42,7 +43,7 @@ static gboolean stopping;
 static const char usage_text[] =
     "usage: pp-capture [--source portal|x11|test] [--window] [--window-id ID]\n"
     "           [--cursor embedded|hidden] [--app NAME] [--mic] [--no-audio]\n"
-    "           [--select-only] [--verbose] -- prog [args ...]\n"
+    "           [--select-only] [--status-fd n] [--verbose] -- prog [args ...]\n"
     "       pp-capture --list-apps\n"
     "       pp-capture --help | --version\n";
 
@@ -75,6 +76,7 @@ on_share_ended(gpointer data)
 		return;
 	stopping = TRUE;
 	log_info("the screen share was stopped from the desktop");
+	status_event("share-stopped", "by", "desktop", NULL);
 	kill(child, SIGTERM);
 }
 
@@ -88,6 +90,26 @@ child_env(void)
 	for (const char *const *v = ours; *v; v++)
 		env = g_environ_unsetenv(env, *v);
 	return env;
+}
+
+/* The contract the child gets, as an event: what is shared. */
+static void
+capture_ready_event(char **env)
+{
+	const char *audio = g_environ_getenv(env, PP_ENV_AUDIO_DEVICE);
+
+	if (g_environ_getenv(env, PP_ENV_NO_AUDIO) != NULL)
+		audio = "none";
+	status_event("capture-ready",
+	    "source", g_environ_getenv(env, PP_ENV_SOURCE),
+	    "node", g_environ_getenv(env, PP_ENV_PIPEWIRE_NODE),
+	    "width", g_environ_getenv(env, PP_ENV_WIDTH),
+	    "height", g_environ_getenv(env, PP_ENV_HEIGHT),
+	    "display", g_environ_getenv(env, PP_ENV_DISPLAY),
+	    "window", g_environ_getenv(env, PP_ENV_WINDOW_ID),
+	    "cursor", g_environ_getenv(env, PP_ENV_CURSOR),
+	    "audio", audio, "mic",
+	    g_environ_getenv(env, PP_ENV_MIC) != NULL ? "yes" : "no", NULL);
 }
 
 static char *
@@ -187,6 +209,7 @@ main(int argc, char *argv[])
 		{ "no-audio",	no_argument,		NULL, 'n' },
 		{ "select-only", no_argument,		NULL, 'S' },
 		{ "list-apps",	no_argument,		NULL, 'L' },
+		{ "status-fd",	required_argument,	NULL, 'F' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		OPT_HELP_VERSION,
 		{ NULL,		0,			NULL, 0 }
@@ -236,6 +259,9 @@ main(int argc, char *argv[])
 			break;
 		case 'L':
 			list_apps = 1;
+			break;
+		case 'F':
+			status_open(optarg);
 			break;
 		case 'v':
 			log_set_verbose(TRUE);
@@ -323,6 +349,7 @@ main(int argc, char *argv[])
 	else if (source != SRC_TEST || app != NULL || mic)
 		audio = setup_audio(&env);
 
+	capture_ready_event(env);
 	loop = g_main_loop_new(NULL, FALSE);
 	/* Handled (not ignored) so that the child starts with defaults. */
 	g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
@@ -346,6 +373,12 @@ main(int argc, char *argv[])
 		if (pwfd >= 0)
 			close(pwfd);
 		g_child_watch_add(child, on_child_exit, NULL);
+		{
+			char pid[16];
+
+			g_snprintf(pid, sizeof(pid), "%d", (int)child);
+			status_event("child-started", "pid", pid, NULL);
+		}
 	}
 	if (portal != NULL) {
 		int wfd = portal_pipewire_fd(portal);
@@ -367,5 +400,11 @@ main(int argc, char *argv[])
 		rc = 128 + WTERMSIG(child_status);
 	else
 		rc = EX_SOFTWARE;
+	{
+		char n[16];
+
+		g_snprintf(n, sizeof(n), "%d", rc);
+		status_event("child-exited", "status", n, NULL);
+	}
 	return rc;
 }

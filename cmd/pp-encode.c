@@ -21,6 +21,7 @@
 #include "encoder.h"
 #include "log.h"
 #include "opt.h"
+#include "status.h"
 
 enum { SRC_TEST, SRC_X11, SRC_PIPEWIRE };
 static const char *const source_names[] = { "test", "x11", "pipewire" };
@@ -73,6 +74,7 @@ static struct {
 	EncoderSettings es;	/* of the first layer */
 	const char *encoder;
 	char *audio;		/* what the start line says about sound */
+	const char *audio_source;	/* for events: none, tone or the device */
 	int out;
 	int status;
 	gboolean stopping;	/* EOS sent, waiting for it on the bus */
@@ -92,6 +94,7 @@ static const char usage_text[] =
     "                 [--encoder name] [--tone hz] [--display name] [--window-id xid]\n"
     "                 [--cursor embedded | hidden] [--pipewire-fd fd] [--node id]\n"
     "                 [--audio-device name] [--no-audio] [--mic] [--layers n]\n"
+    "                 [--status-fd n]\n"
     "       pp-encode --list-encoders\n"
     "       pp-encode --help | --version\n";
 
@@ -407,6 +410,21 @@ cb_encoder_caps(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	log_info("source %s (%ux%u), %dx%d at %u fps, encoder %s, %u kbit/s, keyframe every %u s, audio %s",
 	    source_names[source], pp.in_w, pp.in_h, w, h, fps, pp.encoder,
 	    bitrate, keyint, pp.audio);
+	if (status_enabled()) {
+		char n[7][16];
+
+		g_snprintf(n[0], sizeof(n[0]), "%d", w);
+		g_snprintf(n[1], sizeof(n[1]), "%d", h);
+		g_snprintf(n[2], sizeof(n[2]), "%u", fps);
+		g_snprintf(n[3], sizeof(n[3]), "%u", bitrate);
+		g_snprintf(n[4], sizeof(n[4]), "%u", keyint);
+		g_snprintf(n[5], sizeof(n[5]), "%u", layers);
+		status_event("encoding", "source", source_names[source],
+		    "width", n[0], "height", n[1], "fps", n[2],
+		    "encoder", pp.encoder, "kbps", n[3], "keyint", n[4],
+		    "audio", pp.audio_source, "mic", mic ? "yes" : "no",
+		    "layers", n[5], NULL);
+	}
 	return GST_PAD_PROBE_REMOVE;
 }
 
@@ -667,6 +685,7 @@ audio_pick_device(void)
 	if (!audio_server_reachable()) {
 		log_info("no audio server (PulseAudio or PipeWire) answers; streaming video only");
 		pp.audio = g_strdup("none (no audio server)");
+		pp.audio_source = "none";
 		return NULL;
 	}
 	audio_sources(names, &monitor);
@@ -692,6 +711,7 @@ audio_pick_device(void)
 	if (monitor == NULL) {
 		log_info("the audio server has no output device to record; streaming video only");
 		pp.audio = g_strdup("none (no output device)");
+		pp.audio_source = "none";
 	}
 	return monitor;
 }
@@ -787,9 +807,11 @@ build_audio(GstElement *mux, const char *device)
 		g_object_set(src, "is-live", TRUE, "freq", (double)tone,
 		    "volume", 0.3, NULL);
 		pp.audio = g_strdup_printf("test tone %u Hz", tone);
+		pp.audio_source = "tone";
 	} else {
 		src = pulse_source("audio-source", "pp-encode", device);
 		pp.audio = g_strdup(device);
+		pp.audio_source = device;
 	}
 	last = audio_branch(src);
 	if (mic) {
@@ -851,6 +873,7 @@ build_pipeline(GstElement *enc)
 	 * pp-capture does when it routes an application's sound). */
 	if (no_audio) {
 		pp.audio = g_strdup("none (--no-audio)");
+		pp.audio_source = "none";
 	} else if (source == SRC_TEST && audio_device == NULL) {
 		if (mic && !audio_server_reachable()) {
 			log_info("no audio server (PulseAudio or PipeWire) answers; no microphone");
@@ -997,8 +1020,9 @@ cb_keyframe(gpointer data)
 /* When the screen source stops (the user pressed "stop sharing"), the
  * rest of the pipeline still holds frames: finish them. */
 static void
-end_from_source(void)
+end_from_source(const char *reason)
 {
+	status_event("source-ended", "reason", reason, NULL);
 	pp.ended = TRUE;
 	finish_stream(TRUE);
 }
@@ -1008,7 +1032,7 @@ cb_window_gone(gpointer data)
 {
 	if (!pp.stopping) {
 		log_info("the shared window was closed; finishing the stream");
-		end_from_source();
+		end_from_source("window-closed");
 	}
 	return G_SOURCE_REMOVE;
 }
@@ -1109,8 +1133,10 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 
 	switch (GST_MESSAGE_TYPE(msg)) {
 	case GST_MESSAGE_EOS:
-		if (!pp.stopping)
+		if (!pp.stopping) {
 			log_info("the source ended the stream");
+			status_event("source-ended", "reason", "eos", NULL);
+		}
 		g_main_loop_quit(pp.loop);
 		break;
 	case GST_MESSAGE_ERROR:
@@ -1128,7 +1154,7 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 		if (GST_ELEMENT(from) == pp.vsrc && source == SRC_PIPEWIRE &&
 		    g_atomic_int_get(&pp.frames) > 0 && !pp.stopping) {
 			log_info("the screencast ended (%s); finishing the stream", error->message);
-			end_from_source();
+			end_from_source("screencast-ended");
 			break;
 		}
 		if (pp.ended)	/* more of the same while draining */
@@ -1202,7 +1228,7 @@ main(int argc, char *argv[])
 {
 	enum { O_SOURCE = 256, O_BITRATE, O_FPS, O_KEYINT, O_MAXSIZE,
 	    O_ENCODER, O_LIST, O_TONE, O_DISPLAY, O_WINDOW, O_CURSOR,
-	    O_PWFD, O_NODE, O_AUDIODEV, O_NOAUDIO, O_MIC, O_LAYERS };
+	    O_PWFD, O_NODE, O_AUDIODEV, O_NOAUDIO, O_MIC, O_LAYERS, O_STATUS };
 	static const struct option longopts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
 		{ "bitrate", required_argument, NULL, O_BITRATE },
@@ -1221,6 +1247,7 @@ main(int argc, char *argv[])
 		{ "no-audio", no_argument, NULL, O_NOAUDIO },
 		{ "mic", no_argument, NULL, O_MIC },
 		{ "layers", required_argument, NULL, O_LAYERS },
+		{ "status-fd", required_argument, NULL, O_STATUS },
 		{ "verbose", no_argument, NULL, 'v' },
 		OPT_HELP_VERSION,
 		{ NULL, 0, NULL, 0 }
@@ -1231,15 +1258,21 @@ main(int argc, char *argv[])
 	GstElement *enc;
 	g_autoptr(GstBus) bus = NULL;
 	g_autofree char *why = NULL;
+	sigset_t early;
 	int ch;
 
 	log_init();
 	/* First of all: a keyframe request (pp-fanout sends one as soon as
-	 * a viewer joins, maybe while we start) must never kill us. The
-	 * handlers run once the main loop does. */
-	g_unix_signal_add(SIGTERM, cb_stop, GINT_TO_POINTER(SIGTERM));
-	g_unix_signal_add(SIGINT, cb_stop, GINT_TO_POINTER(SIGINT));
-	g_unix_signal_add(SIGUSR1, cb_keyframe, NULL);
+	 * a viewer joins, maybe while we start) must never kill us. It is
+	 * held until the handlers exist, which is after the options: GLib's
+	 * signal handling opens descriptors of its own, and --status-fd
+	 * must find only the caller's. The handlers run once the main loop
+	 * does. */
+	sigemptyset(&early);
+	sigaddset(&early, SIGTERM);
+	sigaddset(&early, SIGINT);
+	sigaddset(&early, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &early, NULL);
 	read_env();
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
@@ -1310,6 +1343,9 @@ main(int argc, char *argv[])
 		case O_LAYERS:
 			layers = opt_number("--layers", optarg, 1, 2);
 			break;
+		case O_STATUS:
+			status_open(optarg);
+			break;
 		case 'h':
 			opt_usage(usage_text, 0);
 		case OPT_VERSION:
@@ -1318,6 +1354,10 @@ main(int argc, char *argv[])
 			opt_bad(argv, "o:vh", longopts);
 		}
 	}
+	g_unix_signal_add(SIGTERM, cb_stop, GINT_TO_POINTER(SIGTERM));
+	g_unix_signal_add(SIGINT, cb_stop, GINT_TO_POINTER(SIGINT));
+	g_unix_signal_add(SIGUSR1, cb_keyframe, NULL);
+	sigprocmask(SIG_UNBLOCK, &early, NULL);
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)

@@ -70,7 +70,8 @@ _pp_capture() {
 	esac
 	_pp_value "$prev" && return
 	[[ $cur == -* ]] && _pp_list "--source --window --window-id --cursor --app
-	    --mic --no-audio --select-only --verbose --list-apps --help --version --"
+	    --mic --no-audio --select-only --status-fd --verbose --list-apps --help
+	    --version --"
 }
 
 _pp_encode() {
@@ -87,7 +88,7 @@ _pp_encode() {
 	[[ $cur == -* ]] && _pp_list "-v -o --source --bitrate --fps --keyint
 	    --max-size --encoder --tone --display --window-id --cursor
 	    --pipewire-fd --node --audio-device --no-audio --mic --list-encoders
-	    --layers --help --version"
+	    --layers --status-fd --help --version"
 }
 
 _pp_fanout() {

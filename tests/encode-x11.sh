@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 need pp-encode ffmpeg ffprobe Xvfb xsetroot xlogo xwininfo
-plan 27
+plan 28
 
 # rgb FILE [FILTER]: "R G B" of the first decoded frame (through FILTER,
 # e.g. a crop), averaged down to one pixel.
@@ -72,10 +72,10 @@ like "$(cat "$TEST_TMP/nowin.err")" '^pp-encode: no window 0x7ffffe on X display
 
 # Closing the shared window ends the stream cleanly, by itself.
 pp-encode --source x11 --window-id "$xid" --no-audio -o "$TEST_TMP/closed.ts" \
-    2>"$TEST_TMP/closed.err" &
+    --status-fd 3 2>"$TEST_TMP/closed.err" 3>"$TEST_TMP/closed.events" &
 pid=$!
 track_pid $pid
-wait_for 20 grep -q '^pp-encode: source' "$TEST_TMP/closed.err"
+wait_for 20 grep -q '^encoding ' "$TEST_TMP/closed.events"
 sleep 1
 kill "$xlogo_pid"
 for _ in $(seq 100); do
@@ -86,6 +86,8 @@ ok "the window closed: pp-encode ends by itself" eval '! kill -0 $pid 2>/dev/nul
 wait $pid
 is "$?" 0 "with exit 0"
 like "$(cat "$TEST_TMP/closed.err")" 'the shared window was closed; finishing the stream' "saying the window was closed"
+is "$(grep -v '^encoding ' "$TEST_TMP/closed.events")" "source-ended reason=window-closed" \
+    "...and as a source-ended event"
 is "$(decode_errors "$TEST_TMP/closed.ts")" "" "and a stream that decodes to the end"
 
 # The pointer sits in the middle of the screen: drawn by default, not
