@@ -17,6 +17,10 @@
 #                       (Control-C) after SECS seconds unless it ended; its
 #                       exit status in man_rc. What it left running in the
 #                       background then gets SIGTERM (SIGKILL 10 s later).
+#   man_start NAME CMD  the first half of man_run: CMD started, its pid in
+#                       man_pid;
+#   man_stop SECS       the second half: waits up to SECS s for it, stops
+#                       it, and sets man_rc.
 
 man_examples() {
 	sed 's/\\e/\\/g; s/\\-/-/g; s/\\&//g' "$top_srcdir/man/$1.1" | awk '
@@ -49,14 +53,17 @@ man_examples() {
 	'
 }
 
-man_run() {
-	local name=$1 secs=$2 pid
+man_start() {
 	set -m
-	bash -o pipefail -c "$3" > "$name.out" 2> "$name.err" &
-	pid=$!
+	bash -o pipefail -c "$2" > "$1.out" 2> "$1.err" &
+	man_pid=$!
 	set +m
-	track_pid "$pid"
-	at_exit "kill -KILL -- -$pid 2> /dev/null"
+	track_pid "$man_pid"
+	at_exit "kill -KILL -- -$man_pid 2> /dev/null"
+}
+
+man_stop() {
+	local pid=$man_pid secs=$1
 	for _ in $(seq $((secs * 10))); do
 		kill -0 "$pid" 2> /dev/null || break
 		sleep 0.1
@@ -77,4 +84,9 @@ man_run() {
 	done
 	kill -KILL -- "-$pid" 2> /dev/null
 	return 0
+}
+
+man_run() {
+	man_start "$1" "$3"
+	man_stop "$2"
 }
