@@ -373,11 +373,10 @@ main(int argc, char *argv[])
 		if (pwfd >= 0)
 			close(pwfd);
 		g_child_watch_add(child, on_child_exit, NULL);
-		{
-			char pid[16];
+		if (status_enabled()) {
+			g_autofree char *spid = g_strdup_printf("%d", (int)child);
 
-			g_snprintf(pid, sizeof(pid), "%d", (int)child);
-			status_event("child-started", "pid", pid, NULL);
+			status_event("child-started", "pid", spid, NULL);
 		}
 	}
 	if (portal != NULL) {
@@ -400,11 +399,10 @@ main(int argc, char *argv[])
 		rc = 128 + WTERMSIG(child_status);
 	else
 		rc = EX_SOFTWARE;
-	{
-		char n[16];
+	if (status_enabled()) {
+		g_autofree char *src = g_strdup_printf("%d", rc);
 
-		g_snprintf(n, sizeof(n), "%d", rc);
-		status_event("child-exited", "status", n, NULL);
+		status_event("child-exited", "status", src, NULL);
 	}
 	return rc;
 }

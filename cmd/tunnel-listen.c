@@ -35,7 +35,6 @@
 #include "tunnel.h"
 #include "udp.h"
 
-/* The host's state, from tunnel_listen's start to its teardown. */
 /* Why a first datagram from an unknown address got no connection. */
 typedef enum {
 	AWAY_RETRY,	/* sent a Retry (subtracting those that came back) */
@@ -46,6 +45,7 @@ typedef enum {
 	AWAY_N
 } AwayWhy;
 
+/* The host's state, from tunnel_listen's start to its teardown. */
 typedef struct {
 	Tunnel *t;
 	char **cmd_argv;
