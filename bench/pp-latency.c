@@ -19,6 +19,15 @@
  *		default 100) and reads the clock from each new picture: what
  *		a person sees, glass to glass; pointed at the clock's own
  *		screen, it measures what the grab itself costs
+ *	pp-latency beep [-d device]
+ *		plays a tick (10 ms of 1 kHz) every 2 s into a PulseAudio
+ *		sink (the default, or device) until killed: the host's sound
+ *	pp-latency listen [-n ticks] [-s skip] reference device
+ *		records two PulseAudio sources, the monitors of the sink beep
+ *		plays into (what the host hears) and of the viewer's player's
+ *		sink (what the viewer hears), and times each tick the viewer
+ *		hears against the host's: the delay of the sound, as grab's is
+ *		of the picture, so that the two give the offset between them
  *
  * The strip: row 0 holds BITS bits of the time (units of 10 us, modulo
  * 2^BITS), one block each, most significant first; row 1 holds their
@@ -42,11 +51,18 @@
  * picture is seen up to one grab period late (10 ms at 100 fps; 5 ms on
  * average), plus the grab's own cost. It ends after -n pictures, or when
  * no new one came for 10 s.
+ *
+ * listen counts a tick where the sound rises above an eighth of full
+ * scale after 200 ms of quiet, at the time its buffer reached us less the
+ * samples after it (10 ms buffers), and prints what read prints, a tick
+ * for a picture (bad and undecodable are 0). Both sides are recorded the
+ * same way in one process, so what recording costs cancels out.
  */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +81,10 @@
 
 #define BITS		40
 #define UNIT_US		10
+#define TICK_S		2	/* beep: a tick every TICK_S seconds */
+#define LISTEN_RATE	48000
 
-static const char *display_name;	/* -d: X display */
+static const char *display_name;	/* -d: X display, or audio device */
 static int noise;			/* -N: a noisy quarter screen */
 static long long block = 16;		/* -b: block side, pixels */
 static long long max_frames;		/* -n: stop after this many */
@@ -106,6 +124,8 @@ static const char usage_text[] =
     "usage: pp-latency clock [-N] [-d display] [-b block]\n"
     "       pp-latency read [-n frames] [-s skip] [-t threads] [-r WxH] [-b block]\n"
     "       pp-latency grab [-n frames] [-s skip] [-f fps] [-b block] display\n"
+    "       pp-latency beep [-d device]\n"
+    "       pp-latency listen [-n ticks] [-s skip] reference device\n"
     "       pp-latency -h | --help | --version\n";
 
 static void __attribute__((noreturn))
@@ -228,6 +248,8 @@ strip_read(const uint8_t *y, int stride, int w, int h)
 	return (int64_t)t;
 }
 
+static void count_ms(double ms);
+
 /* Counts one picture whose strip read t (-1: did not read), seen now. */
 static void
 frame_time(int64_t t)
@@ -246,8 +268,14 @@ frame_time(int64_t t)
 	st.good_yet = 1;
 	ms = (double)((now - (uint64_t)t) & ((1ULL << BITS) - 1)) *
 	    UNIT_US / 1000;
-	if (st.seen <= skip_frames)
-		return;
+	if (st.seen > skip_frames)
+		count_ms(ms);
+}
+
+/* One latency counted. */
+static void
+count_ms(double ms)
+{
 	if (st.n == st.cap) {
 		st.cap = st.cap ? st.cap * 2 : 1024;
 		if ((st.lat = realloc(st.lat, st.cap * sizeof *st.lat)) == NULL)
@@ -540,6 +568,142 @@ run_grab(const char *display)
 	_exit(0);
 }
 
+static int
+run_beep(void)
+{
+	g_autofree char *desc = g_strdup_printf("audiotestsrc is-live=true "
+	    "wave=ticks freq=1000 sine-periods-per-tick=10 volume=0.8 "
+	    "tick-interval=%" G_GUINT64_FORMAT " ! audioconvert ! pulsesink %s%s "
+	    "buffer-time=40000 latency-time=10000 "
+	    "client-name=pp-latency-beep", (guint64)TICK_S * GST_SECOND,
+	    display_name ? "device=" : "", display_name ? display_name : "");
+	GError *error = NULL;
+	GstElement *pipe = gst_parse_launch(desc, &error);
+	GstMessage *m;
+
+	if (pipe == NULL)
+		errx(EX_UNAVAILABLE, "cannot build %s: %s", desc, error->message);
+	if (gst_element_set_state(pipe, GST_STATE_PLAYING) ==
+	    GST_STATE_CHANGE_FAILURE)
+		errx(EX_UNAVAILABLE, "the beep did not start");
+	m = gst_bus_timed_pop_filtered(gst_element_get_bus(pipe),
+	    GST_CLOCK_TIME_NONE, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+	if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+		gst_message_parse_error(m, &error, NULL);
+		errx(EX_UNAVAILABLE, "beep: %s", error->message);
+	}
+	return 0;
+}
+
+/* listen: the state of one recorded source, and of the pair. */
+typedef struct {
+	uint64_t quiet;		/* samples below the threshold in a row */
+	int	 view;		/* the player's side, not the reference */
+} Ear;
+
+static GMutex ears_lock;
+static double ref_tick_ms = -1;		/* the reference's last tick */
+static double view_tick_ms = -1;	/* the viewer's, not yet paired */
+static uint64_t heard_at;		/* now_units() of the last tick */
+
+/* A tick heard at T ms: a viewer's is paired with the reference's before
+ * it, or just after it (both are timed to 10 ms or so, and a viewer's
+ * sound may be as early as the host's). */
+static void
+tick_heard(int view, double t)
+{
+	double *other = view ? &ref_tick_ms : &view_tick_ms;
+	double d = view ? t - *other : *other - t;
+
+	if (*other >= 0 && d > -500 && d < TICK_S * 1e3 - 500) {
+		heard_at = now_units();
+		if (++st.seen > skip_frames)
+			count_ms(d);
+		view_tick_ms = -1;
+	} else if (view) {
+		view_tick_ms = t;
+	}
+	if (!view)
+		ref_tick_ms = t;
+}
+
+/* In the streaming thread, as soon as a buffer is recorded: its samples
+ * were heard up to now, the last one just now. */
+static GstFlowReturn
+on_recorded(GstAppSink *sink, gpointer data)
+{
+	Ear *ear = data;
+	GstSample *s = gst_app_sink_pull_sample(sink);
+	double now = now_ms();
+	GstMapInfo map;
+
+	if (s == NULL)
+		return GST_FLOW_EOS;
+	if (gst_buffer_map(gst_sample_get_buffer(s), &map, GST_MAP_READ)) {
+		const int16_t *pcm = (const int16_t *)map.data;
+		size_t n = map.size / 2;
+
+		g_mutex_lock(&ears_lock);
+		for (size_t i = 0; i < n; i++) {
+			double t;
+
+			if (abs(pcm[i]) < 4096) {
+				ear->quiet++;
+				continue;
+			}
+			t = now - (n - 1 - i) * 1e3 / LISTEN_RATE;
+			if (ear->quiet >= LISTEN_RATE / 5)
+				tick_heard(ear->view, t);
+			ear->quiet = 0;
+		}
+		g_mutex_unlock(&ears_lock);
+		gst_buffer_unmap(gst_sample_get_buffer(s), &map);
+	}
+	gst_sample_unref(s);
+	return GST_FLOW_OK;
+}
+
+static int
+run_listen(const char *ref, const char *dev)
+{
+	static const char branch[] = "pulsesrc device=%s buffer-time=40000 "
+	    "latency-time=10000 client-name=pp-latency-listen ! "
+	    "audioconvert ! audioresample ! "
+	    "audio/x-raw,format=S16LE,channels=1,rate=%d ! "
+	    "appsink name=%s sync=false ";
+	g_autofree char *b_ref = g_strdup_printf(branch, ref, LISTEN_RATE, "ref");
+	g_autofree char *b_view = g_strdup_printf(branch, dev, LISTEN_RATE, "view");
+	g_autofree char *desc = g_strconcat(b_ref, b_view, NULL);
+	GError *error = NULL;
+	GstElement *pipe = gst_parse_launch(desc, &error);
+	static Ear ears[2] = { { 0, 0 }, { 0, 1 } };
+	GstAppSinkCallbacks cb = { .new_sample = on_recorded };
+
+	if (pipe == NULL)
+		errx(EX_UNAVAILABLE, "cannot build %s: %s", desc, error->message);
+	for (int i = 0; i < 2; i++) {
+		GstElement *sink = gst_bin_get_by_name(GST_BIN(pipe),
+		    i ? "view" : "ref");
+
+		gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, &ears[i],
+		    NULL);
+		gst_object_unref(sink);
+	}
+	heard_at = now_units();
+	if (gst_element_set_state(pipe, GST_STATE_PLAYING) ==
+	    GST_STATE_CHANGE_FAILURE)
+		errx(EX_UNAVAILABLE, "cannot record %s and %s", ref, dev);
+	for (;;) {
+		g_usleep(G_USEC_PER_SEC / 10);
+		g_mutex_lock(&ears_lock);
+		if (done() || now_units() - heard_at > 10000000 / UNIT_US)
+			break;
+		g_mutex_unlock(&ears_lock);
+	}
+	report();
+	_exit(0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -595,8 +759,16 @@ main(int argc, char *argv[])
 		gst_init(NULL, NULL);
 		return run_grab(argv[optind]);
 	}
+	if (strcmp(mode, "listen") == 0 && optind == argc - 2) {
+		gst_init(NULL, NULL);
+		return run_listen(argv[optind], argv[optind + 1]);
+	}
 	if (optind != argc)
 		usage();
+	if (strcmp(mode, "beep") == 0) {
+		gst_init(NULL, NULL);
+		return run_beep();
+	}
 	if (strcmp(mode, "clock") == 0)
 		return run_clock();
 	if (strcmp(mode, "read") != 0)
