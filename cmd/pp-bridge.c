@@ -240,6 +240,23 @@ on_quit_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* mpv's script that plays faster while it is behind, so that it stays
+ * live (data/pixelpass-live.lua); PP_DATADIR stands for the installed
+ * data directory in the build tree. NULL when it is not there. */
+static char *
+live_script(void)
+{
+	const char *dir = g_getenv("PP_DATADIR");
+	char *path = g_build_filename(dir != NULL && *dir != '\0' ? dir :
+	    PKGDATADIR, "pixelpass-live.lua", NULL);
+
+	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+		g_free(path);
+		return NULL;
+	}
+	return path;
+}
+
 /* The command line that plays the URL, extra options before it. */
 static char **
 player_argv(const char *name, char **extra)
@@ -250,6 +267,12 @@ player_argv(const char *name, char **extra)
 	g_ptr_array_add(a, g_strdup(name));
 	for (; *o != NULL; o++)
 		g_ptr_array_add(a, g_strdup(*o));
+	if (strcmp(name, "mpv") == 0) {
+		g_autofree char *live = live_script();
+
+		if (live != NULL)
+			g_ptr_array_add(a, g_strconcat("--script=", live, NULL));
+	}
 	for (; extra != NULL && *extra != NULL; extra++)
 		g_ptr_array_add(a, g_strdup(*extra));
 	g_ptr_array_add(a, g_strdup(B.url));

@@ -61,7 +61,7 @@ track_pid $BR
 wait_for 10 test -s "$TEST_TMP/out2" || bail "no URL"
 URL=$(url "$TEST_TMP/out2")
 ok "--player none prints the mpv command" wait_for 5 grep -qF \
-	"play it with: mpv --profile=low-latency --cache=no --title=pixelpass $URL" "$TEST_TMP/log2"
+	"play it with: mpv --profile=low-latency --cache=no --title=pixelpass --script=$PP_DATADIR/pixelpass-live.lua $URL" "$TEST_TMP/log2"
 like "$(cat "$TEST_TMP/log2")" "or: vlc --network-caching=200 $URL" "...and the VLC one"
 curl -s --max-time 3 -o "$TEST_TMP/c1.ts" "$URL" &
 C1=$!

@@ -34,7 +34,7 @@ V2=$!
 track_pid $V2
 ok "viewer 2 (--player none) prints the local URL" wait_for 15 grep -q '^http://127.0.0.1:' "$TEST_TMP/v2.out"
 URL=$(head -n 1 "$TEST_TMP/v2.out")
-ok "...and the player command on stderr" wait_for 5 grep -qF "play it with: mpv --profile=low-latency --cache=no --title=pixelpass $URL" "$TEST_TMP/v2.err"
+ok "...and the player command on stderr" wait_for 5 grep -qF "play it with: mpv --profile=low-latency --cache=no --title=pixelpass --script=$PP_DATADIR/pixelpass-live.lua $URL" "$TEST_TMP/v2.err"
 is "$(grep -c "$URL" "$TEST_TMP/v2.err")" 2 "...the URL said once on stderr, in the two commands that play it"
 curl -s --max-time 3 -o "$TEST_TMP/v2.ts" "$URL"
 ok "the URL serves a stream that decodes" decodes "$TEST_TMP/v2.ts"
