@@ -44,7 +44,8 @@
  * before the first good one (bad ones, and the decoder's errors and
  * warnings); first_ms is the wall clock (ms since the epoch) when the
  * first picture was decoded. With PP_LATENCY_LOG=file, each good frame's
- * latency is appended to file, one per line.
+ * latency is appended to file, one per line, with the wall clock (ms since
+ * the epoch) when it was counted: "LATENCY_MS WALL_MS".
  *
  * grab counts a picture when the time in the strip differs from the last
  * grab's (the player drew a new one), at the time the grab reached us: a
@@ -283,7 +284,7 @@ count_ms(double ms)
 	}
 	st.lat[st.n++] = ms;
 	if (st.log != NULL)
-		fprintf(st.log, "%.2f\n", ms);
+		fprintf(st.log, "%.2f %.1f\n", ms, now_ms());
 }
 
 static void
@@ -755,6 +756,8 @@ main(int argc, char *argv[])
 	if ((logf = getenv("PP_LATENCY_LOG")) != NULL && *logf != '\0' &&
 	    (st.log = fopen(logf, "a")) == NULL)
 		err(EX_CANTCREAT, "%s", logf);
+	if (st.log != NULL)
+		setvbuf(st.log, NULL, _IOLBF, 0);	/* read while we run */
 	if (strcmp(mode, "grab") == 0 && optind == argc - 1) {
 		gst_init(NULL, NULL);
 		return run_grab(argv[optind]);
