@@ -64,6 +64,12 @@ bash -c '. /usr/share/bash-completion/bash_completion &&
 	__load_completion pp-tunnel && complete -p pp-tunnel' | grep -q _pp_tunnel ||
 	fail "bash-completion does not load the completion of pp-tunnel"
 
+# mpv's live script is installed where pp-bridge looks for it.
+live=/usr/share/pixelpass/pixelpass-live.lua
+[ -f "$live" ] || fail "$live is not installed"
+echo | env -u PP_DATADIR pp-bridge --player none 2>&1 >/dev/null | grep -qF -- "--script=$live " ||
+	fail "the installed pp-bridge does not give mpv $live"
+
 # One host and one viewer, both the installed pixelpass.
 tools/headless-session.sh || fail "the session from /usr/bin failed"
 
