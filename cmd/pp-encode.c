@@ -19,6 +19,7 @@
 
 #include "capture-env.h"
 #include "encoder.h"
+#include "hostclock.h"
 #include "log.h"
 #include "opt.h"
 #include "status.h"
@@ -52,6 +53,9 @@ static guint layers = 1;	/* --layers */
 #define LAYER2_PID	0x43	/* the first layer is mpegtsmux's 0x41 */
 #define LAYER2_SCALE	2	/* each side divided by */
 #define LAYER2_RATE	4	/* the bit rate divided by */
+/* The host's wall clock (lib/hostclock.h), after the video, the sound
+ * and the second layer. */
+#define CLOCK_PID	0x44
 
 /* How long SIGTERM waits for the stream to finish before giving up. */
 #define DRAIN_TIMEOUT 5
@@ -86,6 +90,9 @@ static struct {
 	guint keyframes_asked;
 	gint window_gone;	/* the shared X window was closed */
 	gint64 grid_slot;	/* x11: the 1/fps slot of the last frame */
+	GstPad *clockpad;	/* feeds the mux the host's clock */
+	gboolean clock_started;	/* its stream-start, caps and segment sent */
+	GstClockTime clock_next;	/* running time of its next packet */
 } pp = { .out = STDOUT_FILENO };
 
 static const char usage_text[] =
@@ -613,6 +620,94 @@ build_video(GstElement *mux, GstElement *enc)
 	probe_event(enc, "sink", cb_encoder_caps);
 }
 
+/* --- the host's wall clock in the stream ------------------------------------ */
+
+static void
+clock_start(void)
+{
+	GstSegment seg;
+	g_autoptr(GstCaps) caps = gst_caps_new_simple("meta/x-klv",
+	    "parsed", G_TYPE_BOOLEAN, TRUE, NULL);
+
+	pp.clock_started = TRUE;
+	gst_pad_push_event(pp.clockpad,
+	    gst_event_new_stream_start("pp-encode-host-clock"));
+	gst_pad_push_event(pp.clockpad, gst_event_new_caps(caps));
+	/* Its PTS are running times, as the other streams' become in the
+	 * mux: the same clock. */
+	gst_segment_init(&seg, GST_FORMAT_TIME);
+	gst_pad_push_event(pp.clockpad, gst_event_new_segment(&seg));
+}
+
+/* A picture on its way into the encoder (of the first layer): about
+ * once a second, a clock packet stamped with its running time says what
+ * the host's wall clock read then. The running time a picture has is
+ * when it was grabbed (ximagesrc; videotestsrc makes it then; a
+ * screencast's is when PipeWire handed it over, cb_restamp), so a
+ * viewer's "behind the host" starts at the grab. The pipeline clock is
+ * the monotonic one: read with CLOCK_REALTIME, the picture's running
+ * time becomes wall time. Pushed from this thread, ahead of the
+ * encoder, the packet reaches the mux before the picture it goes with.
+ * EOS follows the video's, so the mux can finish. */
+static GstPadProbeReturn
+cb_clock(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	g_autoptr(GstEvent) ev = NULL;
+	g_autoptr(GstClock) clock = NULL;
+	GstBuffer *buf;
+	const GstSegment *seg;
+	GstClockTime rt, now;
+	gint64 wall_us;
+	uint8_t pkt[HOSTCLOCK_PACKET_SIZE];
+
+	if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+		if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS) {
+			if (!pp.clock_started)
+				clock_start();
+			gst_pad_push_event(pp.clockpad, gst_event_new_eos());
+		}
+		return GST_PAD_PROBE_OK;
+	}
+	buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+	if (ev == NULL || !GST_BUFFER_PTS_IS_VALID(buf) ||
+	    (clock = gst_element_get_clock(pp.pipe)) == NULL)
+		return GST_PAD_PROBE_OK;
+	gst_event_parse_segment(ev, &seg);
+	rt = gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+	if (!GST_CLOCK_TIME_IS_VALID(rt) || rt < pp.clock_next)
+		return GST_PAD_PROBE_OK;
+	now = gst_clock_get_time(clock) - gst_element_get_base_time(pp.pipe);
+	wall_us = g_get_real_time() - GST_CLOCK_DIFF(rt, now) / GST_USECOND;
+	if (!pp.clock_started)
+		clock_start();
+	hostclock_pack(pkt, wall_us);
+	buf = gst_buffer_new_memdup(pkt, sizeof(pkt));
+	GST_BUFFER_PTS(buf) = rt;
+	pp.clock_next = rt + HOSTCLOCK_INTERVAL_MS * GST_MSECOND;
+	if (gst_pad_push(pp.clockpad, buf) != GST_FLOW_OK)
+		log_debug("the mux took no clock packet");
+	return GST_PAD_PROBE_OK;
+}
+
+/* A pad of no element feeds the mux: the packets come from the video's
+ * thread (cb_clock), and a source element of their own would be one
+ * more thread and one more source to stop. */
+static void
+build_clock(GstElement *mux, GstElement *enc)
+{
+	g_autofree char *name = g_strdup_printf("sink_%u", CLOCK_PID);
+	g_autoptr(GstPad) sink = gst_element_request_pad_simple(mux, name);
+	g_autoptr(GstPad) encsink = gst_element_get_static_pad(enc, "sink");
+
+	pp.clockpad = gst_pad_new("host-clock", GST_PAD_SRC);
+	if (sink == NULL || gst_pad_link(pp.clockpad, sink) != GST_PAD_LINK_OK)
+		errx(EX_SOFTWARE, "cannot link the host clock to the mux's %s", name);
+	gst_pad_set_active(pp.clockpad, TRUE);
+	gst_pad_add_probe(encsink, GST_PAD_PROBE_TYPE_BUFFER |
+	    GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, cb_clock, NULL, NULL);
+}
+
 /* Whether a PulseAudio server (or pipewire-pulse) answers: pulsesrc
  * connects when it opens, on the way to READY. */
 static gboolean
@@ -885,6 +980,7 @@ build_pipeline(GstElement *enc)
 	build_video(mux, enc);
 	if (audio)
 		build_audio(mux, device);
+	build_clock(mux, enc);
 }
 
 /* Whether the reader of our output has gone away (EPIPE on a pipe, a
@@ -1464,6 +1560,8 @@ main(int argc, char *argv[])
 	gst_element_set_state(pp.pipe, GST_STATE_NULL);
 	gst_bus_remove_watch(bus);
 	gst_object_unref(pp.pipe);
+	gst_pad_set_active(pp.clockpad, FALSE);
+	gst_object_unref(pp.clockpad);
 	g_main_loop_unref(pp.loop);
 	g_free(pp.audio);
 	if (pp.out != STDOUT_FILENO && close(pp.out) == -1 && pp.status == 0)
