@@ -675,8 +675,16 @@ cb_clock(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 		return GST_PAD_PROBE_OK;
 	gst_event_parse_segment(ev, &seg);
 	rt = gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
-	if (!GST_CLOCK_TIME_IS_VALID(rt) || rt < pp.clock_next)
+	if (!GST_CLOCK_TIME_IS_VALID(rt))
 		return GST_PAD_PROBE_OK;
+	if (pp.clock_started && rt < pp.clock_next) {
+		/* No packet: a gap says so. The mux muxes in PTS order,
+		 * so it waits for every input to reach a PTS; without the
+		 * gaps it waited for the next clock packet, and the
+		 * pictures came out in bursts, once a second. */
+		gst_pad_push_event(pp.clockpad, gst_event_new_gap(rt, 0));
+		return GST_PAD_PROBE_OK;
+	}
 	now = gst_clock_get_time(clock) - gst_element_get_base_time(pp.pipe);
 	wall_us = g_get_real_time() - GST_CLOCK_DIFF(rt, now) / GST_USECOND;
 	if (!pp.clock_started)
@@ -690,6 +698,19 @@ cb_clock(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	return GST_PAD_PROBE_OK;
 }
 
+/* The mux asks every input how late its data comes (its latency, and
+ * whether it is live, decide when it stops waiting for an input): this
+ * one is live and early, so the mux's latency stays what the video and
+ * the sound make it. */
+static gboolean
+cb_clock_query(GstPad *pad, GstObject *parent, GstQuery *query)
+{
+	if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
+		return gst_pad_query_default(pad, parent, query);
+	gst_query_set_latency(query, TRUE, 0, GST_CLOCK_TIME_NONE);
+	return TRUE;
+}
+
 /* A pad of no element feeds the mux: the packets come from the video's
  * thread (cb_clock), and a source element of their own would be one
  * more thread and one more source to stop. */
@@ -701,6 +722,7 @@ build_clock(GstElement *mux, GstElement *enc)
 	g_autoptr(GstPad) encsink = gst_element_get_static_pad(enc, "sink");
 
 	pp.clockpad = gst_pad_new("host-clock", GST_PAD_SRC);
+	gst_pad_set_query_function(pp.clockpad, cb_clock_query);
 	if (sink == NULL || gst_pad_link(pp.clockpad, sink) != GST_PAD_LINK_OK)
 		errx(EX_SOFTWARE, "cannot link the host clock to the mux's %s", name);
 	gst_pad_set_active(pp.clockpad, TRUE);
