@@ -762,7 +762,7 @@ link_video(GstPad *pad)
 	 * its formats are; optional, as only the key needs it. */
 	if ((V.overlay = gst_element_factory_make("textoverlay", NULL)) != NULL) {
 		g_object_set(V.overlay, "silent", TRUE, "shaded-background", TRUE,
-		    "font-desc", "Sans 12", "line-alignment", 0 /* left */, NULL);
+		    "font-desc", "Sans Bold 14", "line-alignment", 0 /* left */, NULL);
 		gst_util_set_object_arg(G_OBJECT(V.overlay), "halignment", "left");
 		gst_util_set_object_arg(G_OBJECT(V.overlay), "valignment", "top");
 		chain(vq, V.overlay, conv, NULL);
