@@ -1205,7 +1205,7 @@ main(int argc, char *argv[])
 	if (!no_audio && !check_only)
 		asink = audio_sink();
 	if (!check_only && strcmp(GST_OBJECT_NAME(gst_element_get_factory(V.vsink)), "waylandsink") == 0)
-		log_info("waylandsink takes no keys (q, f and m need XWayland): stop with Ctrl-C or by closing the window");
+		log_info("waylandsink takes no keys (q, f, m and s need XWayland): stop with Ctrl-C or by closing the window");
 	if (check_only) {
 		gst_element_set_state(V.vsink, GST_STATE_NULL);
 		gst_object_unref(V.vsink);
