@@ -90,6 +90,7 @@ static struct {
 	guint keyframes_asked;
 	gint window_gone;	/* the shared X window was closed */
 	gint64 grid_slot;	/* x11: the 1/fps slot of the last frame */
+	GstElement *vmuxq;	/* the queue before the mux, first layer */
 	GstPad *clockpad;	/* feeds the mux the host's clock */
 	gboolean clock_started;	/* its stream-start, caps and segment sent */
 	GstClockTime clock_next;	/* running time of its next packet */
@@ -527,6 +528,7 @@ h264_branch(GstElement *from, GstElement *enc, GstElement *mux, guint pid)
 	g_object_set(parse, "config-interval", -1, NULL);
 	chain(from, enc, parse, h264caps, queue, NULL);
 	if (pid == 0) {
+		pp.vmuxq = queue;
 		link_pair(queue, mux);
 	} else {
 		g_autofree char *name = g_strdup_printf("sink_%u", pid);
@@ -639,15 +641,16 @@ clock_start(void)
 	gst_pad_push_event(pp.clockpad, gst_event_new_segment(&seg));
 }
 
-/* A picture on its way into the encoder (of the first layer): about
- * once a second, a clock packet stamped with its running time says what
- * the host's wall clock read then. The running time a picture has is
- * when it was grabbed (ximagesrc; videotestsrc makes it then; a
- * screencast's is when PipeWire handed it over, cb_restamp), so a
- * viewer's "behind the host" starts at the grab. The pipeline clock is
- * the monotonic one: read with CLOCK_REALTIME, the picture's running
- * time becomes wall time. Pushed from this thread, ahead of the
- * encoder, the packet reaches the mux before the picture it goes with.
+/* A picture (of the first layer) on its way into the mux: about once a
+ * second, a clock packet stamped with its running time says what the
+ * host's wall clock read then. The running time a picture has is when
+ * it was grabbed (ximagesrc; videotestsrc makes it then; a screencast's
+ * is when PipeWire handed it over, cb_restamp), so a viewer's "behind
+ * the host" starts at the grab. The pipeline clock is the monotonic
+ * one: read with CLOCK_REALTIME, the picture's running time becomes
+ * wall time. Pushed from the thread that hands the mux the picture,
+ * just before it: pushed ahead of the encoder, the clock's input could
+ * fill up and wait for pictures an encoder with latency still holds.
  * EOS follows the video's, so the mux can finish. */
 static GstPadProbeReturn
 cb_clock(GstPad *pad, GstPadProbeInfo *info, gpointer data)
@@ -715,18 +718,18 @@ cb_clock_query(GstPad *pad, GstObject *parent, GstQuery *query)
  * thread (cb_clock), and a source element of their own would be one
  * more thread and one more source to stop. */
 static void
-build_clock(GstElement *mux, GstElement *enc)
+build_clock(GstElement *mux)
 {
 	g_autofree char *name = g_strdup_printf("sink_%u", CLOCK_PID);
 	g_autoptr(GstPad) sink = gst_element_request_pad_simple(mux, name);
-	g_autoptr(GstPad) encsink = gst_element_get_static_pad(enc, "sink");
+	g_autoptr(GstPad) video = gst_element_get_static_pad(pp.vmuxq, "src");
 
 	pp.clockpad = gst_pad_new("host-clock", GST_PAD_SRC);
 	gst_pad_set_query_function(pp.clockpad, cb_clock_query);
 	if (sink == NULL || gst_pad_link(pp.clockpad, sink) != GST_PAD_LINK_OK)
 		errx(EX_SOFTWARE, "cannot link the host clock to the mux's %s", name);
 	gst_pad_set_active(pp.clockpad, TRUE);
-	gst_pad_add_probe(encsink, GST_PAD_PROBE_TYPE_BUFFER |
+	gst_pad_add_probe(video, GST_PAD_PROBE_TYPE_BUFFER |
 	    GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, cb_clock, NULL, NULL);
 }
 
@@ -1002,7 +1005,7 @@ build_pipeline(GstElement *enc)
 	build_video(mux, enc);
 	if (audio)
 		build_audio(mux, device);
-	build_clock(mux, enc);
+	build_clock(mux);
 }
 
 /* Whether the reader of our output has gone away (EPIPE on a pipe, a

@@ -1,12 +1,14 @@
 #!/bin/bash
 # How far behind the host pp-view shows the stream (pp-view(1), --stats
-# and the key s): from pp-encode's host clock, directly and through
-# pp-fanout, a figure above zero and below two seconds on this machine;
-# from a stream without that clock (a muxer other than pp-encode's),
-# "unknown", never a number. s shows the overlay and hides it again.
+# and the key s): from pp-encode's host clock, directly, through
+# pp-fanout and through pp-tunnel, a figure above zero and below two
+# seconds on this machine; from a stream without that clock (a muxer
+# other than pp-encode's), "unknown", never a number. s shows the
+# overlay and hides it again.
 . "$top_srcdir/tests/libtest.sh"
-need pp-view pp-encode pp-fanout Xvfb xwd xwininfo gst-launch-1.0 ffmpeg python3
-plan 12
+. "$top_srcdir/tests/tunnel-lib.sh"
+need pp-view pp-encode pp-fanout pp-tunnel Xvfb xwd xwininfo gst-launch-1.0 ffmpeg python3
+plan 13
 
 private_xdg
 unset WAYLAND_DISPLAY PULSE_SERVER PIPEWIRE_REMOTE
@@ -72,6 +74,21 @@ diag "through pp-fanout, behind the host: ${med:-?} ms median, ${max:-?} ms max"
 ok "pp-fanout attach | pp-view --stats: above zero and below 2 s (${med:-?} ms median, ${max:-?} ms max)" \
 	test "${med:-0}" -gt 0 -a "${max:-9999}" -lt 2000
 stop $PV
+
+# --- the host chain: pp-fanout behind pp-tunnel -------------------------------
+tunnel_listen tl -- pp-fanout attach --socket "$S"
+timeout 60 pp-tunnel connect "$tunnel_ticket" 2> /dev/null |
+	pp-view --stats 2> "$TEST_TMP/tunnel.view" &
+PV=$!
+track_pid $PV
+wait_for 30 grep -Eq '^pp-view: behind the host: [0-9]+ ms' "$TEST_TMP/tunnel.view"
+sleep 3
+read -r med max < <(behind "$TEST_TMP/tunnel.view")
+diag "through pp-fanout and pp-tunnel, behind the host: ${med:-?} ms median, ${max:-?} ms max"
+ok "pp-tunnel connect | pp-view --stats: above zero and below 2 s (${med:-?} ms median, ${max:-?} ms max)" \
+	test "${med:-0}" -gt 0 -a "${max:-9999}" -lt 2000
+stop $PV
+kill "$tunnel_pid"
 
 # --- a stream without the host's clock ---------------------------------------
 # Solid red from gst-launch's mpegtsmux, as an older pp-encode or a
