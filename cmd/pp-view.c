@@ -79,7 +79,8 @@ static struct {
 	guint lead_n;
 	/* The host's clock (lib/hostclock.h): its latest packet, which
 	 * maps the stream's PTS to the host's wall time. */
-	gboolean host_known;
+	gboolean host_stream;	/* the demuxer found the clock's stream */
+	gboolean host_known;	/* ... and a packet of it */
 	GstClockTime host_pts;
 	gint64 host_wall_us;
 	GArray *behind;		/* ms, of the pictures of this second */
@@ -615,7 +616,8 @@ behind_summary(void)
 	char *s;
 
 	if (!V.host_known)
-		return g_strdup("unknown (the stream carries no host clock)");
+		return g_strdup(V.host_stream ? "unknown (no packet of the host clock yet)" :
+		    "unknown (the stream carries no host clock)");
 	s = summary(V.behind);
 	return s != NULL ? s : g_strdup("none this second");
 }
@@ -672,7 +674,7 @@ toggle_overlay(void)
 static gboolean
 cb_stats(gpointer data)
 {
-	guint64 dropped;
+	guint64 dropped = 0;
 	guint queued = 0;
 	g_autofree char *delay = NULL, *decode = NULL, *behind = NULL;
 
@@ -683,9 +685,11 @@ cb_stats(gpointer data)
 	}
 	g_object_get(V.vqueue, "current-level-buffers", &queued, NULL);
 	g_mutex_lock(&V.lock);
-	dropped = dropped_count(queued);
+	if (stats || V.overlay_on)
+		dropped = dropped_count(queued);
 	if (V.overlay_on)
 		overlay_update(dropped);
+	/* Emptied every second, shown or not. */
 	delay = summary(V.delays);
 	decode = summary(V.decodes);
 	behind = behind_summary();
@@ -880,6 +884,9 @@ link_host_clock(GstPad *pad)
 	g_autoptr(GstPad) sinkpad = gst_element_get_static_pad(sink, "sink");
 
 	g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
+	g_mutex_lock(&V.lock);
+	V.host_stream = TRUE;
+	g_mutex_unlock(&V.lock);
 	gst_bin_add(GST_BIN(V.pipe), sink);
 	gst_element_sync_state_with_parent(sink);
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_host_clock, NULL, NULL);
