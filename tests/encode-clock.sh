@@ -2,11 +2,11 @@
 # pp-encode's host clock (pp-encode(1), "The host's clock"): a KLV data
 # stream on PID 0x44 whose packets, one a second, give the host's wall
 # time at their PTS, so that a viewer can tell how far behind the host it
-# is. Read back with ffprobe.
+# is. Read back with ffprobe, of the test source and of an X11 screen.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
-need pp-encode ffprobe python3
-plan 11
+need pp-encode ffprobe python3 Xvfb
+plan 13
 
 # clock_check FILE T0 T1: "N FIRST_OK STEPS_OK MAPPING_OK" of FILE's clock
 # packets: how many; whether every wall time is within [T0, T1] (µs);
@@ -61,3 +61,15 @@ ok "...clock packets as well ($n), within the test's time, one a second" \
 pmt=$(ffprobe -v error -show_entries stream=id,codec_type -of csv=p=0 "$b" |
 	grep . | sort -u | tr "\n" ";")
 is "$pmt" "data,0x44;video,0x41;video,0x43;" "...on PID 0x44, beside the two layers"
+
+# An X11 screen: the PTS of a grab is on the frame grid, its wall time
+# still the host's at that PTS.
+start_xvfb
+c="$TEST_TMP/c.ts"
+t0=$(date +%s%6N)
+encode_for 3 "$c" "$TEST_TMP/c.err" -- --source x11 --no-audio
+is "$?" 0 "--source x11: exit 0"
+t1=$(date +%s%6N)
+read -r n inside steps mapping < <(clock_check "$c" "$t0" "$t1")
+ok "...clock packets ($n), within the test's time, one a second, stepping as the PTS" \
+	test "${n:-0}" -ge 3 -a "$inside$steps$mapping" = 111
