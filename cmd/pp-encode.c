@@ -19,6 +19,7 @@
 
 #include "capture-env.h"
 #include "encoder.h"
+#include "hostclock.h"
 #include "log.h"
 #include "opt.h"
 #include "status.h"
@@ -52,6 +53,9 @@ static guint layers = 1;	/* --layers */
 #define LAYER2_PID	0x43	/* the first layer is mpegtsmux's 0x41 */
 #define LAYER2_SCALE	2	/* each side divided by */
 #define LAYER2_RATE	4	/* the bit rate divided by */
+/* The host's wall clock (lib/hostclock.h), after the video, the sound
+ * and the second layer. */
+#define CLOCK_PID	0x44
 
 /* How long SIGTERM waits for the stream to finish before giving up. */
 #define DRAIN_TIMEOUT 5
@@ -86,6 +90,10 @@ static struct {
 	guint keyframes_asked;
 	gint window_gone;	/* the shared X window was closed */
 	gint64 grid_slot;	/* x11: the 1/fps slot of the last frame */
+	GstElement *vmuxq;	/* the queue before the mux, first layer */
+	GstPad *clockpad;	/* feeds the mux the host's clock */
+	gboolean clock_started;	/* its stream-start, caps and segment sent */
+	GstClockTime clock_next;	/* running time of its next packet */
 } pp = { .out = STDOUT_FILENO };
 
 static const char usage_text[] =
@@ -520,6 +528,7 @@ h264_branch(GstElement *from, GstElement *enc, GstElement *mux, guint pid)
 	g_object_set(parse, "config-interval", -1, NULL);
 	chain(from, enc, parse, h264caps, queue, NULL);
 	if (pid == 0) {
+		pp.vmuxq = queue;
 		link_pair(queue, mux);
 	} else {
 		g_autofree char *name = g_strdup_printf("sink_%u", pid);
@@ -611,6 +620,117 @@ build_video(GstElement *mux, GstElement *enc)
 	    NULL, NULL);
 	probe_event(convert, "sink", cb_source_caps);
 	probe_event(enc, "sink", cb_encoder_caps);
+}
+
+/* --- the host's wall clock in the stream ------------------------------------ */
+
+static void
+clock_start(void)
+{
+	GstSegment seg;
+	g_autoptr(GstCaps) caps = gst_caps_new_simple("meta/x-klv",
+	    "parsed", G_TYPE_BOOLEAN, TRUE, NULL);
+
+	pp.clock_started = TRUE;
+	gst_pad_push_event(pp.clockpad,
+	    gst_event_new_stream_start("pp-encode-host-clock"));
+	gst_pad_push_event(pp.clockpad, gst_event_new_caps(caps));
+	/* Its PTS are running times, as the other streams' become in the
+	 * mux: the same clock. */
+	gst_segment_init(&seg, GST_FORMAT_TIME);
+	gst_pad_push_event(pp.clockpad, gst_event_new_segment(&seg));
+}
+
+/* A picture (of the first layer) on its way into the mux: about once a
+ * second, a clock packet stamped with its running time says what the
+ * host's wall clock read then. The running time a picture has is when
+ * it was grabbed (ximagesrc; videotestsrc makes it then; a screencast's
+ * is when PipeWire handed it over, cb_restamp), so a viewer's "behind
+ * the host" starts at the grab. The pipeline clock is the monotonic
+ * one: read with CLOCK_REALTIME, the picture's running time becomes
+ * wall time. Pushed from the thread that hands the mux the picture,
+ * just before it: pushed ahead of the encoder, the clock's input could
+ * fill up and wait for pictures an encoder with latency still holds.
+ * EOS follows the video's, so the mux can finish. */
+static GstPadProbeReturn
+cb_clock(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	g_autoptr(GstEvent) ev = NULL;
+	g_autoptr(GstClock) clock = NULL;
+	GstBuffer *buf;
+	const GstSegment *seg;
+	GstClockTime rt, now;
+	gint64 wall_us;
+	uint8_t pkt[HOSTCLOCK_PACKET_SIZE];
+
+	if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+		if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS) {
+			if (!pp.clock_started)
+				clock_start();
+			gst_pad_push_event(pp.clockpad, gst_event_new_eos());
+		}
+		return GST_PAD_PROBE_OK;
+	}
+	buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+	if (ev == NULL || !GST_BUFFER_PTS_IS_VALID(buf) ||
+	    (clock = gst_element_get_clock(pp.pipe)) == NULL)
+		return GST_PAD_PROBE_OK;
+	gst_event_parse_segment(ev, &seg);
+	rt = gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+	if (!GST_CLOCK_TIME_IS_VALID(rt))
+		return GST_PAD_PROBE_OK;
+	if (pp.clock_started && rt < pp.clock_next) {
+		/* No packet: a gap says so. The mux muxes in PTS order,
+		 * so it waits for every input to reach a PTS; without the
+		 * gaps it waited for the next clock packet, and the
+		 * pictures came out in bursts, once a second. */
+		gst_pad_push_event(pp.clockpad, gst_event_new_gap(rt, 0));
+		return GST_PAD_PROBE_OK;
+	}
+	now = gst_clock_get_time(clock) - gst_element_get_base_time(pp.pipe);
+	wall_us = g_get_real_time() - GST_CLOCK_DIFF(rt, now) / GST_USECOND;
+	if (!pp.clock_started)
+		clock_start();
+	hostclock_pack(pkt, wall_us);
+	buf = gst_buffer_new_memdup(pkt, sizeof(pkt));
+	GST_BUFFER_PTS(buf) = rt;
+	pp.clock_next = rt + HOSTCLOCK_INTERVAL_MS * GST_MSECOND;
+	if (gst_pad_push(pp.clockpad, buf) != GST_FLOW_OK)
+		log_debug("the mux took no clock packet");
+	return GST_PAD_PROBE_OK;
+}
+
+/* The mux asks every input how late its data comes (its latency, and
+ * whether it is live, decide when it stops waiting for an input): this
+ * one is live and early, so the mux's latency stays what the video and
+ * the sound make it. */
+static gboolean
+cb_clock_query(GstPad *pad, GstObject *parent, GstQuery *query)
+{
+	if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
+		return gst_pad_query_default(pad, parent, query);
+	gst_query_set_latency(query, TRUE, 0, GST_CLOCK_TIME_NONE);
+	return TRUE;
+}
+
+/* A pad of no element feeds the mux: the packets come from the video's
+ * thread (cb_clock), and a source element of their own would be one
+ * more thread and one more source to stop. */
+static void
+build_clock(GstElement *mux)
+{
+	g_autofree char *name = g_strdup_printf("sink_%u", CLOCK_PID);
+	g_autoptr(GstPad) sink = gst_element_request_pad_simple(mux, name);
+	g_autoptr(GstPad) video = gst_element_get_static_pad(pp.vmuxq, "src");
+
+	pp.clockpad = gst_pad_new("host-clock", GST_PAD_SRC);
+	gst_pad_set_query_function(pp.clockpad, cb_clock_query);
+	if (sink == NULL || gst_pad_link(pp.clockpad, sink) != GST_PAD_LINK_OK)
+		errx(EX_SOFTWARE, "cannot link the host clock to the mux's %s", name);
+	gst_pad_set_active(pp.clockpad, TRUE);
+	gst_pad_add_probe(video, GST_PAD_PROBE_TYPE_BUFFER |
+	    GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, cb_clock, NULL, NULL);
 }
 
 /* Whether a PulseAudio server (or pipewire-pulse) answers: pulsesrc
@@ -885,6 +1005,7 @@ build_pipeline(GstElement *enc)
 	build_video(mux, enc);
 	if (audio)
 		build_audio(mux, device);
+	build_clock(mux);
 }
 
 /* Whether the reader of our output has gone away (EPIPE on a pipe, a
@@ -1464,6 +1585,8 @@ main(int argc, char *argv[])
 	gst_element_set_state(pp.pipe, GST_STATE_NULL);
 	gst_bus_remove_watch(bus);
 	gst_object_unref(pp.pipe);
+	gst_pad_set_active(pp.clockpad, FALSE);
+	gst_object_unref(pp.clockpad);
 	g_main_loop_unref(pp.loop);
 	g_free(pp.audio);
 	if (pp.out != STDOUT_FILENO && close(pp.out) == -1 && pp.status == 0)

@@ -20,6 +20,7 @@
 #include <X11/Xlib.h>
 
 #include "decoder.h"
+#include "hostclock.h"
 #include "log.h"
 #include "opt.h"
 
@@ -76,6 +77,15 @@ static struct {
 	char *no_sound_why;	/* why no audio sink opened */
 	GstClockTimeDiff lead_max;	/* of this window's pictures */
 	guint lead_n;
+	/* The host's clock (lib/hostclock.h): its latest packet, which
+	 * maps the stream's PTS to the host's wall time. */
+	gboolean host_stream;	/* the demuxer found the clock's stream */
+	gboolean host_known;	/* ... and a packet of it */
+	GstClockTime host_pts;
+	gint64 host_wall_us;
+	GArray *behind;		/* ms, of the pictures of this second */
+	GstElement *overlay;	/* textoverlay, shown with s */
+	gboolean overlay_on;
 } V = { .status = EX_SOFTWARE };
 
 static const char usage_text[] =
@@ -109,6 +119,7 @@ package_of(const char *factory)
 		{ "audioresample", "gstreamer1.0-plugins-base" },
 		{ "volume", "gstreamer1.0-plugins-base" },
 		{ "appsrc", "gstreamer1.0-plugins-base" },
+		{ "textoverlay", "gstreamer1.0-plugins-base" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(pkgs); i++)
@@ -508,6 +519,7 @@ cb_at_sink(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
 	g_autoptr(GstEvent) ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
 	GstClockTime now = clock_now(), due, arrived;
+	gint64 wall_us = g_get_real_time();
 	const GstSegment *seg;
 	gpointer value;
 
@@ -525,12 +537,26 @@ cb_at_sink(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	if (now > due + MAX_LATENESS_MS * GST_MSECOND) {
 		V.late++;
 		g_hash_table_remove(V.arrival, GSIZE_TO_POINTER(GST_BUFFER_PTS(buf)));
-	} else if (V.shown++, g_hash_table_steal_extended(V.arrival,
-	    GSIZE_TO_POINTER(GST_BUFFER_PTS(buf)), NULL, &value)) {
-		arrived = GPOINTER_TO_SIZE(value);
-		double ms = (double)GST_CLOCK_DIFF(arrived, MAX(now, due)) / GST_MSECOND;
+	} else {
+		V.shown++;
+		if (g_hash_table_steal_extended(V.arrival,
+		    GSIZE_TO_POINTER(GST_BUFFER_PTS(buf)), NULL, &value)) {
+			arrived = GPOINTER_TO_SIZE(value);
+			double ms = (double)GST_CLOCK_DIFF(arrived, MAX(now, due)) / GST_MSECOND;
 
-		g_array_append_val(V.delays, ms);
+			g_array_append_val(V.delays, ms);
+		}
+		if (V.host_known) {
+			/* Our wall clock when the picture is shown, less the
+			 * host's when it was grabbed: its PTS mapped through
+			 * the latest clock packet. */
+			gint64 shown_us = wall_us + GST_CLOCK_DIFF(now, MAX(now, due)) / GST_USECOND;
+			gint64 host_us = V.host_wall_us +
+			    GST_CLOCK_DIFF(V.host_pts, GST_BUFFER_PTS(buf)) / GST_USECOND;
+			double ms = (double)(shown_us - host_us) / 1000;
+
+			g_array_append_val(V.behind, ms);
+		}
 	}
 	g_mutex_unlock(&V.lock);
 	return GST_PAD_PROBE_OK;
@@ -560,26 +586,18 @@ summary(GArray *a)
 	return s;
 }
 
-static gboolean
-cb_stats(gpointer data)
+/* The pictures dropped so far (under V.lock): the sink's (counted here:
+ * its own statistics start again at each new segment), the decoder's
+ * (its QoS messages) and the leaky queue's (what went in and neither
+ * came out nor waits). */
+static guint64
+dropped_count(guint queued)
 {
-	guint64 dropped, leaked;
-	guint queued = 0;
+	guint64 leaked = V.vq_in - V.vq_out - MIN(queued, V.vq_in - V.vq_out);
+	guint64 dropped = V.late + leaked;
 	GHashTableIter it;
 	gpointer k, v;
-	g_autofree char *delay = NULL, *decode = NULL;
 
-	if (V.vqueue == NULL) {
-		log_info("stats: no picture yet");
-		return G_SOURCE_CONTINUE;
-	}
-	g_object_get(V.vqueue, "current-level-buffers", &queued, NULL);
-	g_mutex_lock(&V.lock);
-	/* The sink's drops (counted here: its own statistics start again
-	 * at each new segment), the decoder's (its QoS messages) and the
-	 * leaky queue's (what went in and neither came out nor waits). */
-	leaked = V.vq_in - V.vq_out - MIN(queued, V.vq_in - V.vq_out);
-	dropped = V.late + leaked;
 	g_hash_table_iter_init(&it, V.qos_dropped);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		log_debug("%s dropped %" G_GSIZE_FORMAT, (char *)k, GPOINTER_TO_SIZE(v));
@@ -587,12 +605,103 @@ cb_stats(gpointer data)
 	}
 	log_debug("dropped at the sink %" G_GUINT64_FORMAT ", leaked by the queue %" G_GUINT64_FORMAT,
 	    V.late, leaked);
+	return dropped;
+}
+
+/* How far behind the host this second's pictures were shown, for the
+ * line of --stats (under V.lock, which empties V.behind). */
+static char *
+behind_summary(void)
+{
+	char *s;
+
+	if (!V.host_known)
+		return g_strdup(V.host_stream ? "unknown (no packet of the host clock yet)" :
+		    "unknown (the stream carries no host clock)");
+	s = summary(V.behind);
+	return s != NULL ? s : g_strdup("none this second");
+}
+
+/* The overlay's text: the last second's median, and what was dropped. */
+static void
+overlay_update(guint64 dropped)
+{
+	g_autofree char *text = NULL;
+	double *d = (double *)V.behind->data;
+
+	if (!V.host_known) {
+		text = g_strdup_printf("behind the host: unknown\ndropped %" G_GUINT64_FORMAT, dropped);
+	} else if (V.behind->len == 0) {
+		text = g_strdup_printf("behind the host: no picture this second\ndropped %" G_GUINT64_FORMAT, dropped);
+	} else {
+		qsort(d, V.behind->len, sizeof(double), cmp_double);
+		text = g_strdup_printf("behind the host: %.0f ms\ndropped %" G_GUINT64_FORMAT,
+		    d[V.behind->len / 2], dropped);
+	}
+	g_object_set(V.overlay, "text", text, NULL);
+}
+
+/* The overlay's text now, from the main thread. */
+static void
+overlay_refresh(void)
+{
+	guint queued = 0;
+
+	if (V.vqueue != NULL)
+		g_object_get(V.vqueue, "current-level-buffers", &queued, NULL);
+	g_mutex_lock(&V.lock);
+	overlay_update(V.vqueue != NULL ? dropped_count(queued) : 0);
+	g_mutex_unlock(&V.lock);
+}
+
+/* s: the overlay on or off. Hidden, textoverlay passes the pictures on
+ * untouched (its "silent"): the video path pays for it only when it is
+ * shown. */
+static void
+toggle_overlay(void)
+{
+	if (V.overlay == NULL) {
+		log_info("no overlay: GStreamer's textoverlay is missing; install gstreamer1.0-plugins-base");
+		return;
+	}
+	V.overlay_on = !V.overlay_on;
+	if (V.overlay_on)
+		overlay_refresh();
+	g_object_set(V.overlay, "silent", !V.overlay_on, NULL);
+}
+
+/* Once a second: the overlay when it is shown, the lines of --stats. */
+static gboolean
+cb_stats(gpointer data)
+{
+	guint64 dropped = 0;
+	guint queued = 0;
+	g_autofree char *delay = NULL, *decode = NULL, *behind = NULL;
+
+	if (V.vqueue == NULL) {
+		if (stats)
+			log_info("stats: no picture yet");
+		return G_SOURCE_CONTINUE;
+	}
+	g_object_get(V.vqueue, "current-level-buffers", &queued, NULL);
+	g_mutex_lock(&V.lock);
+	if (stats || V.overlay_on)
+		dropped = dropped_count(queued);
+	if (V.overlay_on)
+		overlay_update(dropped);
+	/* Emptied every second, shown or not. */
 	delay = summary(V.delays);
 	decode = summary(V.decodes);
-	log_info("stats: received %" G_GUINT64_FORMAT ", shown %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT ", decoder %s, arrival to decoded %s, arrival to display %s",
-	    V.received, V.shown, dropped, V.decoder,
-	    decode != NULL ? decode : "none this second",
-	    delay != NULL ? delay : "none this second");
+	behind = behind_summary();
+	if (stats) {
+		log_info("stats: received %" G_GUINT64_FORMAT ", shown %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT ", decoder %s, arrival to decoded %s, arrival to display %s",
+		    V.received, V.shown, dropped, V.decoder,
+		    decode != NULL ? decode : "none this second",
+		    delay != NULL ? delay : "none this second");
+		/* A line of its own: readers of the line above match it
+		 * whole. */
+		log_info("behind the host: %s", behind);
+	}
 	g_mutex_unlock(&V.lock);
 	return G_SOURCE_CONTINUE;
 }
@@ -652,7 +761,18 @@ link_video(GstPad *pad)
 	    "max-size-time", (guint64)SINK_QUEUE_MS * GST_MSECOND,
 	    "leaky", 2 /* downstream: the oldest go */, NULL);
 	V.vqueue = vq;
-	chain(q, cs, parse, dec, vq, conv, NULL);
+	chain(q, cs, parse, dec, vq, NULL);
+	/* The overlay of s (toggle_overlay), on the decoded picture, where
+	 * its formats are; optional, as only the key needs it. */
+	if ((V.overlay = gst_element_factory_make("textoverlay", NULL)) != NULL) {
+		g_object_set(V.overlay, "silent", TRUE, "shaded-background", TRUE,
+		    "font-desc", "Sans Bold 14", "line-alignment", 0 /* left */, NULL);
+		gst_util_set_object_arg(G_OBJECT(V.overlay), "halignment", "left");
+		gst_util_set_object_arg(G_OBJECT(V.overlay), "valignment", "top");
+		chain(vq, V.overlay, conv, NULL);
+	} else {
+		chain(vq, conv, NULL);
+	}
 	if (!gst_element_link(conv, V.vsink))
 		errx(EX_SOFTWARE, "cannot link videoconvert to %s",
 		    GST_OBJECT_NAME(V.vsink));
@@ -665,6 +785,8 @@ link_video(GstPad *pad)
 	    cb_video_caps, NULL, NULL);
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_arrived, NULL, NULL);
 	gst_element_sync_state_with_parent(V.vsink);
+	if (V.overlay != NULL)
+		gst_element_sync_state_with_parent(V.overlay);
 	for (GstElement *const *e = (GstElement *[]){ conv, vq, dec, parse, cs, q, NULL }; *e; e++)
 		gst_element_sync_state_with_parent(*e);
 	g_clear_object(&sinkpad);
@@ -730,12 +852,58 @@ cb_lead(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 	return GST_PAD_PROBE_REMOVE;
 }
 
+/* A packet of the host's clock out of the demuxer: the latest maps the
+ * PTS of the pictures to the host's wall time (cb_at_sink). */
+static GstPadProbeReturn
+cb_host_clock(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	GstMapInfo map;
+	gint64 wall_us;
+
+	if (!GST_BUFFER_PTS_IS_VALID(buf) || !gst_buffer_map(buf, &map, GST_MAP_READ))
+		return GST_PAD_PROBE_OK;
+	if (hostclock_parse(map.data, map.size, &wall_us)) {
+		g_mutex_lock(&V.lock);
+		if (!V.host_known)
+			log_debug("the stream carries the host's clock");
+		V.host_known = TRUE;
+		V.host_pts = GST_BUFFER_PTS(buf);
+		V.host_wall_us = wall_us;
+		g_mutex_unlock(&V.lock);
+	}
+	gst_buffer_unmap(buf, &map);
+	return GST_PAD_PROBE_OK;
+}
+
+/* tsdemux -> fakesink, the packets read on the way (cb_host_clock). */
+static void
+link_host_clock(GstPad *pad)
+{
+	GstElement *sink = make("fakesink");
+	g_autoptr(GstPad) sinkpad = gst_element_get_static_pad(sink, "sink");
+
+	g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
+	g_mutex_lock(&V.lock);
+	V.host_stream = TRUE;
+	g_mutex_unlock(&V.lock);
+	gst_bin_add(GST_BIN(V.pipe), sink);
+	gst_element_sync_state_with_parent(sink);
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_host_clock, NULL, NULL);
+	if (gst_pad_link(pad, sinkpad) != GST_PAD_LINK_OK)
+		errx(EX_SOFTWARE, "cannot link the demuxer's host clock");
+}
+
 static void
 cb_pad_added(GstElement *demux, GstPad *pad, gpointer data)
 {
 	g_autoptr(GstCaps) caps = gst_pad_query_caps(pad, NULL);
 	const char *name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
 
+	if (strcmp(name, "meta/x-klv") == 0) {
+		link_host_clock(pad);
+		return;
+	}
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_lead, NULL, NULL);
 	if (strcmp(name, "video/x-h264") == 0 && V.vqueue == NULL) {
 		link_video(pad);
@@ -836,6 +1004,8 @@ on_key(const char *key)
 		g_main_loop_quit(V.loop);
 	} else if (strcmp(key, "f") == 0) {
 		toggle_fullscreen();
+	} else if (strcmp(key, "s") == 0) {
+		toggle_overlay();
 	} else if (strcmp(key, "m") == 0 && V.volume != NULL) {
 		gboolean mute;
 
@@ -1042,7 +1212,7 @@ main(int argc, char *argv[])
 	if (!no_audio && !check_only)
 		asink = audio_sink();
 	if (!check_only && strcmp(GST_OBJECT_NAME(gst_element_get_factory(V.vsink)), "waylandsink") == 0)
-		log_info("waylandsink takes no keys (q, f and m need XWayland): stop with Ctrl-C or by closing the window");
+		log_info("waylandsink takes no keys (q, f, m and s need XWayland): stop with Ctrl-C or by closing the window");
 	if (check_only) {
 		gst_element_set_state(V.vsink, GST_STATE_NULL);
 		gst_object_unref(V.vsink);
@@ -1053,6 +1223,7 @@ main(int argc, char *argv[])
 	V.arrival = g_hash_table_new(NULL, NULL);
 	V.delays = g_array_new(FALSE, FALSE, sizeof(double));
 	V.decodes = g_array_new(FALSE, FALSE, sizeof(double));
+	V.behind = g_array_new(FALSE, FALSE, sizeof(double));
 	V.qos_dropped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	build(asink);
@@ -1062,8 +1233,7 @@ main(int argc, char *argv[])
 		window_open();
 	g_unix_signal_add(SIGTERM, cb_quit_signal, GINT_TO_POINTER(SIGTERM));
 	g_unix_signal_add(SIGINT, cb_quit_signal, GINT_TO_POINTER(SIGINT));
-	if (stats)
-		g_timeout_add_seconds(1, cb_stats, NULL);
+	g_timeout_add_seconds(1, cb_stats, NULL);
 	bus = gst_element_get_bus(V.pipe);
 	gst_bus_add_watch(bus, cb_bus, NULL);
 	log_debug("decoder %s, video sink %s, audio %s", V.decoder,
@@ -1090,6 +1260,7 @@ main(int argc, char *argv[])
 	g_hash_table_unref(V.qos_dropped);
 	g_array_unref(V.delays);
 	g_array_unref(V.decodes);
+	g_array_unref(V.behind);
 	g_free(V.no_sound_why);
 	return V.status;
 }

@@ -36,10 +36,28 @@ _streams_once() {
 	awk -F, 'NF > 1 && !seen[$1]++'
 }
 
-# streams FILE: the codec names of its streams, in order, on one line.
+# streams FILE: the codec names of its streams, in order, on one line,
+# but for pp-encode's host clock (a KLV data stream, pp-encode(1)), which
+# every stream of pp-encode has: clock_packets looks at that one.
 streams() {
 	ffprobe -v error -show_entries stream=index,codec_name -of csv=p=0 \
-	    "$1" | _streams_once | cut -d, -f2 | tr '\n' ' ' | sed 's/ $//'
+	    "$1" | _streams_once | cut -d, -f2 | grep -vx klv | tr '\n' ' ' |
+	    sed 's/ $//'
+}
+
+# clock_packets FILE: "PTS_SECONDS WALL_MICROSECONDS" of each of the host
+# clock's packets (the KLV layout of pp-encode(1)), in stream order.
+clock_packets() {
+	ffprobe -v error -select_streams d -show_packets -show_data -of json \
+	    "$1" | python3 -c '
+import json, sys
+for p in json.load(sys.stdin).get("packets", []):
+    hexd = "".join(w for line in p.get("data", "").splitlines()
+                   if ":" in line
+                   for w in line.split(":", 1)[1].split("  ")[0].split())
+    b = bytes.fromhex(hexd)
+    if b[:16] == b"pixelpass clock\x01" and b[16] == 8 and len(b) >= 25:
+        print(p["pts_time"], int.from_bytes(b[17:25], "big", signed=True))'
 }
 
 # video_info FILE: "WIDTHxHEIGHT RATE" of the first video stream. RATE is

@@ -43,12 +43,12 @@ timeout 5 pp-fanout attach --socket "$S" --layer 1 > "$TEST_TMP/low.ts" &
 LOW=$!
 wait $TOP $LOW
 
-is "$(streams_of "$TEST_TMP/top.ts")" "video 0x41 640x360;audio 0x42;" \
-	"the default consumer: one video stream, the top layer's size, and the sound"
+is "$(streams_of "$TEST_TMP/top.ts")" "video 0x41 640x360;audio 0x42;data 0x44;" \
+	"the default consumer: one video stream, the top layer's size, the sound and the host clock"
 like "$(frame_sizes "$TEST_TMP/top.ts")" '^640x360=[0-9]+$' "...every picture that size"
 is "$(decode_errors "$TEST_TMP/top.ts")" "" "...and it decodes with no error"
-is "$(streams_of "$TEST_TMP/low.ts")" "video 0x41 320x180;audio 0x42;" \
-	"attach --layer 1: one video stream, half the size, on the same PID"
+is "$(streams_of "$TEST_TMP/low.ts")" "video 0x41 320x180;audio 0x42;data 0x44;" \
+	"attach --layer 1: one video stream, half the size, on the same PID; the sound and the host clock"
 sizes=$(frame_sizes "$TEST_TMP/low.ts")
 like "$sizes" '^320x180=[0-9]+$' "...every picture that size ($sizes)"
 ok "...at the stream's rate (at least 90 pictures in 4 s)" \
@@ -87,7 +87,7 @@ read_for(8)
 PY
 sizes=$(frame_sizes "$TEST_TMP/moved.ts")
 like "$sizes" '^320x180=[0-9]+ 640x360=[0-9]+$' "asked later: the top layer's pictures, then the second's ($sizes)"
-is "$(streams_of "$TEST_TMP/moved.ts")" "video 0x41 640x360;audio 0x42;" "...in one video stream"
+is "$(streams_of "$TEST_TMP/moved.ts")" "video 0x41 640x360;audio 0x42;data 0x44;" "...in one video stream"
 is "$(decode_errors "$TEST_TMP/moved.ts")" "" "...decoded across the move with no error"
 ok "...at a keyframe of the second layer, said" \
 	wait_for 5 grep -qx 'consumer-layer id=3 layer=1 reason=asked' "$EV"

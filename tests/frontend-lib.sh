@@ -7,7 +7,8 @@
 #   fe_stop PID            SIGTERM, then waits (bounded); sets fe_rc.
 #   fe_leftovers           prints the pp-* processes and sockets that a
 #                          pixelpass of this test left behind.
-#   codecs FILE            its streams' codecs, sorted, on one line.
+#   codecs FILE            its streams' codecs, sorted, on one line, but
+#                          for pp-encode's host clock (klv, pp-encode(1)).
 #   decodes FILE           every frame of FILE decodes (ffmpeg), some do.
 
 fe_host() {
@@ -57,7 +58,7 @@ decodes() {
 }
 
 codecs() {
-	ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$1" | grep . | sort -u | tr '\n' ' '
+	ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$1" | grep . | grep -vx klv | sort -u | tr '\n' ' '
 }
 
 # An interactive pixelpass in a terminal: a private tmux server, one

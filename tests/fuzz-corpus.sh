@@ -4,8 +4,8 @@
 # build, and the sanitizer build checks them under ASan and UBSan.
 . "$top_srcdir/tests/libtest.sh"
 
-targets="ticket ts http handshake signaling config"
-plan 12
+targets="ticket ts http handshake signaling config hostclock"
+plan 14
 for t in $targets; do
 	prog=$top_builddir/fuzz/fuzz-$t
 	files=("$top_srcdir/fuzz/corpus/$t"/*)

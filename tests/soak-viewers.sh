@@ -186,7 +186,7 @@ is "$(printf '%s\n' "$tscheck" | grep -v '^total' | head -n 5)" "" \
 	"every viewer read MPEG-TS (0x47 every 188 bytes), as many bytes as it waited for"
 sample=$(ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$V/$WARMUP.ts" 2>&1 |
 	sort -u | grep . | tr '\n' ' ')
-is "$sample" "aac h264 " "ffprobe finds H.264 and AAC in a clean viewer's bytes"
+is "$sample" "aac h264 klv " "ffprobe finds H.264, AAC and pp-encode's host clock in a clean viewer's bytes"
 
 # The host notices every departure (a killed viewer after the idle
 # timeout, a stalled consumer after --drop-after), then is back where it

@@ -64,8 +64,8 @@ is "$(decode_all_but_last "$TEST_TMP/rec.ts" a)" "" "every audio frame decodes w
 
 ok "the ffprobe viewer finished" wait_for 30 test -s "$TEST_TMP/probe.rc"
 is "$(cat "$TEST_TMP/probe.rc")" "0 0" "pp-tunnel connect and ffprobe - both exit 0"
-is "$(_streams_once < "$TEST_TMP/probe.out" | cut -d, -f2 | tr '\n' ' ')" "h264 aac " \
-	"ffprobe - sees H.264 and AAC through the tunnel"
+is "$(_streams_once < "$TEST_TMP/probe.out" | cut -d, -f2 | tr '\n' ' ')" "h264 aac klv " \
+	"ffprobe - sees H.264, AAC and pp-encode's host clock through the tunnel"
 
 wait_for 10 eval '[ "$(grep -c "left after" "$tunnel_log")" -ge 2 ]'
 is "$(grep -c 'arrived' "$tunnel_log") $(grep -c 'left after' "$tunnel_log")" "2 2" \
