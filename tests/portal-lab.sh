@@ -56,10 +56,7 @@ _lab_kill() {
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in "$@"; do
-		for _ in $(seq 20); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
+		wait_gone "$pid" 2
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done

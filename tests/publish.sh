@@ -221,8 +221,7 @@ is "$(streams "$RURL")" "aac h264 " "...and it serves H.264 and AAC again"
 
 # --- SIGTERM ---------------------------------------------------------------------
 kill -TERM "$LATE"
-for _ in $(seq 50); do kill -0 "$LATE" 2> /dev/null || break; sleep 0.1; done
-ok "SIGTERM: pp-publish ends within 5 s" test ! -d "/proc/$LATE"
+ok "SIGTERM: pp-publish ends within 5 s" wait_gone "$LATE" 5
 wait "$LATE"
 is "$?" 0 "...with exit status 0"
 
