@@ -46,12 +46,9 @@ size() {
 
 # nginx-rtmp as pixelpass(1) configures it.
 read -r RTMP HTTP TLS <<< "$(free_ports 3)"
-sed -n '/^\.Sh EXAMPLES/,/^\.Sh SEE ALSO/p' "$top_srcdir/man/pixelpass.1" |
-    sed -n '/^rtmp {$/,/^\.Ed$/p' | sed '$d' > rtmp.block
-ok "pixelpass(1) has the nginx.conf block, listen 1935 and hls_path /var/www/hls" \
-    sh -c 'head -n 1 rtmp.block | grep -qx "rtmp {" && grep -q "listen 1935;" rtmp.block && grep -q "hls_path /var/www/hls;" rtmp.block'
-sed -e "s|listen 1935;|listen 127.0.0.1:$RTMP;|" -e "s|/var/www/hls|$TEST_TMP/hls|" \
-    -e "s|^\([[:space:]]*\)live on;|&\n\1notify_method get;\n\1on_publish http://127.0.0.1:$HTTP/auth;|" \
+nginx_man_block "$RTMP" > rtmp.block
+is "$(head -n 1 rtmp.block)" "rtmp {" "pixelpass(1) has the nginx.conf block"
+sed -e "s|^\([[:space:]]*\)live on;|&\n\1notify_method get;\n\1on_publish http://127.0.0.1:$HTTP/auth;|" \
     rtmp.block | nginx_rtmp_conf "$HTTP" talk
 start_nginx "$RTMP"
 

@@ -9,6 +9,10 @@
 #                            127.0.0.1:RTMP: application live, publishing
 #                            checked by on_publish at the http server,
 #                            HLS written to $TEST_TMP/hls
+#   nginx_man_block RTMP     prints the nginx.conf block of pixelpass(1)'s
+#                            EXAMPLES, listening on 127.0.0.1:RTMP rather
+#                            than on port 1935 of every address, its
+#                            hls_path $TEST_TMP/hls rather than /var/www/hls
 #   nginx_rtmp_conf HTTP KEY < BLOCK
 #                            writes nginx.conf: the module, the rtmp block
 #                            read from stdin, and the http server on
@@ -60,6 +64,14 @@ nginx_rtmp_block() {
 		}
 	}
 	EOF
+}
+
+nginx_man_block() {
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh SEE ALSO/p' "$top_srcdir/man/pixelpass.1" |
+	    sed -n '/^rtmp {$/,/^\.Ed$/p' | sed '$d' > "$TEST_TMP/man.block"
+	grep -q 'listen 1935;' "$TEST_TMP/man.block" && grep -q 'hls_path /var/www/hls;' "$TEST_TMP/man.block" ||
+	    bail "pixelpass(1) has no nginx.conf block with listen 1935 and hls_path /var/www/hls"
+	sed -e "s|listen 1935;|listen 127.0.0.1:$1;|" -e "s|/var/www/hls|$TEST_TMP/hls|" "$TEST_TMP/man.block"
 }
 
 nginx_rtmp_conf() {
