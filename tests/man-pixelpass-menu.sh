@@ -24,10 +24,10 @@
 # the player last used (the state file) and headless with 150 frames
 # (PIXELPASS_PLAYER_ARGS); the viewer of the broker's host gets
 # PP_TUNNEL_NO_DIRECT=1, as on one machine the ticket's direct path
-# would always work and the broker would not be needed. The menu's prompts are answered through tmux.
-# The examples of publishing are run by man-pixelpass-publish.sh, those
-# with the test pattern and the direct path by man-pixelpass.sh. About
-# 25 s.
+# would always work and the broker would not be needed. The menu's
+# prompts are answered through tmux. The examples of publishing are run
+# by man-pixelpass-publish.sh, those with the test pattern and the direct
+# path by man-pixelpass.sh. About 25 s.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/portal-lab.sh"
 . "$top_srcdir/tests/man-lib.sh"
