@@ -21,10 +21,7 @@ encode_for() {
 	sleep "$secs"
 	kill -"$sig" "$pid" 2>/dev/null
 	# Bounded: pp-encode gives up draining after 5 s itself.
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_gone "$pid" 10
 	wait "$pid"
 	rc=$?
 	return "$rc"

@@ -30,10 +30,7 @@ run() {
 	bash -o pipefail -c "${examples[$1]}" >"out.$1" 2>"err.$1" &
 	pid=$!
 	track_pid "$pid"
-	for _ in $(seq $((secs * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_gone "$pid" "$secs"
 	kill -INT -- "-$pid" 2>/dev/null
 	wait "$pid"
 	rc=$?

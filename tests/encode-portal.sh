@@ -54,11 +54,7 @@ wait_for 30 grep -q '^pp-encode: source' "$TEST_TMP/int.err" ||
     bail "pp-encode did not start: $(tail -n 3 "$TEST_TMP/int.err" | tr '\n' ' ')"
 sleep 2
 kill -INT $pid
-for _ in $(seq 150); do
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
-ok "SIGINT ends the stream" eval '! kill -0 $pid 2>/dev/null'
+ok "SIGINT ends the stream" wait_gone $pid 15
 wait $pid
 is "$?" 0 "SIGINT: exit 0"
 is "$(decode_errors "$out")" "" "SIGINT: every frame decodes"
@@ -79,11 +75,7 @@ for p in $(lab_bus_pids); do
 done
 ok "the wlr portal backend is found" test -n "$wlr"
 kill -TERM $wlr
-for _ in $(seq 150); do
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
-ok "the stream ends when the share is stopped" eval '! kill -0 $pid 2>/dev/null'
+ok "the stream ends when the share is stopped" wait_gone $pid 15
 wait $pid
 is "$?" 0 "exit 0"
 is "$(streams "$out")" "h264" "--no-audio: H.264 only"

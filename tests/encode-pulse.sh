@@ -71,10 +71,7 @@ t0=$(date +%s.%N)
 sleep 4
 t1=$(date +%s.%N)
 kill -INT $pid
-for _ in $(seq 100); do
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
+wait_gone $pid 10
 wait $pid
 is "$?" 0 "pp-capture --mic -- pp-encode: exit 0 on SIGINT"
 like "$(cat "$TEST_TMP/cap.err")" 'audio speakers.monitor \+ microphone$' \

@@ -11,11 +11,7 @@ plan 6
 # in $rc, 255 when it did not end.
 ends() {
 	rc=255
-	for _ in $(seq 150); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$1" 2>/dev/null && return 1
+	wait_gone "$1" 15 || return 1
 	wait "$1"
 	rc=$?
 }

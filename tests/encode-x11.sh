@@ -78,11 +78,7 @@ track_pid $pid
 wait_for 20 grep -q '^encoding ' "$TEST_TMP/closed.events"
 sleep 1
 kill "$xlogo_pid"
-for _ in $(seq 100); do
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
-ok "the window closed: pp-encode ends by itself" eval '! kill -0 $pid 2>/dev/null'
+ok "the window closed: pp-encode ends by itself" wait_gone $pid 10
 wait $pid
 is "$?" 0 "with exit 0"
 like "$(cat "$TEST_TMP/closed.err")" 'the shared window was closed; finishing the stream' "saying the window was closed"

@@ -29,10 +29,7 @@ _test_teardown() {
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in "${_test_pids[@]}"; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.2
-		done
+		wait_gone "$pid" 2
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
@@ -146,6 +143,20 @@ wait_for() {
 		tries=$((tries - 1))
 	done
 	return 1
+}
+
+# wait_gone PID SECS: waits until PID (or, given as -PGID, every process
+# of that group) is gone, polling every 0.1 s for at most SECS seconds;
+# fails if it is still there then. A child of this shell counts as gone
+# once bash has reaped it (its status is kept for `wait`).
+wait_gone() {
+	local tries=$(($2 * 10))
+	while [ "$tries" -gt 0 ]; do
+		kill -0 -- "$1" 2>/dev/null || return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	! kill -0 -- "$1" 2>/dev/null
 }
 
 # A private D-Bus session and XDG directories, for tests that start

@@ -6,9 +6,8 @@
 # appA's sound are a WAV at 48 kHz, stereo, holding appA's 440 Hz and not
 # appB's 880 Hz; the X11 window capture gives the child the window, the
 # display and the hidden cursor. Substituted with sed: 0x200001 by the id
-# of a window on an Xvfb of the test's. The two portal examples are left
-# to tests/portal-capture.sh, which runs the twelve frames one (as a copy)
-# in the portal lab. About 5 s.
+# of a window on an Xvfb of the test's. The two portal examples are run
+# as written by man-capture-portal.sh, in the portal lab. About 5 s.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/portal-lab.sh"
 . "$top_srcdir/tests/man-lib.sh"

@@ -64,24 +64,15 @@ man_start() {
 
 man_stop() {
 	local pid=$man_pid secs=$1
-	for _ in $(seq $((secs * 10))); do
-		kill -0 "$pid" 2> /dev/null || break
-		sleep 0.1
-	done
+	wait_gone "$pid" "$secs"
 	kill -INT -- "-$pid" 2> /dev/null
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2> /dev/null || break
-		sleep 0.1
-	done
+	wait_gone "$pid" 10
 	wait "$pid"
 	man_rc=$?
 	# What the example started in the background (a shell ignores SIGINT
 	# there) is stopped as the tools are meant to be: SIGTERM.
 	kill -TERM -- "-$pid" 2> /dev/null
-	for _ in $(seq 100); do
-		kill -0 -- "-$pid" 2> /dev/null || break
-		sleep 0.1
-	done
+	wait_gone "-$pid" 10
 	kill -KILL -- "-$pid" 2> /dev/null
 	return 0
 }

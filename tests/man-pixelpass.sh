@@ -5,10 +5,9 @@
 # ticket, the viewer's recording (H.264 and AAC, 1280x720), the recording
 # with the tunnel alone, and --player none's URL and player command; the
 # viewer stops on Control-C (SIGINT) with exit 0. Substituted with sed:
-# "pp1..." by the host's ticket. The menu, the brokers, the media servers
-# and --reconfigure are run by other tests (frontend-menu.sh,
-# frontend-rendezvous.sh, publish.sh, frontend-config.sh), not as written
-# here; --repair by frontend-repair.sh. About 13 s.
+# "pp1..." by the host's ticket. The menu, the broker, --reconfigure,
+# --max-viewers and --repair are run as written by man-pixelpass-menu.sh,
+# the examples of publishing by man-pixelpass-publish.sh. About 13 s.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/portal-lab.sh"
 . "$top_srcdir/tests/man-lib.sh"

@@ -9,8 +9,7 @@
 # host gets --rendezvous none (the direct path only; the examples would
 # meet on the public brokers), and the viewer the host's ticket for
 # "pp1...". The examples with a broker and TURN servers of one's own are
-# run by no test (tunnel-turns.sh and tunnel-nat.sh run the same options
-# in the lab). About 20 s.
+# run by man-tunnel-lab.sh, in the NAT lab. About 20 s.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/man-lib.sh"
 . "$top_srcdir/tests/encode-lib.sh"

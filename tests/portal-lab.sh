@@ -11,6 +11,8 @@
 #                            be activated (wlr backend, no chooser)
 #   lab_portal_chooser none|decline   rewrites the wlr portal's chooser
 #   lab_portal_stop_portals  ends the D-Bus-activated portal processes
+#   lab_colour_share COLOUR PNG   the share in % of PNG's pixels near
+#                            COLOUR (#rrggbb), for what a capture shows
 #   lab_stop PID [SECS]      SIGTERM to PID; its exit status (SIGKILL and
 #                            a diagnostic when it ignores that for SECS;
 #                            LAB_DEBUG=1 adds its signal state and stacks)
@@ -56,10 +58,7 @@ _lab_kill() {
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in "$@"; do
-		for _ in $(seq 20); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
+		wait_gone "$pid" 2
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
@@ -88,15 +87,34 @@ lab_stop() {
 	wait "$pid"
 }
 
+lab_colour_share() {
+	ffmpeg -v error -i "$2" -f rawvideo -pix_fmt rgb24 - | python3 -c '
+import sys
+want = bytes.fromhex(sys.argv[1].lstrip("#"))
+data = sys.stdin.buffer.read()
+n = len(data) // 3
+hit = sum(1 for i in range(0, n, 7)
+          if all(abs(data[3*i+k] - want[k]) < 16 for k in range(3)))
+print(round(100 * hit / max(1, len(range(0, n, 7)))))' "$1"
+}
+
+# The portals only: what the bus activated (it sets DBUS_STARTER_* in
+# their environment), and what they started; not swaybg, which sway
+# started outside this shell's tree with the bus in its environment too.
 lab_portal_stop_portals() {
-	# shellcheck disable=SC2046
-	_lab_kill $(lab_bus_pids)
+	local pid started=()
+	for pid in $(lab_bus_pids); do
+		grep -qzx 'DBUS_STARTER_BUS_TYPE=session' "/proc/$pid/environ" 2>/dev/null &&
+			started+=("$pid")
+	done
+	_lab_kill "${started[@]}"
 }
 
 _lab_teardown() {
 	local i rev=()
 	[ -z "${LAB_PID_nudge:-}" ] || _lab_kill "$LAB_PID_nudge"
-	lab_portal_stop_portals
+	# shellcheck disable=SC2046
+	_lab_kill $(lab_bus_pids)
 	for ((i = ${#_lab_pids[@]} - 1; i >= 0; i--)); do
 		rev+=("${_lab_pids[$i]}")
 	done

@@ -8,110 +8,22 @@
 # serves nginx and a ticket viewer at once. Costs about 95 s (2 shared cores).
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
+. "$top_srcdir/tests/publish-lib.sh"
 need pixelpass pp-tunnel pp-publish pp-fanout pp-encode nginx srt-live-transmit ffprobe ffmpeg openssl curl python3
-MODS=/usr/lib/nginx/modules
-for m in ngx_rtmp_module ngx_stream_module; do
-	[ -f "$MODS/$m.so" ] || bail "no $MODS/$m.so (libnginx-mod-rtmp, libnginx-mod-stream)"
-done
+need_nginx_modules
 plan 38
 
 private_xdg
 cd "$TEST_TMP" || bail "no temp dir"
-mkdir -p logs hls tmp
 
-# free_ports N: N TCP/UDP ports nothing listens on now.
-free_ports() {
-	python3 -c 'import socket, sys
-s = [socket.socket() for _ in range(int(sys.argv[1]))]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"
-}
 read -r RTMP HTTP TLS SRT SRT2 DEAD <<< "$(free_ports 6)"
 KEY=goodkey4711
 PASS=correcthorse1
 
 # nginx-rtmp: publishing is allowed to a stream named like $KEY only (the
-# on_publish check of the http server below), and written out as HLS.
-cat > nginx.conf <<EOF
-load_module $MODS/ngx_rtmp_module.so;
-daemon off;
-master_process off;
-worker_processes 1;
-pid nginx.pid;
-error_log logs/error.log info;
-events { worker_connections 256; }
-rtmp {
-	server {
-		listen 127.0.0.1:$RTMP;
-		application live {
-			live on;
-			record off;
-			notify_method get;
-			on_publish http://127.0.0.1:$HTTP/auth;
-			hls on;
-			hls_path $TEST_TMP/hls;
-			hls_fragment 1s;
-			hls_playlist_length 6s;
-		}
-	}
-}
-http {
-	access_log logs/access.log;
-	client_body_temp_path tmp;
-	proxy_temp_path tmp;
-	fastcgi_temp_path tmp;
-	uwsgi_temp_path tmp;
-	scgi_temp_path tmp;
-	server {
-		listen 127.0.0.1:$HTTP;
-		location /auth {
-			if (\$arg_name !~ ^$KEY) { return 403; }
-			return 204;
-		}
-		location /hls/ { alias $TEST_TMP/hls/; }
-	}
-}
-EOF
-openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
-	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2> /dev/null ||
-	bail "openssl could not make a certificate"
-cat > tls.conf <<EOF
-load_module $MODS/ngx_stream_module.so;
-daemon off;
-master_process off;
-worker_processes 1;
-pid tls.pid;
-error_log logs/tls.log info;
-events { worker_connections 64; }
-stream {
-	server {
-		listen 127.0.0.1:$TLS ssl;
-		ssl_certificate $TEST_TMP/cert.pem;
-		ssl_certificate_key $TEST_TMP/key.pem;
-		proxy_pass 127.0.0.1:$RTMP;
-	}
-}
-EOF
+# on_publish check of its http server), and written out as HLS.
+nginx_rtmp_block "$RTMP" "$HTTP" | nginx_rtmp_conf "$HTTP" "$KEY"
 
-start_nginx() {
-	nginx -p "$TEST_TMP" -c "$TEST_TMP/nginx.conf" -e logs/error.log 2>> logs/nginx.err &
-	NGINX=$!
-	track_pid $NGINX
-	wait_for 10 nc_listening "$RTMP" || bail "nginx-rtmp did not start ($(tail -2 logs/nginx.err))"
-}
-nc_listening() { (exec 9<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
-
-# streams SRC: the codecs ffprobe finds, sorted, on one line (a TS lists
-# its streams once more under its program).
-streams() {
-	timeout 15 ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$1" 2> /dev/null |
-		grep . | sort -u | tr '\n' ' '
-}
-# frames SRC N: how many of the first N video frames of SRC decode.
-frames() {
-	timeout 15 ffmpeg -v error -i "$1" -map 0:v:0 -frames:v "$2" -f framemd5 - 2> /dev/null |
-		grep -c '^0,'
-}
 # publisher NAME ARGS...: pp-fanout attach | pp-publish ARGS through a
 # FIFO, so that PUB is pp-publish's own pid and `wait` gives its status;
 # its stderr in NAME.err, its events in NAME.ev.
@@ -162,7 +74,7 @@ publisher late "rtmp://127.0.0.1:$RTMP/live/$KEY"
 LATE=$PUB
 wait_for 10 grep -q '^retry in_s=1$' late.ev
 ok "no server yet: a retry event" grep -q '^retry in_s=1$' late.ev
-start_nginx
+start_nginx "$RTMP"
 wait_for 20 grep -q '^connected ' late.ev
 like "$(grep '^connected ' late.ev)" "^connected url=rtmp://127\.0\.0\.1:$RTMP/live/\*\*\*$" \
 	"nginx started late: connected after a retry, the key redacted in the event"
@@ -171,13 +83,13 @@ like "$(grep 'connected to' late.err)" "^pp-publish: connected to rtmp://127\.0\
 
 # --- what nginx serves -----------------------------------------------------------
 RURL=rtmp://127.0.0.1:$RTMP/live/$KEY
-is "$(streams "$RURL")" "aac h264 " "RTMP played back from nginx: H.264 and AAC (FLV has no place for the host clock)"
-n=$(frames "$RURL" 20)
+is "$(served_codecs "$RURL")" "aac h264 " "RTMP played back from nginx: H.264 and AAC (FLV has no place for the host clock)"
+n=$(served_frames "$RURL" 20)
 is "$n" 20 "...and 20 video frames of it decode"
 HURL=http://127.0.0.1:$HTTP/hls/$KEY.m3u8
 wait_for 15 curl -sf -o /dev/null "$HURL"
-is "$(streams "$HURL")" "aac h264 " "nginx's HLS: H.264 and AAC"
-n=$(frames "$HURL" 10)
+is "$(served_codecs "$HURL")" "aac h264 " "nginx's HLS: H.264 and AAC"
+n=$(served_frames "$HURL" 10)
 is "$n" 10 "...and 10 video frames of it decode"
 
 # --- a refused key ---------------------------------------------------------------
@@ -190,13 +102,11 @@ like "$(sed -n 2p bad.err)" "; retrying in 2 s$" "...the next one after twice th
 ok "...and pp-publish goes on" kill -0 "$BAD"
 like "$(grep -m1 '^disconnected ' bad.ev)" "^disconnected reason=.*publish.* was_connected=0$" \
 	"...a disconnected event with the reason, never connected"
-ok "...while the good publisher still publishes" test "$(streams "$RURL")" = "aac h264 "
+ok "...while the good publisher still publishes" test "$(served_codecs "$RURL")" = "aac h264 "
 kill -TERM "$BAD"
 
 # --- RTMPS through a TLS terminator ------------------------------------------------
-nginx -p "$TEST_TMP" -c "$TEST_TMP/tls.conf" -e logs/tls.log 2>> logs/nginx.err &
-track_pid $!
-wait_for 10 nc_listening "$TLS" || bail "the TLS terminator did not start"
+tls_terminator "$TLS" "$RTMP"
 publisher untrusted "rtmps://127.0.0.1:$TLS/live/${KEY}tls"
 wait_for 10 grep -q 'retrying' untrusted.err
 like "$(head -1 untrusted.err)" "rtmps://127\.0\.0\.1:$TLS/live/\*\*\*: .*TLS certificate" \
@@ -206,7 +116,7 @@ publisher tls --ca-file cert.pem "rtmps://127.0.0.1:$TLS/live/${KEY}tls"
 TLSPUB=$PUB
 wait_for 15 grep -q '^connected ' tls.ev
 ok "with --ca-file cert.pem: connected" grep -q "^connected url=rtmps://127.0.0.1:$TLS/live/\*\*\*$" tls.ev
-is "$(streams "rtmp://127.0.0.1:$RTMP/live/${KEY}tls")" "aac h264 " "...and nginx serves H.264 and AAC from it"
+is "$(served_codecs "rtmp://127.0.0.1:$RTMP/live/${KEY}tls")" "aac h264 " "...and nginx serves H.264 and AAC from it"
 kill -TERM "$TLSPUB"
 
 # --- the server killed mid-stream, and back ---------------------------------------
@@ -214,15 +124,14 @@ kill -KILL "$NGINX"
 wait "$NGINX" 2> /dev/null
 wait_for 15 grep -q '^disconnected .*was_connected=1$' late.ev
 ok "nginx killed: disconnected, was_connected=1" grep -q '^disconnected .*was_connected=1$' late.ev
-start_nginx
+start_nginx "$RTMP"
 wait_for 20 test "$(grep -c '^connected ' late.ev)" -ge 2
 is "$(grep -c '^connected ' late.ev)" 2 "nginx back: connected again"
-is "$(streams "$RURL")" "aac h264 " "...and it serves H.264 and AAC again"
+is "$(served_codecs "$RURL")" "aac h264 " "...and it serves H.264 and AAC again"
 
 # --- SIGTERM ---------------------------------------------------------------------
 kill -TERM "$LATE"
-for _ in $(seq 50); do kill -0 "$LATE" 2> /dev/null || break; sleep 0.1; done
-ok "SIGTERM: pp-publish ends within 5 s" test ! -d "/proc/$LATE"
+ok "SIGTERM: pp-publish ends within 5 s" wait_gone "$LATE" 5
 wait "$LATE"
 is "$?" 0 "...with exit status 0"
 
@@ -237,7 +146,7 @@ wait_for 15 grep -q '^connected ' srt.ev
 ok "SRT with the listener's passphrase: connected" grep -q "^connected url=srt://127.0.0.1:$SRT$" srt.ev
 wait_for 15 test "$(stat -c %s srt.ts)" -gt 60000
 kill -TERM "$SRTPUB"
-is "$(streams srt.ts)" "aac h264 klv " "...the listener received the TS as it is: H.264, AAC and pp-encode's host clock"
+is "$(served_codecs srt.ts)" "aac h264 klv " "...the listener received the TS as it is: H.264, AAC and pp-encode's host clock"
 srt-live-transmit -q "srt://127.0.0.1:$SRT2?mode=listener&passphrase=$PASS" file://con \
 	> srt2.ts 2> srt2.err &
 track_pid $!
@@ -257,7 +166,7 @@ fe_host host --source test --no-audio --rendezvous none --bitrate 500 --fps 15 \
 wait_for 20 grep -q 'publishing to' host.log
 like "$(grep 'publishing to' host.log)" "^pixelpass: publishing to rtmp://127\.0\.0\.1:$RTMP/live/\*\*\*$" \
 	"pixelpass host --publish URL: says it publishes, the key redacted"
-is "$(streams "rtmp://127.0.0.1:$RTMP/live/${KEY}host")" "h264 " "...nginx serves the host's stream"
+is "$(served_codecs "rtmp://127.0.0.1:$RTMP/live/${KEY}host")" "h264 " "...nginx serves the host's stream"
 timeout 5 pp-tunnel connect "$fe_ticket" > viewer.ts 2> viewer.err
 ok "...while a viewer with the ticket gets it too" decodes viewer.ts
 like "$(grep 'not publishing' host.log)" "^pixelpass: not publishing \(status 69\): ftp: not a URL pp-publish sends to" \

@@ -98,10 +98,7 @@ viewer() {
 	esac
 	exec 3<&-
 	# Bounded: a viewer that hangs is killed (and then fails the test).
-	for _ in $(seq 100); do
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_gone $pid 10
 	kill -KILL $pid 2>/dev/null
 	wait $pid 2>/dev/null	# not bash's "Killed" line
 	rc=$?

@@ -13,8 +13,10 @@
 #                                tunnel_rc.
 #   tunnel_listen_ns NS NAME ARGS...
 #                                as tunnel_listen, inside network namespace
-#                                NS (ip netns exec). ip forks, so the
-#                                listener's own pid goes to
+#                                NS (ip netns exec, which execs: tunnel_pid
+#                                is the listener's own pid, a child of this
+#                                shell, and `wait $tunnel_pid` gives its
+#                                exit status). The pid also goes to
 #                                $TEST_TMP/NAME.pid; tunnel_stop_ns stops
 #                                every one (call it from at_exit, before
 #                                deleting the namespace).
@@ -47,14 +49,14 @@ tunnel_listen_ns() {
 	ip netns exec "$ns" sh -c 'echo $$ > "$0"; exec pp-tunnel listen --rendezvous none "$@"' \
 		"$TEST_TMP/$name.pid" "$@" \
 		> "$TEST_TMP/$name.ticket" 2> "$TEST_TMP/$name.log" &
-	track_pid $!
+	tunnel_pid=$!
+	track_pid "$tunnel_pid"
 	tunnel_log=$TEST_TMP/$name.log
 	if ! wait_for 10 grep -qs '^pp1' "$TEST_TMP/$name.ticket"; then
 		diag "$(cat "$tunnel_log")"
 		bail "pp-tunnel listen printed no ticket in namespace $ns"
 	fi
 	tunnel_ticket=$(head -n 1 "$TEST_TMP/$name.ticket")
-	tunnel_pid=$(cat "$TEST_TMP/$name.pid")
 }
 
 tunnel_stop_ns() {

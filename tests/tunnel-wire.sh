@@ -13,23 +13,6 @@ plan 14
 # ge A B: A >= B, as decimals.
 ge() { python3 -c 'import sys; sys.exit(not float(sys.argv[1]) >= float(sys.argv[2]))' "$1" "$2"; }
 
-# wire_listen NAME ARGS...: `pp-tunnel listen ARGS...` in the host's
-# namespace, like tunnel_listen.
-wire_listen() {
-	local name=$1
-	shift
-	# ip netns exec execs pp-tunnel: the pid is the listener's own.
-	ip netns exec "$LAB_NS_h" pp-tunnel listen --rendezvous none "$@" > "$TEST_TMP/$name.ticket" 2> "$TEST_TMP/$name.log" &
-	tunnel_pid=$!
-	track_pid "$tunnel_pid"
-	tunnel_log=$TEST_TMP/$name.log
-	if ! wait_for 10 grep -qs '^pp1' "$TEST_TMP/$name.ticket"; then
-		diag "$(cat "$tunnel_log")"
-		bail "pp-tunnel listen printed no ticket"
-	fi
-	tunnel_ticket=$(head -n 1 "$TEST_TMP/$name.ticket")
-}
-
 # wire_connect NAME TICKET < in: `pp-tunnel connect` in the viewer's
 # namespace, bounded against hangs; like tunnel_connect.
 wire_connect() {
@@ -53,7 +36,7 @@ head -c 20000000 /dev/urandom > "$TEST_TMP/file"
 want=$(sha "$TEST_TMP/file")
 
 ## Host to viewer
-wire_listen down --rendezvous none -- cat "$TEST_TMP/file"
+tunnel_listen_ns "$LAB_NS_h" down -- cat "$TEST_TMP/file"
 like "$(ticket-test addrs "$tunnel_ticket" | head -n 1)" "^${LAB_IP_h//./\\.}:[0-9]+\$" \
 	"the ticket carries the host's wire address $LAB_IP_h first"
 start=$(date +%s.%N)
@@ -73,7 +56,7 @@ like "$(cat "$tunnel_log")" "viewer $LAB_IP_v:[0-9]+ .*arrived \\(IPv4, RTT [0-9
 like "$(cat "$tunnel_log")" 'left after .*sent 20\.0 MB' "the host logs 20 MB sent"
 
 ## Viewer to host
-wire_listen up --rendezvous none -- sh -c "cat > '$TEST_TMP/up'; echo eof > '$TEST_TMP/up.eof'"
+tunnel_listen_ns "$LAB_NS_h" up -- sh -c "cat > '$TEST_TMP/up'; echo eof > '$TEST_TMP/up.eof'"
 start=$(date +%s.%N)
 wire_connect up "$tunnel_ticket" < "$TEST_TMP/file"
 secs=$(echo "$(date +%s.%N) - $start" | bc)

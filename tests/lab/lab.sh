@@ -91,12 +91,9 @@ _lab_wire_pids_of() {
 }
 
 _lab_stop_pid() {
-	local pid=$1 i
+	local pid=$1
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 20; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_gone "$pid" 2
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	return 0
