@@ -33,14 +33,13 @@ static const char *sink_name;		/* --sink, NULL: by the display */
 static gboolean check_only;		/* --check */
 static const char *url;			/* the argument, NULL: stdin */
 
-/* The pipeline's latency: how long the latest picture of the last few
- * seconds (realign) may take from the demuxer to the screen. Decoding
- * 720p takes 3 ms here, 1080p under 10; the jitter of the network is
- * not in it but in the schedule, which follows the arrivals. */
-#define LATENCY_MS 20
-/* How many windows the schedule remembers: a picture that came late
- * (a packet lost and sent again) keeps the room it needed for as long. */
-#define REALIGN_HORIZON 8
+/* The pipeline's latency: how long a picture may take from the demuxer
+ * to the screen before it counts as late and is dropped. It absorbs the
+ * jitter of the network and of decoding; every millisecond of it is also
+ * a millisecond behind the host. A choice, not a measurement: decoding
+ * 720p takes 3 ms here, and tens of milliseconds of jitter on Wi-Fi are
+ * common. */
+#define LATENCY_MS 50
 /* A video sink drops a picture later than this (basesink's default for
  * video, stated here because staying live depends on it). */
 #define MAX_LATENESS_MS 20
@@ -76,10 +75,8 @@ static struct {
 	gboolean offset_set;
 	GstElement *asink_el;	/* the audio sink, once there is sound */
 	char *no_sound_why;	/* why no audio sink opened */
-	GstClockTimeDiff lead_min;	/* of this window's pictures */
+	GstClockTimeDiff lead_max;	/* of this window's pictures */
 	guint lead_n;
-	GstClockTimeDiff horizon[REALIGN_HORIZON]; /* windows' lead_min */
-	guint horizon_i;		/* windows seen */
 	/* The host's clock (lib/hostclock.h): its latest packet, which
 	 * maps the stream's PTS to the host's wall time. */
 	gboolean host_stream;	/* the demuxer found the clock's stream */
@@ -413,27 +410,22 @@ apply_offset(void)
 /* Smaller moves are jitter, not a change of the path: the schedule stays
  * put rather than jump by a few milliseconds every second. */
 #define REALIGN_MIN_MS 10
-/* A picture this much later than its schedule came after a stall. */
-#define STALL_MS 300
 
-/* Keeps the schedule on the latest arrivals. A picture's lead is how long
- * before its due time less the latency it arrives: 0 for the latest of
- * the last REALIGN_HORIZON windows is the aim, so that the jitter the
- * path has shown is what the schedule waits for, and no more (a fixed
- * budget large enough for Wi-Fi was 50 ms, most of it idle on a quiet
- * path). The first buffer set the offset (cb_lead), but it may have come
- * late, an IDR picture bigger than the rest, and the path may change:
- * after each window the schedule moves towards the lead of the horizon's
- * latest picture, earlier by half of it, later at once when a picture of
- * this window came late. A stall alone does not move it back: the burst
- * after it is late as a whole and dropped (cb_shown). */
+/* Keeps the schedule on the earliest arrivals. A picture's lead is how
+ * long before its due time less the latency it arrives: 0 for the
+ * earliest is the aim, so that the whole latency is left for the jitter
+ * of the others. The first buffer set the offset (cb_lead), but it may
+ * have come late, an IDR picture bigger than the rest, and the path may
+ * change: after each window the schedule moves towards the lead of the
+ * window's earliest picture. A stall alone does not move it back: the
+ * burst after it ends with pictures on time. */
 static void
 realign(GstPad *pad, GstBuffer *buf, GstClockTime now)
 {
 	g_autoptr(GstEvent) ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
 	const GstSegment *seg;
 	GstClockTime rt;
-	GstClockTimeDiff lead, least, shift = 0;
+	GstClockTimeDiff lead, shift = 0;
 
 	if (ev == NULL || !V.offset_set)
 		return;
@@ -443,33 +435,22 @@ realign(GstPad *pad, GstBuffer *buf, GstClockTime now)
 		return;
 	lead = (GstClockTimeDiff)rt + V.offset -
 	    GST_CLOCK_DIFF(gst_element_get_base_time(V.demux), now);
-	/* Later than that is a stall, not jitter: its burst is dropped,
-	 * and the schedule stays where the path's jitter put it. */
-	if (lead < -STALL_MS * GST_MSECOND)
-		return;
 	if (V.lead_n++ == 0)
-		V.lead_min = lead;
-	V.lead_min = MIN(V.lead_min, lead);
+		V.lead_max = lead;
+	V.lead_max = MAX(V.lead_max, lead);
 	if (V.lead_n < REALIGN_PICTURES)
 		return;
-	V.lead_n = 0;
-	V.horizon[V.horizon_i++ % REALIGN_HORIZON] = V.lead_min;
-	least = V.lead_min;
-	for (guint i = 0; i < MIN(V.horizon_i, REALIGN_HORIZON); i++)
-		least = MIN(least, V.horizon[i]);
 	/* Earlier by half the lead at a time: a stream's first seconds are
 	 * uneven (the encoder starting, tsdemux learning the clock), and a
 	 * full step overshot, dropping pictures (pp-encode: 71 ms earlier,
 	 * then 48 ms later). Later at once: pictures are being dropped. */
-	if (V.lead_min < -REALIGN_MIN_MS * GST_MSECOND)
-		shift = V.lead_min;
-	else if (least > REALIGN_MIN_MS * GST_MSECOND)
-		shift = least / 2;
+	if (V.lead_max > REALIGN_MIN_MS * GST_MSECOND)
+		shift = V.lead_max / 2;
+	else if (V.lead_max < -REALIGN_MIN_MS * GST_MSECOND)
+		shift = V.lead_max;
+	V.lead_n = 0;
 	if (shift == 0)
 		return;
-	/* The leads remembered were measured against the old schedule. */
-	for (guint i = 0; i < REALIGN_HORIZON; i++)
-		V.horizon[i] -= shift;
 	V.offset -= shift;
 	log_debug("pictures arrive %.0f ms %s than scheduled: schedule moved",
 	    (double)ABS(shift) / GST_MSECOND, shift > 0 ? "earlier" : "later");
