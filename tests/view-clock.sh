@@ -39,6 +39,19 @@ stop() {
 	wait "$1"
 }
 
+# behind_ok LOG WHAT: the pp-view $PV, reading WHAT and writing --stats to
+# LOG, shows the pictures above zero and below 2 s behind the host; then
+# it is stopped.
+behind_ok() {
+	wait_for 30 grep -Eq '^pp-view: behind the host: [0-9]+ ms' "$1"
+	sleep 3
+	read -r med max < <(behind "$1")
+	diag "$2, behind the host: ${med:-?} ms median, ${max:-?} ms max"
+	ok "$2 | pp-view --stats: above zero and below 2 s (${med:-?} ms median, ${max:-?} ms max)" \
+		test "${med:-0}" -gt 0 -a "${max:-9999}" -lt 2000
+	stop $PV
+}
+
 # --- pp-encode's stream, straight in --------------------------------------------
 PP_WIDTH=320 PP_HEIGHT=240 pp-encode --source test --no-audio 2> /dev/null |
 	pp-view --stats 2> "$TEST_TMP/direct.err" &
@@ -67,13 +80,7 @@ wait_for 10 test -S "$S" || bail "pp-fanout did not start: $(cat "$TEST_TMP/fan.
 pp-fanout attach --socket "$S" 2> /dev/null | pp-view --stats 2> "$TEST_TMP/fan.view" &
 PV=$!
 track_pid $PV
-wait_for 30 grep -Eq '^pp-view: behind the host: [0-9]+ ms' "$TEST_TMP/fan.view"
-sleep 3
-read -r med max < <(behind "$TEST_TMP/fan.view")
-diag "through pp-fanout, behind the host: ${med:-?} ms median, ${max:-?} ms max"
-ok "pp-fanout attach | pp-view --stats: above zero and below 2 s (${med:-?} ms median, ${max:-?} ms max)" \
-	test "${med:-0}" -gt 0 -a "${max:-9999}" -lt 2000
-stop $PV
+behind_ok "$TEST_TMP/fan.view" "pp-fanout attach"
 
 # --- the host chain: pp-fanout behind pp-tunnel -------------------------------
 tunnel_listen tl -- pp-fanout attach --socket "$S"
@@ -81,13 +88,7 @@ timeout 60 pp-tunnel connect "$tunnel_ticket" 2> /dev/null |
 	pp-view --stats 2> "$TEST_TMP/tunnel.view" &
 PV=$!
 track_pid $PV
-wait_for 30 grep -Eq '^pp-view: behind the host: [0-9]+ ms' "$TEST_TMP/tunnel.view"
-sleep 3
-read -r med max < <(behind "$TEST_TMP/tunnel.view")
-diag "through pp-fanout and pp-tunnel, behind the host: ${med:-?} ms median, ${max:-?} ms max"
-ok "pp-tunnel connect | pp-view --stats: above zero and below 2 s (${med:-?} ms median, ${max:-?} ms max)" \
-	test "${med:-0}" -gt 0 -a "${max:-9999}" -lt 2000
-stop $PV
+behind_ok "$TEST_TMP/tunnel.view" "pp-tunnel connect"
 kill "$tunnel_pid"
 
 # --- a stream without the host's clock ---------------------------------------
