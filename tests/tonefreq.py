@@ -8,7 +8,7 @@ periods within 2% of the median (1 for a clean tone; a glitch or two in a
 live capture costs a few, noise or silence gives near 0).
 
 tonefreq.py RATE F1 F2...: prints the amplitude (0..1) of each frequency
-(Goertzel over the middle second), to tell which tones a mix holds.
+(Goertzel over the last second), to tell which tones a mix holds.
 
 The first quarter second (encoder priming) and the last tenth are skipped.
 """
@@ -25,9 +25,10 @@ if sys.byteorder != "little":
 samples = data[rate // 4:len(data) - rate // 10]
 
 if len(sys.argv) > 2:
-    # The middle second: a live capture may start with silence.
-    mid = len(samples) // 2
-    window = samples[max(0, mid - rate // 2):mid + rate // 2]
+    # The last second: a live recording starts with silence for as long
+    # as the audio server takes to link it, seconds on a loaded machine,
+    # and each recording of a mix is linked on its own.
+    window = samples[max(0, len(samples) - rate):]
     n = len(window)
     out = []
     for f in map(float, sys.argv[2:]):
