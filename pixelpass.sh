@@ -32,6 +32,7 @@ opt_player=		# --player pp-view|mpv|vlc|none (default: the last that played)
 opt_player_args=${PIXELPASS_PLAYER_ARGS:-}	# --player-args
 opt_record=		# --record FILE: the viewer writes the stream there
 opt_net=()		# --rendezvous/--stun, passed to pp-tunnel (--turn: PP_TURN)
+opt_turn=0		# --turn was given
 opt_repair=0		# --repair
 opt_reconfigure=0	# --reconfigure: measure the upstream again
 opt_measure=0		# --measure: measure on a headless first run
@@ -39,6 +40,7 @@ opt_publish=()		# --publish URL, repeatable: also to these media servers
 mode=			# menu, host or view
 ticket=
 ticket_given=0		# a TICKET argument was there, even an empty one
+fetch_url=		# a media server's URL given in the ticket's place
 view_opt=		# the first viewer-only option given: never host with it
 
 # --- messages and cleanup -----------------------------------------------------
@@ -59,6 +61,7 @@ usage: pixelpass [options]
                  [--rendezvous URL|none] [--stun HOST[:PORT]|none] [--turn URL|none]
        pixelpass [--player pp-view|mpv|vlc|none] [--player-args ARGS] [--record FILE]
                  [--rendezvous URL|none] [--stun ...] [--turn ...] TICKET
+       pixelpass [--player pp-view|mpv|vlc|none] [--player-args ARGS] [--record FILE] URL
        pixelpass --repair | --reconfigure | --help | --version
 EOF
 	exit $EX_USAGE
@@ -764,6 +767,20 @@ explain_connect() {
 	esac
 }
 
+# explain_fetch RC [connected]: the same for pp-fetch, whose one line says
+# what the media server answered.
+explain_fetch() {
+	local rc=$1 err
+	err=$(why_stopped "$W/connect.log" pp-fetch "$rc")
+	case $rc in
+	64 | 66) die "$rc" "$err" ;;
+	69)
+		[ "${2:-}" = connected ] && die $EX_UNAVAILABLE "the stream stopped: ${err#*: the stream broke: }"
+		die $EX_UNAVAILABLE "${err:-the media server did not answer}" ;;
+	*) die $((rc ? rc : EX_SOFTWARE)) "reading the stream failed: ${err:-pp-fetch exited with status $rc}" ;;
+	esac
+}
+
 # player_can PLAYER: PLAYER (auto, pp-view, mpv or vlc) can play here
 # (pp-view --check, pp-bridge --check); prints the player it would start,
 # auto being pp-view, else mpv, else VLC. The reason it cannot is in
@@ -850,20 +867,29 @@ player_quit_early() {
 	die $EX_UNAVAILABLE "$opt_player quit at once${last:+: $last}${1:+ (its output: $1)}"
 }
 
+# view: the stream of a ticket (pp-tunnel connect) or of a media server's
+# URL (pp-fetch), in the player, or recorded.
 view() {
 	local rc line url bridge_pid= tunnel_pid con bargs=() played=0 started plog= plog_lines=0 new
-	ticket_ok || explain_connect $EX_DATAERR
+	local src=(pp-tunnel connect "${opt_net[@]}" --status-fd 8) tk=$ticket
+	local explain=explain_connect ended="the host stopped sharing" until="the host stops"
+	if [ -n "$fetch_url" ]; then
+		src=(pp-fetch --status-fd 8 "$fetch_url") tk=
+		explain=explain_fetch ended="the stream ended" until="the stream ends"
+	else
+		ticket_ok || explain_connect $EX_DATAERR
+	fi
 	choose_player
 	if [ -n "$opt_record" ]; then
 		open_record
-		PP_TICKET=$ticket spawn --events "$W/connect.events" "$W/connect.log" \
-		    pp-tunnel connect "${opt_net[@]}" --status-fd 8 < /dev/null > "$opt_record"
+		PP_TICKET=$tk spawn --events "$W/connect.events" "$W/connect.log" \
+		    "${src[@]}" < /dev/null > "$opt_record"
 	else
 		# pp-bridge starts the player at once: it starts only once the
 		# tunnel is up. Until then we hold the pipe open.
 		mkfifo "$W/stream" && exec 3<> "$W/stream"
-		PP_TICKET=$ticket spawn --events "$W/connect.events" "$W/connect.log" \
-		    pp-tunnel connect "${opt_net[@]}" --status-fd 8 < /dev/null > "$W/stream" 3<&-
+		PP_TICKET=$tk spawn --events "$W/connect.events" "$W/connect.log" \
+		    "${src[@]}" < /dev/null > "$W/stream" 3<&-
 	fi
 	tunnel_pid=$!
 	con=
@@ -876,9 +902,11 @@ view() {
 		wait "$tunnel_pid" 2> /dev/null
 		rc=$?
 		con=$(grep -m 1 '^connected ' "$W/connect.events")
-		[ -n "$con" ] || explain_connect "$rc"
+		[ -n "$con" ] || $explain "$rc"
 	fi
-	if [ "$(ev_value "$con" path)" = direct ]; then
+	if [ -n "$fetch_url" ]; then
+		say "receiving $(ev_value "$con" url)"
+	elif [ "$(ev_value "$con" path)" = direct ]; then
 		say "connected to $(ev_value "$con" addr) (path direct, $(path_text "$con"))"
 	else
 		say "connected through the rendezvous to $(ev_value "$con" addr) ($(path_text "$con"))"
@@ -926,10 +954,10 @@ view() {
 			# --player none: the commands that play the URL.
 			grep -v '^pp-bridge: \(client \|serving \)' "$W/bridge.log" |
 			    sed 's/^pp-bridge: no player asked for: /pixelpass: /; s/^pp-bridge: /pixelpass: /' >&2
-			say "serving the stream at that URL until the host stops or Ctrl-C"
+			say "serving the stream at that URL until $until or Ctrl-C"
 		fi
 	else
-		say "recording to $opt_record until the host stops or Ctrl-C"
+		say "recording to $opt_record until $until or Ctrl-C"
 	fi
 
 	while :; do
@@ -946,8 +974,8 @@ view() {
 		if ! alive "$tunnel_pid"; then
 			wait "$tunnel_pid" 2> /dev/null
 			rc=$?
-			[ "$rc" -eq 0 ] || explain_connect "$rc" connected
-			say "the host stopped sharing"
+			[ "$rc" -eq 0 ] || $explain "$rc" connected
+			say "$ended"
 			# The player gets the rest of the stream, then its end.
 			while [ -n "$player" ] && alive "$player" &&
 			    { [ "$opt_player" = pp-view ] || alive "$bridge_pid"; }; do
@@ -1004,11 +1032,21 @@ repair() {
 # ticket_ok: the ticket decodes (pp-tunnel checks it, connecting nowhere).
 ticket_ok() { PP_TICKET=$ticket pp-tunnel check 2> /dev/null; }
 
-# ask_ticket [PASTED]: sets a whole ticket, PASTED or one asked for until
-# one is pasted (q quits).
+# media_url URL: a URL pp-fetch reads (what a host published with
+# --publish), which pixelpass plays in the ticket's place.
+media_url() {
+	case $1 in
+	rtmp://* | rtmps://* | srt://* | http://* | https://*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# ask_ticket [PASTED]: sets a whole ticket (or a media server's URL),
+# PASTED or one asked for until one is pasted (q quits).
 ask_ticket() {
 	ticket=${1:-}
 	while :; do
+		media_url "$ticket" && { fetch_url=$ticket; return; }
 		if [ -n "$ticket" ]; then
 			ticket_ok && return
 			printf 'That ticket is damaged or cut short: copy it again, whole (it starts with pp1 and is one word).\n' >&2
@@ -1035,7 +1073,7 @@ menu() {
 		case ${answer,,} in
 		1 | h | host) host; return ;;
 		2 | v | view | watch) ask_ticket; view; return ;;
-		pp1*) ask_ticket "$answer"; view; return ;;
+		pp1* | *://*) ask_ticket "$answer"; view; return ;;
 		q | quit) exit 0 ;;
 		'') ;;
 		*) printf '"%s" is not one of the choices: type 1 to host, 2 to watch, or paste a ticket.\n' "${answer:0:40}" >&2 ;;
@@ -1129,7 +1167,7 @@ while [ $# -gt 0 ]; do
 		view_opt=${view_opt:-$1}
 		shift ;;
 	--rendezvous | --stun) need_arg "$@"; opt_net+=("$1" "$2"); shift ;;
-	--turn) need_arg "$@"; export PP_TURN=$2; shift ;;
+	--turn) need_arg "$@"; export PP_TURN=$2; opt_turn=1; shift ;;
 	--repair) opt_repair=1 ;;
 	--reconfigure) opt_reconfigure=1 ;;
 	--measure) opt_measure=1 ;;
@@ -1139,6 +1177,7 @@ while [ $# -gt 0 ]; do
 usage: pixelpass                    the menu: Host or View
        pixelpass host [options]     host without questions: the ticket on stdout
        pixelpass [options] TICKET   watch
+       pixelpass [options] URL      watch what a host published (rtmp, srt, http)
        pixelpass --repair           give back the sound a killed host kept
        pixelpass --reconfigure      measure the upstream again
 Host: --max-viewers N --bitrate KBPS --fps N --source portal|x11|test
@@ -1168,6 +1207,14 @@ if [ -n "${_PIXELPASS_TICKET+set}" ]; then
 fi
 # A pasted ticket may carry the spaces and line breaks around it.
 ticket=${ticket//[[:space:]]/}
+if media_url "$ticket"; then
+	fetch_url=$ticket
+elif [[ $ticket == *://* ]]; then
+	die $EX_USAGE "${ticket%%://*}:// is not a stream pixelpass plays: give a ticket, or an rtmp://, rtmps://, srt://, http:// or https:// URL"
+fi
+if [ -n "$fetch_url" ] && { [ ${#opt_net[@]} -gt 0 ] || [ "$opt_turn" -eq 1 ]; }; then
+	die $EX_USAGE "--rendezvous, --stun and --turn are for tickets: a URL is read from its server directly"
+fi
 
 if [ "$opt_no_audio" -eq 1 ] && { [ -n "$opt_app" ] || [ "$opt_mic" -eq 1 ]; }; then
 	die $EX_USAGE "--no-audio cannot be combined with --app or --mic"

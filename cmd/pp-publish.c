@@ -21,6 +21,7 @@
 #include <gst/app/gstappsrc.h>
 
 #include "log.h"
+#include "mediaurl.h"
 #include "opt.h"
 #include "status.h"
 #include "ts.h"
@@ -106,82 +107,13 @@ require_elements(enum scheme scheme)
 	}
 }
 
-/* The URL as messages show it: an RTMP URL's stream key (what follows
- * the application), any user:password and any query's values are
- * replaced by "***". */
-static char *
-redact_url(const char *u)
-{
-	const char *auth = strstr(u, "://"), *path, *at, *q;
-	GString *s;
-
-	if (auth == NULL)
-		return g_strdup(u);
-	auth += 3;
-	path = auth + strcspn(auth, "/?");
-	s = g_string_new_len(u, auth - u);
-	at = memchr(auth, '@', path - auth);
-	if (at != NULL)
-		g_string_append(s, "***@");
-	g_string_append_len(s, at != NULL ? at + 1 : auth,
-	    path - (at != NULL ? at + 1 : auth));
-	if (P.scheme == SCHEME_RTMP && *path == '/') {
-		/* rtmp://host/app/key: the key is all after the app */
-		const char *key = strchr(path + 1, '/');
-
-		if (key == NULL)
-			g_string_append(s, path);
-		else {
-			g_string_append_len(s, path, key + 1 - path);
-			if (key[1] != '\0')
-				g_string_append(s, "***");
-		}
-		return g_string_free(s, FALSE);
-	}
-	q = strchr(path, '?');
-	g_string_append_len(s, path, q != NULL ? q - path : (gssize)strlen(path));
-	if (q != NULL) {
-		g_auto(GStrv) kv = g_strsplit(q + 1, "&", -1);
-
-		for (int i = 0; kv[i] != NULL; i++) {
-			char *eq = strchr(kv[i], '=');
-
-			g_string_append_c(s, i == 0 ? '?' : '&');
-			g_string_append_len(s, kv[i], eq != NULL ? eq - kv[i] : (gssize)strlen(kv[i]));
-			if (eq != NULL)
-				g_string_append(s, "=***");
-		}
-	}
-	return g_string_free(s, FALSE);
-}
-
-/* msg with every secret pp-publish knows replaced by "***": GStreamer's
- * messages may quote the location or the stream name. */
+/* msg with every secret pp-publish knows replaced by "***". */
 static char *
 scrub(const char *msg)
 {
-	const char *secrets[4] = { passphrase, streamid, url, NULL };
-	g_autofree char *key = NULL;
-	char *out = g_strdup(msg);
+	const char *const secrets[] = { passphrase, streamid };
 
-	if (P.scheme == SCHEME_RTMP) {
-		const char *p = strstr(url, "://");
-		const char *app = p != NULL ? strchr(p + 3, '/') : NULL;
-		const char *k = app != NULL ? strchr(app + 1, '/') : NULL;
-
-		if (k != NULL && k[1] != '\0')
-			secrets[3] = key = g_strdup(k + 1);
-	}
-	for (size_t i = 0; i < G_N_ELEMENTS(secrets); i++) {
-		g_auto(GStrv) parts = NULL;
-
-		if (secrets[i] == NULL || *secrets[i] == '\0')
-			continue;
-		parts = g_strsplit(out, secrets[i], -1);
-		g_free(out);
-		out = g_strjoinv(i == 2 ? P.shown : "***", parts);
-	}
-	return out;
+	return media_url_scrub(msg, url, P.shown, secrets, G_N_ELEMENTS(secrets));
 }
 
 static void start_attempt(void);
@@ -442,9 +374,7 @@ packet(const guint8 *p)
 	if (P.gated) {
 		/* A newcomer at a keyframe, the PAT and PMT first, as
 		 * pp-fanout starts its consumers. */
-		if (!P.ts.have_pat || !P.ts.have_pmt ||
-		    (ts_tracker_has_video(&P.ts) ? !(bits & TS_FEED_KEYFRAME) :
-		    !(bits & TS_FEED_PAT)))
+		if (!ts_tracker_can_start(&P.ts, bits))
 			return;
 		push(P.ts.pat, TS_PACKET_SIZE);
 		push(P.ts.pmt, TS_PACKET_SIZE);
@@ -618,7 +548,7 @@ main(int argc, char *argv[])
 	else
 		errx(EX_UNAVAILABLE, "%.*s: not a URL pp-publish sends to (rtmp://, rtmps:// or srt://)",
 		    (int)strcspn(url, ":"), url);
-	P.shown = redact_url(url);
+	P.shown = media_url_redact(url);
 	if (P.scheme == SCHEME_RTMP && (passphrase != NULL || streamid != NULL))
 		errx(EX_USAGE, "--passphrase and --streamid are SRT's; an RTMP URL carries its key in its path");
 	if (ca_file != NULL && !g_str_has_prefix(url, "rtmps://"))
@@ -627,15 +557,10 @@ main(int argc, char *argv[])
 	gst_init(NULL, NULL);
 	require_elements(P.scheme);
 	if (ca_file != NULL) {
-		/* rtmp2sink has no property for it: the TLS backend's default
-		 * database, which its connection uses, becomes this file. */
 		g_autoptr(GError) e = NULL;
-		g_autofree char *abs = g_canonicalize_filename(ca_file, NULL);
-		g_autoptr(GTlsDatabase) db = g_tls_file_database_new(abs, &e);
 
-		if (db == NULL)
+		if (!media_url_trust_only(ca_file, &e))
 			errx(EX_NOINPUT, "%s: %s", ca_file, e->message);
-		g_tls_backend_set_default_database(g_tls_backend_get_default(), db);
 	}
 	if (fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK) == -1)
 		err(EX_OSERR, "stdin");

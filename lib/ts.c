@@ -94,6 +94,14 @@ ts_tracker_has_video(const TsTracker *t)
 	return t->video_pid >= 0;
 }
 
+gboolean
+ts_tracker_can_start(const TsTracker *t, unsigned bits)
+{
+	if (!t->have_pat || !t->have_pmt)
+		return FALSE;
+	return (bits & (ts_tracker_has_video(t) ? TS_FEED_KEYFRAME : TS_FEED_PAT)) != 0;
+}
+
 /* The section a PUSI packet starts, after its pointer_field; NULL unless
  * it is whole in this packet (pixelpass's PAT and PMT always are; a
  * longer one is skipped rather than reassembled). */

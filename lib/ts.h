@@ -88,6 +88,10 @@ unsigned ts_tracker_feed(TsTracker *t, const uint8_t *p);
 /* Is there a video stream to wait for a keyframe of? FALSE also while
  * no PMT has been seen. */
 gboolean ts_tracker_has_video(const TsTracker *t);
+/* Can a player that joins start at this packet (BITS from feeding it),
+ * after the kept PAT and PMT? At a keyframe, or at a PAT in a stream
+ * without video; never before the PAT and PMT are known. */
+gboolean ts_tracker_can_start(const TsTracker *t, unsigned bits);
 
 /* Milliseconds between two clock values. */
 static inline int64_t

@@ -162,6 +162,8 @@ test_tracker(void)
 	int64_t c0;
 
 	ts_tracker_init(&t);
+	ok(!ts_tracker_can_start(&t, TS_FEED_KEYFRAME),
+	    "no start at a keyframe before the PAT and PMT are known");
 	add_pat(s);
 	add_pmt(s, TRUE);
 	f = ts_tracker_feed(&t, s->data);
@@ -179,6 +181,8 @@ test_tracker(void)
 	f = ts_tracker_feed(&t, s->data);
 	ok((f & TS_FEED_KEYFRAME) && (f & TS_FEED_VIDEO_START),
 	    "keyframe found by random_access_indicator");
+	ok(ts_tracker_can_start(&t, f) && !ts_tracker_can_start(&t, TS_FEED_PAT),
+	    "with video: a start at the keyframe, not at a PAT");
 	g_byte_array_set_size(s, 0);
 	add_frame(s, TRUE, FALSE, 1000 + 3600, 1);
 	f = ts_tracker_feed(&t, s->data);
@@ -538,7 +542,7 @@ main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	log_init();
-	printf("1..31\n");
+	printf("1..33\n");
 	test_parse();
 	test_tracker();
 	test_garbage();
@@ -546,7 +550,7 @@ main(void)
 	test_queue_slow();
 	test_queue_garbage();
 	test_audio_only();
-	if (n_test != 31)
-		printf("# planned 31 tests, ran %d\n", n_test);
-	return n_failed || n_test != 31;
+	if (n_test != 33)
+		printf("# planned 33 tests, ran %d\n", n_test);
+	return n_failed || n_test != 33;
 }
