@@ -148,6 +148,38 @@ mux_pad(void)
 	return p;
 }
 
+/* A buffer that does not come after the one before it is dropped: FLV's
+ * millisecond stamps sometimes repeat one as a player joins, and a TS
+ * whose timestamps go back makes players complain. DATA: the last end. */
+static GstPadProbeReturn
+cb_forward_only(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstClockTime *last = data;
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	GstClockTime t = GST_BUFFER_DTS_OR_PTS(buf);
+
+	if (!GST_CLOCK_TIME_IS_VALID(t))
+		return GST_PAD_PROBE_OK;
+	if (GST_CLOCK_TIME_IS_VALID(*last) && t <= *last) {
+		log_debug("%s: a buffer stamped %" GST_TIME_FORMAT " again: dropped",
+		    GST_PAD_NAME(pad), GST_TIME_ARGS(t));
+		return GST_PAD_PROBE_DROP;
+	}
+	*last = t;
+	return GST_PAD_PROBE_OK;
+}
+
+static void
+forward_only(GstElement *el)
+{
+	g_autoptr(GstPad) pad = gst_element_get_static_pad(el, "src");
+	GstClockTime *last = g_new(GstClockTime, 1);
+
+	*last = GST_CLOCK_TIME_NONE;
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_forward_only,
+	    last, g_free);
+}
+
 /* parsebin's elementary streams: H.264 in one PES packet per picture, as
  * pp-view reads it at once, and AAC, into the muxer, each through a queue
  * of its own: the demuxer feeds them from one thread, and the muxer
@@ -168,11 +200,13 @@ cb_stream_pad(GstElement *parsebin, GstPad *pad, gpointer data)
 		/* SPS and PPS before every keyframe: a player joins at any */
 		g_object_set(els[1], "config-interval", -1, NULL);
 		g_object_set(els[2], "caps", au, NULL);
+		forward_only(els[2]);
 		to = mux_pad();
 		add_chain(pad, els, G_N_ELEMENTS(els), to);
 	} else if (strcmp(name, "audio/mpeg") == 0) {
 		GstElement *els[] = { make("queue"), make("aacparse") };
 
+		forward_only(els[1]);
 		to = mux_pad();
 		add_chain(pad, els, G_N_ELEMENTS(els), to);
 	} else {

@@ -207,7 +207,8 @@ _pp_config() {
 	esac
 }
 
-_pp_publish() {
+# pp-publish and pp-fetch: the same options; URLs of the SCHEMES.
+_pp_media() {
 	local cur prev words cword split
 	_init_completion -s || return
 	_pp_value "$prev" "--ca-file" && return
@@ -215,10 +216,12 @@ _pp_publish() {
 		_pp_list "--passphrase --streamid --ca-file --status-fd --verbose
 		    --help --version"
 	else
-		_pp_list "rtmp:// rtmps:// srt://"
+		_pp_list "$1"
 		compopt -o nospace 2> /dev/null
 	fi
 }
+_pp_publish() { _pp_media "rtmp:// rtmps:// srt://"; }
+_pp_fetch() { _pp_media "rtmp:// rtmps:// srt:// http:// https://"; }
 
 _pixelpass() {
 	local cur prev words cword split host both
@@ -253,3 +256,4 @@ complete -F _pp_repair pp-repair
 complete -F _pp_view pp-view
 complete -F _pp_config pp-config
 complete -F _pp_publish pp-publish
+complete -F _pp_fetch pp-fetch

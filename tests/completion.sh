@@ -6,7 +6,7 @@
 # the context the usage gives it (after its subcommand, if any), so that
 # the two cannot drift apart.
 . "$top_srcdir/tests/libtest.sh"
-TOOLS="pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pp-view pp-config pp-publish"
+TOOLS="pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pp-view pp-config pp-publish pp-fetch"
 need $TOOLS pixelpass
 BASH_COMPLETION=${BASH_COMPLETION:-/usr/share/bash-completion/bash_completion}
 if [ ! -r "$BASH_COMPLETION" ]; then
@@ -15,7 +15,7 @@ if [ ! -r "$BASH_COMPLETION" ]; then
 fi
 . "$BASH_COMPLETION"
 . "$top_srcdir/completions/pixelpass.bash"
-plan $((10 + 30))
+plan $((11 + 30))
 
 # complete_words WORD...: the completions bash would offer for the last
 # WORD (which may be empty), one a line, sorted.

@@ -4,10 +4,10 @@
 # an unknown option is one line on stderr and exit 64; and each tool has a
 # man page whose SYNOPSIS options its usage lists.
 . "$top_srcdir/tests/libtest.sh"
-TOOLS="pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pp-view pp-config pp-publish"
+TOOLS="pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pp-view pp-config pp-publish pp-fetch"
 BENCH="pp-latency pp-bench"
 need $TOOLS
-plan $((9 * 10 + 2 * 4 + 2 * 2))
+plan $((10 * 10 + 2 * 4 + 2 * 2))
 
 # usage_ok TOOL ARGS...: TOOL ARGS prints the usage on stdout, nothing on
 # stderr, and exits 0.

@@ -56,7 +56,7 @@ export PIXELPASS_SPEEDTEST_URL="http://127.0.0.1:$(cat "$TEST_TMP/sink.port")/up
 cd "$TEST_TMP/ex" || bail "no temp dir"
 
 mapfile -d '' -t ex < <(man_examples pixelpass)
-is "${ex[0]}|${ex[1]}|${ex[7]}|${ex[8]}|${ex[9]}|${ex[28]}" \
+is "${ex[0]}|${ex[1]}|${ex[7]}|${ex[8]}|${ex[9]}|${ex[29]}" \
     "pixelpass|pixelpass pp1...|pixelpass host --rendezvous mqtt://broker.example.org:1883|pixelpass --reconfigure|pixelpass host --max-viewers 3|pixelpass --repair" \
     "pixelpass(1) has the menu, broker, --reconfigure, --max-viewers and --repair examples this test knows"
 
@@ -122,8 +122,8 @@ kill -KILL "$hpid" $(descendants "$hpid") 2> /dev/null
 fe_stop $kview
 wait_for 10 test ! -e "/proc/${SINK#pixelpass_capture_}" || diag "pp-capture ${SINK#pixelpass_capture_} is still there"
 ok "killed, the host leaves appA in its sink" routed "appA -> $SINK"
-man_run repair 30 "${ex[28]}"
-is "$man_rc|$(cat repair.out)" "0|removed $SINK" "${ex[28]}: exit 0, saying it removed $SINK"
+man_run repair 30 "${ex[29]}"
+is "$man_rc|$(cat repair.out)" "0|removed $SINK" "${ex[29]}: exit 0, saying it removed $SINK"
 ok "...appA is back on the speakers" wait_for 10 routed 'appA -> speakers'
 
 # --- A host that meets its viewers on a broker of its own ---------------------------

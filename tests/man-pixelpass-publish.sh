@@ -28,7 +28,7 @@
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-publish pp-config srt-live-transmit \
     ffprobe ffmpeg Xvfb curl python3
 need_nginx_modules
-plan 13
+plan 16
 
 lab_audio_start
 start_xvfb 640x360
@@ -38,7 +38,7 @@ pp-config set bandwidth.status measured bandwidth.upstream_mbps 50 || bail "pp-c
 cd "$TEST_TMP/ex" || bail "no temp dir"
 
 mapfile -d '' -t ex < <(man_examples pixelpass)
-is "${ex[22]}|${ex[26]%%$'\n'*}|${ex[27]}" \
+is "${ex[22]}|${ex[27]%%$'\n'*}|${ex[28]}" \
     'pixelpass host --publish rtmp://media.example.org/live/talk|pixelpass host --publish \|pixelpass host --publish rtmp://live.example.com/app/KEY' \
     "pixelpass(1) has the RTMP, SRT and platform examples this test knows"
 
@@ -76,6 +76,15 @@ is "$(size "$URL")" 640x360 "...of the 640x360 screen"
 HLS=http://127.0.0.1:$HTTP/hls/talk.m3u8
 wait_for 20 curl -sf -o /dev/null "$HLS"
 is "$(served_codecs "$HLS")" "aac h264 " "...or http://.../hls/talk.m3u8: H.264 and AAC"
+# The audience with pixelpass: pp-view on the same screen.
+host_pid=$man_pid
+man_start aud "$(printf '%s' "${ex[23]}" | sed "s|//media\.example\.org/|//127.0.0.1:$RTMP/|")"
+ok "${ex[23]}: plays in pp-view" wait_for 30 grep -q '^pixelpass: playing in pp-view' aud.err
+is "$(grep receiving aud.err)" "$(sed -n '/^\$ pixelpass rtmp:\/\/media/{n;p;}' "$top_srcdir/man/pixelpass.1" |
+    sed "s|//media\.example\.org/|//127.0.0.1:$RTMP/|")" "...and says what it receives, as the man page shows"
+man_stop 0
+is "$man_rc" 0 "...and exits 0 on Control-C"
+man_pid=$host_pid
 man_stop 0
 is "$man_rc" 0 "...the host exits 0 on Control-C"
 
@@ -84,7 +93,7 @@ pass=$(sed -n 's/^ *srtPublishPassphrase: //p' "$top_srcdir/man/pixelpass.1")
 srt-live-transmit -q "srt://127.0.0.1:$SRT?mode=listener&passphrase=$pass" file://con > got.ts 2> listener.err &
 track_pid $!
 sleep 0.5
-man_start srt "$(printf '%s' "${ex[26]}" | sed "s|//media\\.example\\.org:8890?|//127.0.0.1:$SRT?|")"
+man_start srt "$(printf '%s' "${ex[27]}" | sed "s|//media\\.example\\.org:8890?|//127.0.0.1:$SRT?|")"
 ok "pixelpass host --publish 'srt://...?streamid=publish:talk&passphrase=...': publishing" \
     wait_for 30 grep -q 'publishing to' srt.err
 wait_for 30 sh -c 'test "$(stat -c %s got.ts)" -gt 300000'
@@ -94,10 +103,10 @@ is "$(served_codecs got.ts)" "aac h264 klv " "...the SRT listener got H.264 and 
 unlike "$(cat srt.err srt.out)" "$pass" "...and the passphrase is in no message of the host"
 
 # --- Publish to a platform's RTMP ingest ------------------------------------------
-man_start key "$(printf '%s' "${ex[27]}" | sed "s|//live\\.example\\.com/|//127.0.0.1:$RTMP/|")"
+man_start key "$(printf '%s' "${ex[28]}" | sed "s|//live\\.example\\.com/|//127.0.0.1:$RTMP/|")"
 wait_for 30 grep -q 'publishing to' key.err
 is "$(grep 'publishing to' key.err)" "pixelpass: publishing to rtmp://127.0.0.1:$RTMP/app/***" \
-    "${ex[27]}: it says so, the key hidden"
+    "${ex[28]}: it says so, the key hidden"
 URL=rtmp://127.0.0.1:$RTMP/app/KEY
 wait_for 20 sh -c "test \"\$(timeout 5 ffprobe -v error -show_entries stream=codec_name -of csv=p=0 '$URL' 2> /dev/null)\" != ''"
 is "$(served_codecs "$URL")" "aac h264 " "...the ingest has H.264 and AAC"

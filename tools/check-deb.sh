@@ -49,7 +49,7 @@ installed=1
 # From here on only the installed files: the system's PATH, no build tree.
 PATH=/usr/bin:/bin:/usr/sbin:/sbin
 export PATH
-for t in pixelpass pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pp-view pp-config pp-publish; do
+for t in pixelpass pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pp-view pp-config pp-publish pp-fetch; do
 	[ "$(command -v "$t")" = "/usr/bin/$t" ] || fail "$t is not /usr/bin/$t"
 done
 [ "$(pixelpass --version)" = "pixelpass $version" ] ||
