@@ -104,3 +104,14 @@ fe_exit() {
 	wait_for 10 test -s "$TEST_TMP/$1.rc"
 	cat "$TEST_TMP/$1.rc" 2> /dev/null
 }
+# fe_tone SECONDS: appA plays a 440 Hz tone for SECONDS, the application
+# whose sound the front-end tests share.
+fe_tone() {
+	sox -n -r 48000 -c 2 -b 16 "$TEST_TMP/a440.wav" synth "$1" sine 440 vol 0.5 || bail "sox failed"
+	pw-play -P '{ application.name=appA }' "$TEST_TMP/a440.wav" &
+	track_pid $!
+}
+# routes: the audio server's links, one "APP -> SINK" a line.
+routes() { pw-dump | python3 "$top_srcdir/tests/pw-routes.py"; }
+# routed RE: a link matches RE (an extended regex of the whole line).
+routed() { routes | grep -Ex "$1" > /dev/null; }

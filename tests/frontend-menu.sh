@@ -13,9 +13,7 @@ plan 35
 
 lab_audio_start
 start_xvfb 320x240
-sox -n -r 48000 -c 2 -b 16 "$TEST_TMP/a440.wav" synth 60 sine 440 vol 0.5 || bail "sox failed"
-pw-play -P '{ application.name=appA }' "$TEST_TMP/a440.wav" &
-track_pid $!
+fe_tone 60
 wait_for 10 sh -c 'pp-capture --list-apps 2>/dev/null | grep -qx appA' || bail "appA does not play"
 
 fe_tmux_start
@@ -65,7 +63,7 @@ ok "the host says when the viewer left" fe_see 10 host 'viewer [^ ]+ left after'
 fe_keys host C-c
 ok "Control-C stops the host" wait_for 20 fe_dead host
 is "$(fe_leftovers)" "" "no process, socket or file of it is left"
-unlike "$(pw-dump | python3 "$top_srcdir/tests/pw-routes.py")" pixelpass_capture "no capture sink is left"
+unlike "$(routes)" pixelpass_capture "no capture sink is left"
 
 # --- words the menu does not take; no screen ---------------------------------------
 fe_run odd "env -u DISPLAY -u WAYLAND_DISPLAY pixelpass --rendezvous none"

@@ -11,11 +11,7 @@ need pixelpass pp-repair pp-capture pw-play pw-dump sox python3
 plan 10
 
 lab_audio_start
-sox -n -r 48000 -c 2 -b 16 "$TEST_TMP/a440.wav" synth 60 sine 440 vol 0.5 || bail "sox failed"
-pw-play -P '{ application.name=appA }' "$TEST_TMP/a440.wav" &
-track_pid $!
-routes() { pw-dump | python3 "$top_srcdir/tests/pw-routes.py"; }
-routed() { routes | grep -Ex "$1" > /dev/null; }
+fe_tone 60
 wait_for 10 routed 'appA -> speakers' || bail "appA does not play"
 
 # descendants PID: every process below PID.

@@ -204,3 +204,16 @@ start_xvfb() {
 	new_xvfb "$@"
 	export DISPLAY=$XVFB_DISPLAY
 }
+# screen_share WxH UNIT COND: how much of the screen's top-left WxH
+# crop has a pixel for which the Python expression COND on r, g, b holds,
+# in parts of UNIT (100: %); how the view tests see what pp-view shows.
+screen_share() {
+	xwd -root -silent > "$TEST_TMP/shot.xwd" || return 1
+	ffmpeg -v error -y -i "$TEST_TMP/shot.xwd" -vf "crop=${1%x*}:${1#*x}:0:0" \
+		-f rawvideo -pix_fmt rgb24 - | python3 -c '
+import sys
+d = sys.stdin.buffer.read()
+n = len(d) // 3
+hit = sum(1 for i in range(n) if (lambda r, g, b: '"$3"')(*d[3*i:3*i+3]))
+print(round('"$2"' * hit / max(n, 1)))'
+}

@@ -38,11 +38,7 @@ plan 29
 
 lab_audio_start
 start_xvfb 640x360
-sox -n -r 48000 -c 2 -b 16 "$TEST_TMP/a440.wav" synth 120 sine 440 vol 0.5 || bail "sox failed"
-pw-play -P '{ application.name=appA }' "$TEST_TMP/a440.wav" &
-track_pid $!
-routes() { pw-dump | python3 "$top_srcdir/tests/pw-routes.py"; }
-routed() { routes | grep -Ex "$1" > /dev/null; }
+fe_tone 120
 wait_for 10 routed 'appA -> speakers' || bail "appA does not play"
 
 mkdir -p "$XDG_CONFIG_HOME/pixelpass" "$XDG_STATE_HOME/pixelpass" "$TEST_TMP/ex"

@@ -42,11 +42,6 @@ is "${ex[22]}|${ex[27]%%$'\n'*}|${ex[28]}" \
     'pixelpass host --publish rtmp://media.example.org/live/talk|pixelpass host --publish \|pixelpass host --publish rtmp://live.example.com/app/KEY' \
     "pixelpass(1) has the RTMP, SRT and platform examples this test knows"
 
-# size URL: WIDTHxHEIGHT of its first video stream.
-size() {
-	timeout 15 ffprobe -v error -select_streams v:0 -show_entries stream=width,height \
-	    -of csv=p=0:s=x "$1" 2> /dev/null | grep -m 1 .
-}
 # shown: the line the man page shows under the RTMP example.
 shown() {
 	sed -n '/^\$ pixelpass host --publish rtmp:\/\/media/{n;p;}' "$top_srcdir/man/pixelpass.1"

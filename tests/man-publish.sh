@@ -38,12 +38,6 @@ is "${#ex[@]}|${ex[0]%%|*}|${ex[1]%% *}|${ex[2]%% |*}|${ex[3]%%|*}" \
     '5|pp-fanout attach --socket "$S" |srt-live-transmit|pp-encode --source test|pp-encode --source test ' \
     "pp-publish(1) has the RTMP, SRT and RTMPS examples this test knows, and the refused key's line"
 
-# size URL: WIDTHxHEIGHT of its first video stream.
-size() {
-	timeout 15 ffprobe -v error -select_streams v:0 -show_entries stream=width,height \
-	    -of csv=p=0:s=x "$1" 2> /dev/null | grep -m 1 .
-}
-
 # nginx-rtmp as pixelpass(1) configures it.
 read -r RTMP HTTP TLS <<< "$(free_ports 3)"
 nginx_man_block "$RTMP" > rtmp.block

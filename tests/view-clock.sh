@@ -18,16 +18,7 @@ has_window() { xwininfo -root -tree | grep -q '"pixelpass"'; }
 # white_share: how much of the window's top-left quarter (160x120 at 0,0)
 # is light, in per mille: the overlay's white text, smoothed into the red
 # picture around it.
-white_share() {
-	xwd -root -silent > "$TEST_TMP/shot.xwd" || return 1
-	ffmpeg -v error -y -i "$TEST_TMP/shot.xwd" -vf crop=160:120:0:0 \
-		-f rawvideo -pix_fmt rgb24 - | python3 -c '
-import sys
-d = sys.stdin.buffer.read()
-n = len(d) // 3
-hit = sum(1 for i in range(n) if d[3*i+1] > 100 and d[3*i+2] > 100)
-print(round(1000 * hit / max(n, 1)))'
-}
+white_share() { screen_share 160x120 1000 'g > 100 and b > 100'; }
 # behind FILE: "MEDIAN MAX" of the last figure behind the host in FILE.
 behind() {
 	sed -n 's/^pp-view: behind the host: \([0-9]*\) ms median, \([0-9]*\) ms max$/\1 \2/p' "$1" |

@@ -30,29 +30,11 @@ RED=$TEST_TMP/red
 # has_window: the pixelpass window is mapped.
 has_window() { xwininfo -root -tree | grep -q '"pixelpass"'; }
 # red_share: how much of the window's area (320x240 at 0,0) is red, in %.
-red_share() {
-	xwd -root -silent > "$TEST_TMP/shot.xwd" || return 1
-	ffmpeg -v error -y -i "$TEST_TMP/shot.xwd" -vf crop=320:240:0:0 \
-		-f rawvideo -pix_fmt rgb24 - | python3 -c '
-import sys
-d = sys.stdin.buffer.read()
-n = len(d) // 3
-hit = sum(1 for i in range(n) if d[3*i] > 200 and d[3*i+1] < 60 and d[3*i+2] < 60)
-print(round(100 * hit / max(n, 1)))'
-}
+red_share() { screen_share 320x240 100 'r > 200 and g < 60 and b < 60'; }
 shows_red() { [ "$(red_share)" -ge 90 ]; }
 # grey_share: how much of the window is the mid grey libavcodec paints
 # where a picture refers to one it never had, in %.
-grey_share() {
-	xwd -root -silent > "$TEST_TMP/shot.xwd" || return 1
-	ffmpeg -v error -y -i "$TEST_TMP/shot.xwd" -vf crop=320:240:0:0 \
-		-f rawvideo -pix_fmt rgb24 - | python3 -c '
-import sys
-d = sys.stdin.buffer.read()
-n = len(d) // 3
-hit = sum(1 for i in range(n) if all(abs(d[3*i+k] - 128) < 6 for k in range(3)))
-print(round(100 * hit / max(n, 1)))'
-}
+grey_share() { screen_share 320x240 100 'all(abs(c - 128) < 6 for c in (r, g, b))'; }
 
 # --- from stdin, q quits -----------------------------------------------------
 "$RED" 2>/dev/null | pp-view > "$TEST_TMP/out1" 2> "$TEST_TMP/err1" &
