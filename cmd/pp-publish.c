@@ -182,6 +182,8 @@ disconnected(const char *why)
 	status_event("disconnected", "reason", clean, "was_connected",
 	    was ? "1" : "0", NULL);
 	if (P.eof) {
+		/* stopping anyway: the server going too is not a failure */
+		P.status = 0;
 		g_main_loop_quit(P.loop);
 		return;
 	}

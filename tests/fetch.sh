@@ -157,10 +157,15 @@ pixelpass "$RURL" > /dev/null 2> view.err &
 pid=$!
 track_pid $pid
 wait_for 30 grep -q 'playing in pp-view' view.err
-sleep 3
-ffmpeg -nostdin -v error -f x11grab -video_size 320x180 -i "$DISPLAY" -frames:v 1 \
-    -f rawvideo -pix_fmt rgb24 -y screen.rgb
-c=$(colours screen.rgb 320 180)
+# shown: the screen has the bars now (the first picture may take seconds
+# on a loaded machine); their shares in c.
+shown() {
+	ffmpeg -nostdin -v error -f x11grab -video_size 320x180 -i "$DISPLAY" -frames:v 1 \
+	    -f rawvideo -pix_fmt rgb24 -y screen.rgb
+	c=$(colours screen.rgb 320 180)
+	bars "$c"
+}
+for _ in $(seq 40); do shown && break; sleep 0.5; done
 ok "pixelpass URL: pp-view's window shows the test pattern's bars ($c)" bars "$c"
 like "$(cat view.err)" "pixelpass: playing in pp-view" "...and says it plays in pp-view"
 fe_stop $pid
