@@ -16,6 +16,7 @@
 #include <gst/gst.h>
 
 #include "log.h"
+#include "mediagst.h"
 #include "mediaurl.h"
 #include "opt.h"
 #include "status.h"
@@ -35,7 +36,7 @@ static const char usage_text[] =
  * holds a player of a stream nobody publishes) is given this long. */
 #define FIRST_DATA_S 10
 
-static const struct { const char *scheme, *factory, *pkg; } elements[] = {
+static const MediaElement elements[] = {
 	{ NULL, "urisourcebin", "gstreamer1.0-plugins-base" },
 	{ NULL, "typefind", "libgstreamer1.0-0" },
 	{ NULL, "parsebin", "gstreamer1.0-plugins-base" },
@@ -62,32 +63,6 @@ static struct {
 	guint first_timer;
 	int status;
 } F = { .status = EX_SOFTWARE };
-
-static void
-require_elements(void)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(elements); i++) {
-		GstElementFactory *fac;
-
-		if (elements[i].scheme != NULL &&
-		    strcmp(elements[i].scheme, F.scheme) != 0)
-			continue;
-		if ((fac = gst_element_factory_find(elements[i].factory)) == NULL)
-			errx(EX_UNAVAILABLE, "GStreamer element %s is missing; install %s",
-			    elements[i].factory, elements[i].pkg);
-		gst_object_unref(fac);
-	}
-}
-
-static GstElement *
-make(const char *factory)
-{
-	GstElement *el = gst_element_factory_make(factory, NULL);
-
-	if (el == NULL)	/* checked at the start; a broken plugin now */
-		errx(EX_UNAVAILABLE, "GStreamer element %s cannot be made", factory);
-	return el;
-}
 
 static char *
 scrub(const char *msg)
@@ -124,7 +99,7 @@ add_chain(GstPad *from, GstElement **els, size_t n, GstPad *to)
 static void
 discard(GstPad *pad)
 {
-	GstElement *fake = make("fakesink");
+	GstElement *fake = mediagst_make("fakesink");
 
 	g_object_set(fake, "sync", FALSE, "async", FALSE, NULL);
 	add_chain(pad, &fake, 1, NULL);
@@ -138,7 +113,7 @@ mux_pad(void)
 
 	g_mutex_lock(&F.lock);
 	if (F.mux == NULL) {
-		F.mux = make("mpegtsmux");
+		F.mux = mediagst_make("mpegtsmux");
 		gst_bin_add(GST_BIN(F.pipe), F.mux);
 		gst_element_link(F.mux, F.sink);
 		gst_element_sync_state_with_parent(F.mux);
@@ -192,8 +167,8 @@ cb_stream_pad(GstElement *parsebin, GstPad *pad, gpointer data)
 	g_autoptr(GstPad) to = NULL;
 
 	if (strcmp(name, "video/x-h264") == 0) {
-		GstElement *els[] = { make("queue"), make("h264parse"),
-		    make("capsfilter") };
+		GstElement *els[] = { mediagst_make("queue"), mediagst_make("h264parse"),
+		    mediagst_make("capsfilter") };
 		g_autoptr(GstCaps) au = gst_caps_from_string(
 		    "video/x-h264, stream-format=byte-stream, alignment=au");
 
@@ -204,7 +179,7 @@ cb_stream_pad(GstElement *parsebin, GstPad *pad, gpointer data)
 		to = mux_pad();
 		add_chain(pad, els, G_N_ELEMENTS(els), to);
 	} else if (strcmp(name, "audio/mpeg") == 0) {
-		GstElement *els[] = { make("queue"), make("aacparse") };
+		GstElement *els[] = { mediagst_make("queue"), mediagst_make("aacparse") };
 
 		forward_only(els[1]);
 		to = mux_pad();
@@ -306,14 +281,14 @@ cb_have_type(GstElement *typefind, guint prob, GstCaps *caps, gpointer data)
 	g_mutex_unlock(&F.lock);
 	if (ts) {
 		g_autoptr(GstPad) to = gst_element_get_static_pad(F.sink, "sink");
-		GstElement *q = make("queue");
+		GstElement *q = mediagst_make("queue");
 		Gate *g = g_new0(Gate, 1);
 
 		ts_tracker_init(&g->ts);
 		gst_pad_add_probe(to, GST_PAD_PROBE_TYPE_BUFFER, cb_ts_gate, g, g_free);
 		add_chain(src, &q, 1, to);
 	} else {
-		GstElement *parse = make("parsebin");
+		GstElement *parse = mediagst_make("parsebin");
 
 		g_signal_connect(parse, "pad-added", G_CALLBACK(cb_stream_pad), NULL);
 		add_chain(src, &parse, 1, NULL);
@@ -323,7 +298,7 @@ cb_have_type(GstElement *typefind, guint prob, GstCaps *caps, gpointer data)
 static void
 cb_source_pad(GstElement *uribin, GstPad *pad, gpointer data)
 {
-	GstElement *tf = make("typefind");
+	GstElement *tf = mediagst_make("typefind");
 
 	g_signal_connect(tf, "have-type", G_CALLBACK(cb_have_type), NULL);
 	add_chain(pad, &tf, 1, NULL);
@@ -379,25 +354,14 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 {
 	switch (GST_MESSAGE_TYPE(msg)) {
 	case GST_MESSAGE_ERROR: {
-		g_autoptr(GError) e = NULL;
-		g_autofree char *debug = NULL, *why = NULL, *clean = NULL;
-		const char *detail;
+		g_autofree char *why = mediagst_error_text(msg), *clean = NULL;
 
-		gst_message_parse_error(msg, &e, &debug);
-		log_debug("%s", debug != NULL ? debug : "");
 		if (GST_MESSAGE_SRC(msg) == GST_OBJECT(F.sink)) {
 			/* stdout's reader is gone: nobody to tell */
 			F.status = 0;
 			g_main_loop_quit(F.loop);
 			break;
 		}
-		/* The debug string's last line holds what the server or the
-		 * socket said; the message itself is generic. */
-		detail = debug != NULL ? strrchr(debug, '\n') : NULL;
-		detail = detail != NULL ? detail + 1 : NULL;
-		why = detail != NULL && *detail != '\0' ?
-		    g_strdup_printf("%s (%s)", e->message, detail) :
-		    g_strdup(e->message);
 		clean = scrub(why);
 		if (g_atomic_int_get(&F.receiving))
 			warnx("%s: the stream broke: %s", F.shown, clean);
@@ -430,12 +394,12 @@ cb_signal(gpointer data)
 static void
 build(void)
 {
-	GstElement *uribin = make("urisourcebin");
+	GstElement *uribin = mediagst_make("urisourcebin");
 	g_autoptr(GstPad) in = NULL;
 	GstBus *bus;
 
 	F.pipe = gst_pipeline_new("fetch");
-	F.sink = make("fdsink");
+	F.sink = mediagst_make("fdsink");
 	/* Written as it comes: the player keeps the time. */
 	g_object_set(F.sink, "fd", STDOUT_FILENO, "sync", FALSE, "async", FALSE, NULL);
 	g_object_set(uribin, "uri", url, NULL);
@@ -516,7 +480,7 @@ main(int argc, char *argv[])
 		errx(EX_USAGE, "the stream goes to the standard output: pipe it to pp-view - or into a file");
 
 	gst_init(NULL, NULL);
-	require_elements();
+	mediagst_require(elements, G_N_ELEMENTS(elements), F.scheme);
 	if (ca_file != NULL) {
 		g_autoptr(GError) e = NULL;
 

@@ -21,6 +21,7 @@
 #include <gst/app/gstappsrc.h>
 
 #include "log.h"
+#include "mediagst.h"
 #include "mediaurl.h"
 #include "opt.h"
 #include "status.h"
@@ -76,36 +77,16 @@ static struct {
 	int status;
 } P = { .status = EX_SOFTWARE, .delay_s = RETRY_FIRST_S };
 
-static const struct { const char *factory, *pkg; } elements[] = {
-	{ "appsrc", "gstreamer1.0-plugins-base" },
-	{ "queue", "libgstreamer1.0-0" },
-	{ "tsdemux", "gstreamer1.0-plugins-bad" },
-	{ "h264parse", "gstreamer1.0-plugins-bad" },
-	{ "aacparse", "gstreamer1.0-plugins-good" },
-	{ "flvmux", "gstreamer1.0-plugins-good" },
-	{ "rtmp2sink", "gstreamer1.0-plugins-bad" },
-	{ "srtsink", "gstreamer1.0-plugins-bad" },
+static const MediaElement elements[] = {
+	{ NULL, "appsrc", "gstreamer1.0-plugins-base" },
+	{ "rtmp", "queue", "libgstreamer1.0-0" },
+	{ "rtmp", "tsdemux", "gstreamer1.0-plugins-bad" },
+	{ "rtmp", "h264parse", "gstreamer1.0-plugins-bad" },
+	{ "rtmp", "aacparse", "gstreamer1.0-plugins-good" },
+	{ "rtmp", "flvmux", "gstreamer1.0-plugins-good" },
+	{ "rtmp", "rtmp2sink", "gstreamer1.0-plugins-bad" },
+	{ "srt", "srtsink", "gstreamer1.0-plugins-bad" },
 };
-
-/* Exits 69 naming the package when an element SCHEME needs is missing. */
-static void
-require_elements(enum scheme scheme)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(elements); i++) {
-		const char *f = elements[i].factory;
-		GstElementFactory *fac;
-
-		if (scheme == SCHEME_SRT && strcmp(f, "appsrc") != 0 &&
-		    strcmp(f, "srtsink") != 0)
-			continue;
-		if (scheme == SCHEME_RTMP && strcmp(f, "srtsink") == 0)
-			continue;
-		if ((fac = gst_element_factory_find(f)) == NULL)
-			errx(EX_UNAVAILABLE, "GStreamer element %s is missing; install %s",
-			    f, elements[i].pkg);
-		gst_object_unref(fac);
-	}
-}
 
 /* msg with every secret pp-publish knows replaced by "***". */
 static char *
@@ -234,20 +215,8 @@ cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 {
 	switch (GST_MESSAGE_TYPE(msg)) {
 	case GST_MESSAGE_ERROR: {
-		g_autoptr(GError) e = NULL;
-		g_autofree char *debug = NULL, *why = NULL;
-		const char *detail;
+		g_autofree char *why = mediagst_error_text(msg);
 
-		gst_message_parse_error(msg, &e, &debug);
-		log_debug("%s", debug != NULL ? debug : "");
-		/* The debug string's last line holds what the server or the
-		 * socket said; the message itself is generic ("Could not
-		 * open resource for writing"). */
-		detail = debug != NULL ? strrchr(debug, '\n') : NULL;
-		detail = detail != NULL ? detail + 1 : NULL;
-		why = detail != NULL && *detail != '\0' ?
-		    g_strdup_printf("%s (%s)", e->message, detail) :
-		    g_strdup(e->message);
 		disconnected(why);
 		return G_SOURCE_REMOVE;
 	}
@@ -290,16 +259,6 @@ cb_demux_pad(GstElement *demux, GstPad *pad, gpointer data)
 	gst_element_sync_state_with_parent(q);
 }
 
-static GstElement *
-make(const char *factory)
-{
-	GstElement *el = gst_element_factory_make(factory, NULL);
-
-	if (el == NULL)	/* checked at the start; a broken plugin now */
-		errx(EX_UNAVAILABLE, "GStreamer element %s cannot be made", factory);
-	return el;
-}
-
 static void
 start_attempt(void)
 {
@@ -309,11 +268,11 @@ start_attempt(void)
 	GstBus *bus;
 
 	P.pipe = gst_pipeline_new("publish");
-	P.src = make("appsrc");
+	P.src = mediagst_make("appsrc");
 	g_object_set(P.src, "caps", caps, "format", GST_FORMAT_BYTES,
 	    "max-bytes", (guint64)QUEUE_MAX_BYTES * 2, "block", FALSE, NULL);
 	if (P.scheme == SCHEME_SRT) {
-		sink = make("srtsink");
+		sink = mediagst_make("srtsink");
 		g_object_set(sink, "uri", url, "auto-reconnect", FALSE, NULL);
 		if (passphrase != NULL)
 			g_object_set(sink, "passphrase", passphrase, NULL);
@@ -322,9 +281,9 @@ start_attempt(void)
 		gst_bin_add_many(GST_BIN(P.pipe), P.src, sink, NULL);
 		gst_element_link(P.src, sink);
 	} else {
-		GstElement *demux = make("tsdemux"), *mux = make("flvmux");
+		GstElement *demux = mediagst_make("tsdemux"), *mux = mediagst_make("flvmux");
 
-		sink = make("rtmp2sink");
+		sink = mediagst_make("rtmp2sink");
 		g_object_set(mux, "streamable", TRUE, NULL);
 		g_object_set(sink, "location", url, "async-connect", FALSE, NULL);
 		gst_bin_add_many(GST_BIN(P.pipe), P.src, demux, mux, sink, NULL);
@@ -557,7 +516,8 @@ main(int argc, char *argv[])
 		errx(EX_USAGE, "--ca-file is for rtmps:// URLs");
 
 	gst_init(NULL, NULL);
-	require_elements(P.scheme);
+	mediagst_require(elements, G_N_ELEMENTS(elements),
+	    P.scheme == SCHEME_RTMP ? "rtmp" : "srt");
 	if (ca_file != NULL) {
 		g_autoptr(GError) e = NULL;
 
