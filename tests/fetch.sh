@@ -25,14 +25,17 @@ start_nginx "$RTMP"
 RURL=rtmp://127.0.0.1:$RTMP/live/$KEY
 SHOWN="rtmp://127\.0\.0\.1:$RTMP/live/\*\*\*"
 
-# fetch_for SECS OUT ERR ARGS...: pp-fetch ARGS > OUT for SECS after its
-# start, then SIGTERM; its status. Its events in OUT.ev.
+# fetch_for SECS OUT ERR ARGS...: pp-fetch ARGS > OUT for SECS of stream,
+# counted from its connected event (starting, HLS above all, may take
+# seconds on a loaded machine), then SIGTERM; its status. Its events in
+# OUT.ev.
 fetch_for() {
 	local secs=$1 out=$2 errf=$3 pid
 	shift 3
 	pp-fetch --status-fd 8 "$@" > "$out" 2> "$errf" 8> "$out.ev" &
 	pid=$!
 	track_pid $pid
+	wait_for 30 eval 'grep -q "^connected " "$out.ev" || ! kill -0 $pid 2> /dev/null'
 	sleep "$secs"
 	kill -TERM $pid 2> /dev/null
 	wait_gone $pid 10
