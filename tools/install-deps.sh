@@ -35,8 +35,10 @@ network="iproute2 iptables nftables iputils-ping iperf3 gnutls-bin
 	mosquitto mosquitto-clients coturn time python3-cryptography"
 
 # pp-publish's test: nginx with its RTMP module (and HLS) and its stream
-# module as a TLS terminator, srt-live-transmit as an SRT listener.
-servers="nginx-light libnginx-mod-rtmp libnginx-mod-stream srt-tools openssl"
+# module as a TLS terminator, srt-live-transmit as an SRT listener;
+# rtmpdump for bench/publish's clients (lighter than ffmpeg).
+servers="nginx-light libnginx-mod-rtmp libnginx-mod-stream srt-tools openssl
+	rtmpdump"
 
 # pixelpass, the frontend: its menu is tested in tmux, the clipboard
 # with xclip (under Xvfb); curl for the upstream test; bash-completion
