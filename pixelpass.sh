@@ -783,10 +783,16 @@ explain_fetch() {
 
 # player_can PLAYER: PLAYER (auto, pp-view, mpv or vlc) can play here
 # (pp-view --check, pp-bridge --check); prints the player it would start,
-# auto being pp-view, else mpv, else VLC. The reason it cannot is in
-# $W/check.err.
+# auto being pp-view, else mpv, else VLC (for HLS: mpv, else VLC, else
+# pp-view). The reason it cannot is in $W/check.err.
 player_can() {
 	local a=(--check --player "$1")
+	if [ "$1" = auto ] && is_hls; then
+		a+=(${opt_player_args:+--player-args "$opt_player_args"})
+		pp-bridge "${a[@]}" < /dev/null 2> "$W/check.err" && return 0
+		pp-view --check < /dev/null 2>> "$W/check.err" && echo pp-view
+		return
+	fi
 	case $1 in
 	pp-view | auto)
 		if pp-view --check < /dev/null 2> "$W/check.err"; then
@@ -800,6 +806,14 @@ player_can() {
 	pp-bridge "${a[@]}" < /dev/null 2> "$W/check.err"
 }
 
+# is_hls: the stream is a media server's HLS, which comes a fragment at a
+# time: pp-view, made for a stream that comes as it is encoded, drops
+# most pictures of a burst; mpv and VLC buffer it and play it smoothly.
+is_hls() {
+	case $fetch_url in http://* | https://*) return 0 ;; esac
+	return 1
+}
+
 # choose_player: the player, checked before the host is contacted, so that
 # one that cannot play here never takes one of the host's viewer slots.
 choose_player() {
@@ -807,6 +821,7 @@ choose_player() {
 	[ -z "$opt_record" ] || return 0
 	[ -r "$STATE_DIR/player" ] && read -r last < "$STATE_DIR/player"
 	if [ -z "$opt_player" ] && [ "$mode" = menu ]; then
+		is_hls && [ "$last" != vlc ] && last=mpv
 		for p in pp-view mpv vlc; do
 			player_can "$p" > /dev/null && players+=("$p")
 		done
@@ -823,6 +838,7 @@ choose_player() {
 			return 0 ;;
 		esac
 	elif [ -z "$opt_player" ]; then
+		is_hls && [ "$last" = pp-view ] && last=
 		case $last in
 		pp-view | mpv | vlc) player_can "$last" > /dev/null && { opt_player=$last; return 0; } ;;
 		esac
@@ -924,6 +940,7 @@ view() {
 		player=$! plog=$W/player.log started=$SECONDS
 		exec 3<&-
 		say "playing in pp-view (pid $player); q in its window or Ctrl-C stops"
+		is_hls && say "pp-view shows HLS choppily (it drops the pictures of a fragment that come too late); --player mpv plays it smoothly"
 	elif [ -z "$opt_record" ]; then
 		bargs=(--player "$opt_player")
 		[ -n "$opt_player_args" ] && bargs+=(--player-args "$opt_player_args")

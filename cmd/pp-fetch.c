@@ -35,6 +35,8 @@ static const char usage_text[] =
 /* A server that takes the connection but sends nothing (nginx-rtmp
  * holds a player of a stream nobody publishes) is given this long. */
 #define FIRST_DATA_S 10
+/* How long the first remuxed stream waits for parsebin to find the rest. */
+#define STREAMS_WAIT_MS 5000
 
 static const MediaElement elements[] = {
 	{ NULL, "urisourcebin", "gstreamer1.0-plugins-base" },
@@ -59,6 +61,8 @@ static struct {
 	GstElement *pipe, *sink, *mux;
 	GMutex lock;		/* the output: taken by one input only */
 	gboolean out_taken;
+	GPtrArray *held;	/* remuxed streams not yet in the muxer */
+	gboolean streams_known;	/* the video found, or waited for */
 	gint receiving;		/* the first buffer reached stdout */
 	guint first_timer;
 	int status;
@@ -72,26 +76,37 @@ scrub(const char *msg)
 	return media_url_scrub(msg, url, F.shown, secrets, G_N_ELEMENTS(secrets));
 }
 
-/* Elements added from a streaming thread: linked, then brought to the
- * pipeline's state. */
+/* Elements added from a streaming thread: into the pipeline and linked
+ * (add_elements), then brought to its state and fed (start_chain). */
 static void
-add_chain(GstPad *from, GstElement **els, size_t n, GstPad *to)
+add_elements(GstElement **els, size_t n)
 {
-	g_autoptr(GstPad) first = NULL;
-
 	for (size_t i = 0; i < n; i++)
 		gst_bin_add(GST_BIN(F.pipe), els[i]);
 	for (size_t i = 0; i + 1 < n; i++)
 		gst_element_link(els[i], els[i + 1]);
+}
+
+static void
+start_chain(GstPad *from, GstElement **els, size_t n)
+{
+	g_autoptr(GstPad) first = gst_element_get_static_pad(els[0], "sink");
+
+	for (size_t i = n; i-- > 0;)
+		gst_element_sync_state_with_parent(els[i]);
+	gst_pad_link(from, first);
+}
+
+static void
+add_chain(GstPad *from, GstElement **els, size_t n, GstPad *to)
+{
+	add_elements(els, n);
 	if (to != NULL) {
 		g_autoptr(GstPad) last = gst_element_get_static_pad(els[n - 1], "src");
 
 		gst_pad_link(last, to);
 	}
-	for (size_t i = n; i-- > 0;)
-		gst_element_sync_state_with_parent(els[i]);
-	first = gst_element_get_static_pad(els[0], "sink");
-	gst_pad_link(from, first);
+	start_chain(from, els, n);
 }
 
 /* A stream that is not passed on is taken and thrown away: an unlinked
@@ -121,6 +136,114 @@ mux_pad(void)
 	p = gst_element_request_pad_simple(F.mux, "sink_%d");
 	g_mutex_unlock(&F.lock);
 	return p;
+}
+
+/* The remuxed streams go into the muxer together, when the video is
+ * found, so that the muxer's first PMT names them all: players (mpv)
+ * choose their tracks from the first PMT and take none that comes later,
+ * and FLV's audio comes first, its video only at the first keyframe the
+ * server passes on. Until then the audio is dropped, as a player starting
+ * at that keyframe would; a stream with no video goes in STREAMS_WAIT_MS
+ * after its first. */
+typedef struct {
+	GstPad *pad;
+	gulong probe;	/* the drop, until the muxer takes it */
+} Held;
+
+static void
+held_free(gpointer data)
+{
+	Held *h = data;
+
+	if (h->probe != 0)
+		gst_pad_remove_probe(h->pad, h->probe);
+	gst_object_unref(h->pad);
+	g_free(h);
+}
+
+static GstPadProbeReturn
+cb_drop(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	return GST_PAD_PROBE_DROP;
+}
+
+/* Every held stream into the muxer, and PAD too (if not NULL). */
+static gboolean
+release_held(gpointer pad)
+{
+	g_autoptr(GPtrArray) held = NULL;
+	g_autoptr(GPtrArray) to = g_ptr_array_new_with_free_func(gst_object_unref);
+
+	g_mutex_lock(&F.lock);
+	held = g_steal_pointer(&F.held);
+	F.streams_known = TRUE;
+	g_mutex_unlock(&F.lock);
+	if (held == NULL)
+		held = g_ptr_array_new_with_free_func(held_free);
+	if (pad != NULL) {
+		Held *h = g_new0(Held, 1);
+
+		/* The video first: the muxer's first stream carries the PCR,
+		 * and its tables go out before its packets, ahead of the
+		 * keyframe the stream starts with. */
+		h->pad = gst_object_ref(pad);
+		g_ptr_array_insert(held, 0, h);
+	}
+	log_debug("%s: %u streams into the muxer", F.shown, held->len);
+	/* Every pad first, then the data: the muxer starts on what it has. */
+	for (guint i = 0; i < held->len; i++)
+		g_ptr_array_add(to, mux_pad());
+	for (guint i = 0; i < held->len; i++)
+		gst_pad_link(((Held *)held->pdata[i])->pad, to->pdata[i]);
+	return G_SOURCE_REMOVE;	/* held_free lets the data go */
+}
+
+static gboolean
+cb_streams_waited(gpointer data)
+{
+	gboolean known;
+
+	g_mutex_lock(&F.lock);
+	known = F.streams_known;
+	g_mutex_unlock(&F.lock);
+	if (!known)
+		release_held(NULL);
+	return G_SOURCE_REMOVE;
+}
+
+/* A stream parsebin found, LAST the end of its chain: the video releases
+ * every stream into the muxer, any other is held until then. One found
+ * after that goes in at once (the PMT changes). */
+static void
+found_stream(GstElement *last, gboolean video)
+{
+	g_autoptr(GstPad) pad = gst_element_get_static_pad(last, "src");
+	Held *h;
+
+	g_mutex_lock(&F.lock);
+	if (F.streams_known || video) {
+		gboolean late = F.streams_known;
+
+		g_mutex_unlock(&F.lock);
+		if (late) {
+			g_autoptr(GstPad) to = mux_pad();
+
+			log_debug("%s: a stream found late", F.shown);
+			gst_pad_link(pad, to);
+		} else {
+			release_held(pad);
+		}
+		return;
+	}
+	h = g_new(Held, 1);
+	h->pad = gst_object_ref(pad);
+	h->probe = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb_drop, NULL, NULL);
+	if (F.held == NULL) {
+		F.held = g_ptr_array_new_with_free_func(held_free);
+		g_timeout_add(STREAMS_WAIT_MS, cb_streams_waited, NULL);
+	}
+	g_ptr_array_add(F.held, h);
+	g_mutex_unlock(&F.lock);
 }
 
 /* A buffer that does not come after the one before it is dropped: FLV's
@@ -164,7 +287,6 @@ cb_stream_pad(GstElement *parsebin, GstPad *pad, gpointer data)
 {
 	g_autoptr(GstCaps) caps = gst_pad_query_caps(pad, NULL);
 	const char *name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
-	g_autoptr(GstPad) to = NULL;
 
 	if (strcmp(name, "video/x-h264") == 0) {
 		GstElement *els[] = { mediagst_make("queue"), mediagst_make("h264parse"),
@@ -176,14 +298,16 @@ cb_stream_pad(GstElement *parsebin, GstPad *pad, gpointer data)
 		g_object_set(els[1], "config-interval", -1, NULL);
 		g_object_set(els[2], "caps", au, NULL);
 		forward_only(els[2]);
-		to = mux_pad();
-		add_chain(pad, els, G_N_ELEMENTS(els), to);
+		add_elements(els, G_N_ELEMENTS(els));
+		found_stream(els[2], TRUE);
+		start_chain(pad, els, G_N_ELEMENTS(els));
 	} else if (strcmp(name, "audio/mpeg") == 0) {
 		GstElement *els[] = { mediagst_make("queue"), mediagst_make("aacparse") };
 
 		forward_only(els[1]);
-		to = mux_pad();
-		add_chain(pad, els, G_N_ELEMENTS(els), to);
+		add_elements(els, G_N_ELEMENTS(els));
+		found_stream(els[1], FALSE);
+		start_chain(pad, els, G_N_ELEMENTS(els));
 	} else {
 		log_info("%s: its %s stream is left out (pp-fetch passes H.264 and AAC)",
 		    F.shown, name);

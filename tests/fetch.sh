@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/publish-lib.sh"
 need pixelpass pp-fetch pp-publish pp-encode pp-view nginx srt-live-transmit ffprobe ffmpeg python3 Xvfb curl
 need_nginx_modules
-plan 38
+plan 42
 
 private_xdg
 cd "$TEST_TMP" || bail "no temp dir"
@@ -90,6 +90,9 @@ is "$?" 0 "RTMP: SIGTERM: exit 0"
 is "$(codecs rtmp.ts)" "aac h264 " "RTMP read back from nginx as MPEG-TS: H.264 and AAC"
 is "$(decode_errors rtmp.ts)" "" "...every frame decodes, the first one too"
 like "$(head -c 3 rtmp.ts | od -An -tx1 | tr -d ' ')" "^474000$" "...and the stream starts with a PAT"
+# Players choose their tracks from the first PMT (mpv takes no stream
+# that comes later), and FLV's audio comes before its video.
+is "$(first_pmt rtmp.ts)" "1b 0f" "...whose first PMT names both the video and the audio"
 like "$(cat rtmp.ts.ev)" "^connected url=$SHOWN$" "the connected event, the stream name redacted"
 is "$(cat rtmp.err)" "pp-fetch: receiving rtmp://127.0.0.1:$RTMP/live/***" "one line on stderr, without the name"
 ffmpeg -nostdin -v error -i rtmp.ts -map 0:v:0 -frames:v 1 -f rawvideo -pix_fmt rgb24 -y frame.rgb
@@ -173,3 +176,23 @@ ok "pixelpass URL: pp-view's window shows the test pattern's bars ($c)" bars "$c
 like "$(cat view.err)" "pixelpass: playing in pp-view" "...and says it plays in pp-view"
 fe_stop $pid
 is "$fe_rc" 0 "...SIGTERM: exit 0"
+
+# HLS comes a fragment at a time, which pp-view shows choppily: mpv by
+# default, and a word when pp-view is asked for.
+HURL=http://127.0.0.1:$HTTP/hls/$KEY.m3u8
+pixelpass "$HURL" > /dev/null 2> hls-view.err &
+pid=$!
+track_pid $pid
+wait_for 30 grep -q 'playing in' hls-view.err
+like "$(cat hls-view.err)" "pixelpass: playing in mpv " "pixelpass HLS-URL: mpv, not pp-view, by default"
+mpv_log=$(sed -n 's/.*its output in \(.*\)); .*/\1/p' hls-view.err)
+ok "...and mpv shows the picture (its video output opened at 320x180)" \
+    wait_for 30 grep -q '^VO: .* 320x180 ' "$mpv_log"
+fe_stop $pid
+pixelpass --player pp-view "$HURL" > /dev/null 2> hls-ppview.err &
+pid=$!
+track_pid $pid
+wait_for 30 grep -q 'playing in' hls-ppview.err
+like "$(cat hls-ppview.err)" "pixelpass: pp-view shows HLS choppily .*--player mpv plays it smoothly" \
+    "--player pp-view on HLS: it plays, with a word on why mpv is better here"
+fe_stop $pid

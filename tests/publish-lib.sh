@@ -160,3 +160,34 @@ size() {
 	timeout 15 ffprobe -v error -select_streams v:0 -show_entries stream=width,height \
 	    -of csv=p=0:s=x "$1" 2> /dev/null | grep -m 1 .
 }
+
+# first_pmt FILE: the stream types the first PMT in FILE names, in its
+# order, as hex ("1b 0f": H.264, AAC): the tracks a player chooses from.
+first_pmt() {
+	python3 - "$1" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+def pid(p): return ((p[1] & 0x1f) << 8) | p[2]
+def section(p):
+    pl = p[5 + p[4]:] if p[3] & 0x20 else p[4:]
+    return pl[1 + pl[0]:] if p[1] & 0x40 else None
+pmt = None
+for i in range(0, len(d) - 187, 188):
+    p = d[i:i + 188]
+    s = section(p) if p[0] == 0x47 else None
+    if s is None:
+        continue
+    if pid(p) == 0 and s[0] == 0:
+        pmt = ((s[10] & 0x1f) << 8) | s[11]
+    elif pmt is not None and pid(p) == pmt and s[0] == 2:
+        end = 3 + (((s[1] & 0x0f) << 8) | s[2]) - 4
+        j = 12 + (((s[10] & 0x0f) << 8) | s[11])
+        types = []
+        while j + 5 <= end:
+            types.append("%02x" % s[j])
+            j += 5 + (((s[j + 3] & 0x0f) << 8) | s[j + 4])
+        print(" ".join(types))
+        sys.exit()
+sys.exit("no PMT in " + sys.argv[1])
+PY
+}
