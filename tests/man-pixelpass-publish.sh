@@ -67,7 +67,7 @@ is "$(grep 'publishing to' rtmp.err)" "$(shown | sed "s|//media\\.example\\.org/
 URL=rtmp://127.0.0.1:$RTMP/live/talk
 wait_for 20 sh -c "test \"\$(timeout 5 ffprobe -v error -show_entries stream=codec_name -of csv=p=0 '$URL' 2> /dev/null)\" != ''"
 is "$(served_codecs "$URL")" "aac h264 " "...the audience plays rtmp://.../live/talk: H.264 and AAC"
-is "$(size "$URL")" 640x360 "...of the 640x360 screen"
+is "$(video_size "$URL")" 640x360 "...of the 640x360 screen"
 HLS=http://127.0.0.1:$HTTP/hls/talk.m3u8
 wait_for 20 curl -sf -o /dev/null "$HLS"
 is "$(served_codecs "$HLS")" "aac h264 " "...or http://.../hls/talk.m3u8: H.264 and AAC"

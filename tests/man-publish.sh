@@ -57,7 +57,7 @@ man_start rtmp "$(printf '%s' "${ex[0]}" | sed "s/:1935\b/:$RTMP/")"
 ok "${ex[0]%% rtmp:*} rtmp://...: connected" wait_for 20 grep -q "connected to rtmp://127\.0\.0\.1:$RTMP/live/\*\*\*" rtmp.err
 URL=rtmp://127.0.0.1:$RTMP/live/talk
 is "$(served_codecs "$URL")" "aac h264 " "...nginx serves rtmp://.../live/talk: H.264 and AAC"
-is "$(size "$URL")" 1280x720 "...at the test pattern's size"
+is "$(video_size "$URL")" 1280x720 "...at the test pattern's size"
 HLS=http://127.0.0.1:$HTTP/hls/talk.m3u8
 wait_for 20 curl -sf -o /dev/null "$HLS"
 is "$(served_codecs "$HLS")" "aac h264 " "...and HLS at /hls/talk.m3u8: H.264 and AAC"
@@ -78,7 +78,7 @@ man_start rtmps "$(printf '%s' "${ex[3]}" | sed "s/:1936\b/:$TLS/")"
 ok "pp-encode --source test | pp-publish --ca-file cert.pem rtmps://...: connected" \
     wait_for 30 grep -q "connected to rtmps://127\.0\.0\.1:$TLS/live/\*\*\*" rtmps.err
 is "$(served_codecs "$URL")" "aac h264 " "...nginx serves what came through TLS: H.264 and AAC"
-is "$(size "$URL")" 1280x720 "...at the test pattern's size"
+is "$(video_size "$URL")" 1280x720 "...at the test pattern's size"
 man_stop 0
 is "$man_rc" 0 "...exit 0 on Control-C"
 

@@ -155,8 +155,8 @@ served_frames() {
 	timeout 15 ffmpeg -v error -i "$1" -map 0:v:0 -frames:v "$2" -f framemd5 - 2> /dev/null |
 		grep -c '^0,'
 }
-# size URL: the WIDTHxHEIGHT of URL's first video stream, as ffprobe reads it.
-size() {
+# video_size URL: the WIDTHxHEIGHT of URL's first video stream, as ffprobe reads it.
+video_size() {
 	timeout 15 ffprobe -v error -select_streams v:0 -show_entries stream=width,height \
 	    -of csv=p=0:s=x "$1" 2> /dev/null | grep -m 1 .
 }

@@ -3,7 +3,7 @@
 # loopback, in the test's own directory) is skipped forward by pp-fanout
 # like any slow viewer: pp-publish's memory stays bounded, a viewer of
 # the same fanout keeps getting the whole stream, and when the server
-# reads again it serves the stream again. Costs about 30 s.
+# reads again it serves the stream again. Costs about 20 s.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/fanout-lib.sh"
 . "$top_srcdir/tests/publish-lib.sh"
