@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/publish-lib.sh"
 need pixelpass pp-tunnel pp-publish pp-fanout pp-encode nginx srt-live-transmit ffprobe ffmpeg openssl curl python3
 need_nginx_modules
-plan 38
+plan 40
 
 private_xdg
 cd "$TEST_TMP" || bail "no temp dir"
@@ -120,14 +120,25 @@ is "$(served_codecs "rtmp://127.0.0.1:$RTMP/live/${KEY}tls")" "aac h264 " "...an
 kill -TERM "$TLSPUB"
 
 # --- the server killed mid-stream, and back ---------------------------------------
+# A viewer of the same fanout, as a ticket's viewer is, meanwhile.
+pp-fanout attach --socket "$S" > p2p.ts 2> p2p.err &
+P2P=$!
+track_pid $P2P
+wait_for 10 test -s p2p.ts
 kill -KILL "$NGINX"
 wait "$NGINX" 2> /dev/null
 wait_for 15 grep -q '^disconnected .*was_connected=1$' late.ev
 ok "nginx killed: disconnected, was_connected=1" grep -q '^disconnected .*was_connected=1$' late.ev
+at_kill=$(stat -c %s p2p.ts)
+sleep 2
+ok "...while the fanout's other viewer goes on getting the stream" test "$(stat -c %s p2p.ts)" -gt "$at_kill"
 start_nginx "$RTMP"
 wait_for 20 test "$(grep -c '^connected ' late.ev)" -ge 2
 is "$(grep -c '^connected ' late.ev)" 2 "nginx back: connected again"
 is "$(served_codecs "$RURL")" "aac h264 " "...and it serves H.264 and AAC again"
+kill "$P2P"
+wait "$P2P"
+ok "...and that viewer's stream decodes, the outage included" decodes p2p.ts
 
 # --- SIGTERM ---------------------------------------------------------------------
 kill -TERM "$LATE"
