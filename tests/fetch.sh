@@ -3,18 +3,18 @@
 # servers on loopback, started here: nginx with its RTMP module (RTMP and
 # its HLS) and srt-live-transmit as an SRT relay with a passphrase on
 # each side. The bytes are checked with ffprobe and ffmpeg, the picture
-# in pp-view's window on an Xvfb of its own; the errors a viewer meets
-# (a server that is down, a stream nobody publishes, a wrong passphrase,
-# a URL pixelpass cannot play) by their one line and status. Costs about
-# 60 s (2 shared cores), 10 of them the wait for a stream that never
-# comes.
+# in pp-view's window on an Xvfb of its own and in mpv's log (RTMP, and
+# HLS, which pixelpass plays in mpv); the errors a viewer meets (a server
+# that is down, a stream nobody publishes, a wrong passphrase, a URL
+# pixelpass cannot play) by their one line and status. Costs about 100 s
+# (2 shared cores), 10 of them the wait for a stream that never comes.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 . "$top_srcdir/tests/publish-lib.sh"
 need pixelpass pp-fetch pp-publish pp-encode pp-view nginx srt-live-transmit ffprobe ffmpeg python3 Xvfb curl
 need_nginx_modules
-plan 42
+plan 43
 
 private_xdg
 cd "$TEST_TMP" || bail "no temp dir"
@@ -176,6 +176,17 @@ ok "pixelpass URL: pp-view's window shows the test pattern's bars ($c)" bars "$c
 like "$(cat view.err)" "pixelpass: playing in pp-view" "...and says it plays in pp-view"
 fe_stop $pid
 is "$fe_rc" 0 "...SIGTERM: exit 0"
+
+# mpv chooses its tracks from the first PMT: the picture, not the sound
+# alone.
+pixelpass --player mpv "$RURL" > /dev/null 2> rtmp-mpv.err &
+pid=$!
+track_pid $pid
+wait_for 30 grep -q 'playing in' rtmp-mpv.err
+mpv_log=$(sed -n 's/.*its output in \(.*\)); .*/\1/p' rtmp-mpv.err)
+ok "pixelpass --player mpv RTMP-URL: mpv shows the picture (its video output opened at 320x180)" \
+    wait_for 30 grep -q '^VO: .* 320x180 ' "$mpv_log"
+fe_stop $pid
 
 # HLS comes a fragment at a time, which pp-view shows choppily: mpv by
 # default, and a word when pp-view is asked for.
