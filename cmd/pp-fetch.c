@@ -35,7 +35,7 @@ static const char usage_text[] =
 /* A server that takes the connection but sends nothing (nginx-rtmp
  * holds a player of a stream nobody publishes) is given this long. */
 #define FIRST_DATA_S 10
-/* How long the first remuxed stream waits for parsebin to find the rest. */
+/* How long a remuxed input's other streams wait for its video. */
 #define STREAMS_WAIT_MS 5000
 
 static const MediaElement elements[] = {
