@@ -12,6 +12,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <glib-unix.h>
 #include <gst/gst.h>
 
@@ -473,18 +474,45 @@ cb_first_late(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* souphttpsrc (GStreamer 1.22) posts only "Internal data stream error"
+ * when it cannot connect: the connection, tried once more here, says
+ * why (refused, no route, no such host). NULL if it connects. */
+static char *
+http_connect_error(void)
+{
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketConnection) conn = NULL;
+	g_autoptr(GError) err = NULL;
+
+	g_socket_client_set_timeout(client, 5);
+	conn = g_socket_client_connect_to_uri(client, url,
+	    g_str_has_prefix(url, "https:") ? 443 : 80, NULL, &err);
+	return conn != NULL ? NULL : g_strdup(err->message);
+}
+
 static gboolean
 cb_bus(GstBus *bus, GstMessage *msg, gpointer data)
 {
 	switch (GST_MESSAGE_TYPE(msg)) {
 	case GST_MESSAGE_ERROR: {
 		g_autofree char *why = mediagst_error_text(msg), *clean = NULL;
+		g_autoptr(GError) err = NULL;
 
 		if (GST_MESSAGE_SRC(msg) == GST_OBJECT(F.sink)) {
 			/* stdout's reader is gone: nobody to tell */
 			F.status = 0;
 			g_main_loop_quit(F.loop);
 			break;
+		}
+		gst_message_parse_error(msg, &err, NULL);
+		if (strcmp(F.scheme, "http") == 0 && !g_atomic_int_get(&F.receiving) &&
+		    g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED)) {
+			char *conn = http_connect_error();
+
+			if (conn != NULL) {
+				g_free(why);
+				why = conn;
+			}
 		}
 		clean = scrub(why);
 		if (g_atomic_int_get(&F.receiving))

@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/publish-lib.sh"
 need pixelpass pp-fetch pp-publish pp-encode pp-view nginx srt-live-transmit ffprobe ffmpeg python3 Xvfb curl
 need_nginx_modules
-plan 43
+plan 44
 
 private_xdg
 cd "$TEST_TMP" || bail "no temp dir"
@@ -121,6 +121,10 @@ pp-fetch "rtmp://127.0.0.1:$DEAD/live/$KEY" > /dev/null 2> dead.err
 is "$?" 69 "no server: exit 69"
 like "$(cat dead.err)" "^pp-fetch: cannot play rtmp://127\.0\.0\.1:$DEAD/live/\*\*\*: .*[Cc]onnection refused" \
     "...one line: connection refused"
+# (GStreamer 1.22's HTTP source says only "Internal data stream error")
+pp-fetch "http://127.0.0.1:$DEAD/hls/x.m3u8" > /dev/null 2> httpdead.err
+is "$?:$(cat httpdead.err)" "69:pp-fetch: cannot play http://127.0.0.1:$DEAD/hls/x.m3u8: Could not connect to 127.0.0.1: Connection refused" \
+    "an HTTP server that is down: exit 69, and the line says the connection was refused"
 pp-fetch "http://127.0.0.1:$HTTP/hls/nosuch.m3u8" > /dev/null 2> 404.err
 is "$?" 69 "an HLS playlist that is not there: exit 69"
 like "$(cat 404.err)" "^pp-fetch: cannot play http://127\.0\.0\.1:$HTTP/hls/nosuch\.m3u8: Not Found" "...Not Found"
