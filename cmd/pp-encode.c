@@ -615,6 +615,10 @@ build_video(GstElement *mux, GstElement *enc)
 		es2.width = MAX(16, es2.width / LAYER2_SCALE & ~1u);
 		es2.height = MAX(16, es2.height / LAYER2_SCALE & ~1u);
 		es2.bitrate = MAX(100, pp.es.bitrate / LAYER2_RATE);
+		/* One thread: slices and their hand-offs cost a small
+		 * picture more than they save (doc/PERFORMANCE.md), and it
+		 * encodes in a few ms. */
+		es2.threads = 1;
 		if ((enc2 = encoder_make(pp.encoder, &es2, &why)) == NULL)
 			errx(EX_UNAVAILABLE, "encoder %s for the second layer: %s", pp.encoder, why);
 		queue2 = make("queue", NULL);
