@@ -306,6 +306,36 @@ layer2_caps(void)
 	    MAX(16, pp.out_h / LAYER2_SCALE & ~1u));
 }
 
+/* --layers 2: the second layer's caps say the first's colorimetry and
+ * chroma siting, which the pictures reaching its videoscale have. Left
+ * unsaid, each size got GStreamer's default for it (BT.709 at 1280x720,
+ * BT.601 at 640x360), and videoscale converted every picture from the
+ * one matrix to the other: more CPU than the small layer's x264 encode
+ * itself (doc/PERFORMANCE.md), and a player switched between the layers
+ * got two colorimetries. */
+static GstPadProbeReturn
+cb_layer2_caps(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+	GstCaps *caps, *want;
+	GstVideoInfo vi;
+	g_autofree char *cm = NULL, *site = NULL;
+
+	if (GST_EVENT_TYPE(ev) != GST_EVENT_CAPS)
+		return GST_PAD_PROBE_OK;
+	gst_event_parse_caps(ev, &caps);
+	if (!gst_video_info_from_caps(&vi, caps))
+		return GST_PAD_PROBE_OK;
+	want = layer2_caps();
+	if ((cm = gst_video_colorimetry_to_string(&vi.colorimetry)) != NULL)
+		gst_caps_set_simple(want, "colorimetry", G_TYPE_STRING, cm, NULL);
+	if ((site = gst_video_chroma_site_to_string(vi.chroma_site)) != NULL)
+		gst_caps_set_simple(want, "chroma-site", G_TYPE_STRING, site, NULL);
+	g_object_set(pp.vcaps2, "caps", want, NULL);
+	gst_caps_unref(want);
+	return GST_PAD_PROBE_OK;
+}
+
 /* The first caps out of the source fix the output size; later changes
  * (a resized window) are scaled into it with borders, so viewers never
  * see the stream's size change. */
@@ -585,6 +615,10 @@ build_video(GstElement *mux, GstElement *enc)
 		es2.width = MAX(16, es2.width / LAYER2_SCALE & ~1u);
 		es2.height = MAX(16, es2.height / LAYER2_SCALE & ~1u);
 		es2.bitrate = MAX(100, pp.es.bitrate / LAYER2_RATE);
+		/* One thread: slices and their hand-offs cost a small
+		 * picture more than they save (doc/PERFORMANCE.md), and it
+		 * encodes in a few ms. */
+		es2.threads = 1;
 		if ((enc2 = encoder_make(pp.encoder, &es2, &why)) == NULL)
 			errx(EX_UNAVAILABLE, "encoder %s for the second layer: %s", pp.encoder, why);
 		queue2 = make("queue", NULL);
@@ -594,6 +628,7 @@ build_video(GstElement *mux, GstElement *enc)
 		last = chain(last, tee, NULL);
 		chain(tee, queue, NULL);
 		chain(tee, queue2, make("videoscale", NULL), pp.vcaps2, NULL);
+		probe_event(queue2, "src", cb_layer2_caps);
 		pp.parse = h264_branch(queue, enc, mux, 0);
 		h264_branch(pp.vcaps2, enc2, mux, LAYER2_PID);
 		log_info("second layer: half the width and height, %u kbit/s, on PID %#x",

@@ -89,6 +89,8 @@ encoder_configure(GstElement *el, const char *name, const EncoderSettings *s)
 		set(el, "byte-stream", "true");
 		if (s->fixed_gop)
 			set(el, "option-string", "scenecut=0");
+		if (s->threads != 0)
+			set(el, "threads", "%u", s->threads);
 	} else if (strcmp(name, "openh264enc") == 0) {
 		set(el, "usage-type", s->screen ? "screen" : "camera");
 		set(el, "rate-control", "bitrate");

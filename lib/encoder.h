@@ -17,6 +17,8 @@ typedef struct {
 	gboolean screen;	/* screen content (not camera-like) */
 	gboolean fixed_gop;	/* keyframes only every keyint frames or
 				 * when asked, never at a scene cut */
+	guint threads;		/* a software encoder's threads, 0: its own
+				 * choice (x264: sliced, one per core) */
 } EncoderSettings;
 
 /* The known encoders, in probe order, NULL-terminated. */

@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 need pp-encode ffmpeg ffprobe
-plan 11
+plan 14
 
 args=(--source test --max-size 640x360 --keyint 10 --layers 2)
 
@@ -49,6 +49,23 @@ n1=$(ffprobe -v error -count_frames -select_streams v:1 -show_entries stream=nb_
     -of csv=p=0 "$TEST_TMP/two.ts" | head -1)
 ok "the same pictures in each ($n0 and $n1 frames)" \
     awk -v a="$n0" -v b="$n1" 'BEGIN { exit !(a > 60 && (a - b) * (a - b) <= 4) }'
+
+# At 1280x720 the second layer says the first's colorimetry (BT.709):
+# GStreamer's default for its 640x360 would be BT.601, and videoscale
+# converted every picture from the one to the other. Its pictures are
+# the first's, halved: ffmpeg's area scaler on the first layer (over the
+# colour bars, above the test picture's noise) is within what two lossy
+# encodes differ by (48 dB here; 23 dB when the matrix was converted).
+encode_for 2 "$TEST_TMP/hd.ts" "$TEST_TMP/hd.err" -- --source test --no-audio --layers 2
+is "$?" 0 "1280x720: exit 0"
+is "$(ffprobe -v error -select_streams v -show_entries stream=color_space,color_transfer,color_primaries \
+    -of csv=p=0 "$TEST_TMP/hd.ts" | grep . | sort -u | tr '\n' ';')" "bt709,bt709,bt709;" \
+    "1280x720: both layers BT.709"
+psnr=$(ffmpeg -v info -nostats -i "$TEST_TMP/hd.ts" -filter_complex \
+    "[0:v:0]scale=640:360:flags=area,crop=640:270:0:0[a];[0:v:1]crop=640:270:0:0[b];[a][b]psnr" \
+    -f null - 2>&1 | sed -n 's/.*PSNR y:\([0-9.]*\).*/\1/p')
+ok "1280x720: the second layer is the first's picture halved (PSNR y $psnr dB)" \
+    awk -v p="$psnr" 'BEGIN { exit !(p + 0 > 35) }'
 
 # --layers 1 is what pp-encode always made: one video stream, on 0x41.
 encode_for 2 "$TEST_TMP/one.ts" "$TEST_TMP/one.err" -- --source test --max-size 640x360 --keyint 10 --layers 1
