@@ -402,6 +402,8 @@ main(int argc, char *argv[])
 	if (file == NULL)
 		file = default_path = config_path();
 	cmd = argv[0];
+	/* A key never starts with '-': "get --help" asks for the usage. */
+	opt_early(argc, argv, usage_text);
 	argc--;
 	argv++;
 	if (strcmp(cmd, "get") == 0)

@@ -338,6 +338,8 @@ main(int argc, char *argv[])
 	if (strcmp(mode, "check") == 0) {
 		Ticket ticket;
 
+		/* A ticket never starts with '-': "check --help" is not one. */
+		opt_early(argc - 1, argv + 1, usage_text);
 		if (argc > 3)
 			opt_usage(usage_text, EX_USAGE);
 		tunnel_ticket_check(argc == 3 ? argv[2] : ticket_from_env(), &ticket);

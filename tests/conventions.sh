@@ -2,12 +2,15 @@
 # What every tool does the same way: --help prints the usage (its man
 # page's SYNOPSIS) on stdout and exits 0, --version prints "TOOL VERSION",
 # an unknown option is one line on stderr and exit 64; and each tool has a
-# man page whose SYNOPSIS options its usage lists.
+# man page whose SYNOPSIS options its usage lists. pixelpass too, and
+# --help after a subcommand (pp-tunnel check --help is not a ticket).
 . "$top_srcdir/tests/libtest.sh"
 TOOLS="pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pp-view pp-config pp-publish pp-fetch"
 BENCH="pp-latency pp-bench"
-need $TOOLS
-plan $((10 * 10 + 2 * 4 + 2 * 2))
+need $TOOLS pixelpass
+SUBCOMMANDS=("pp-fanout serve" "pp-fanout attach" "pp-tunnel listen" "pp-tunnel connect"
+    "pp-tunnel check" "pp-config get" "pp-config set" "pixelpass host")
+plan $((10 * 10 + 2 * 4 + 2 * 2 + 2 * 2 + 2 + 2 + 2 * ${#SUBCOMMANDS[@]}))
 
 # usage_ok TOOL ARGS...: TOOL ARGS prints the usage on stdout, nothing on
 # stderr, and exits 0.
@@ -39,25 +42,39 @@ version_ok() {
 }
 
 man_names_help() { [ -f "$1" ] && grep -q 'Fl \\-help' "$1" && grep -q 'Fl \\-version' "$1"; }
-for t in $TOOLS; do
-	usage_ok "$t" --help
-	usage_ok "$t" -h
-	version_ok "$t"
-	bad_option "$t" --no-such-option
-	man=$top_srcdir/man/$t.1
+# man_ok TOOL: its man page exists, names --help and --version, and its
+# SYNOPSIS has no option that TOOL --help leaves out.
+man_ok() {
+	local t=$1 man=$top_srcdir/man/$1.1 o missing=
 	ok "$t(1) exists and names --help and --version" man_names_help "$man"
 	# The options of the SYNOPSIS: the word after each Fl, its escapes gone.
 	"$t" --help > "$TEST_TMP/help" 2>&1
-	missing=
 	for o in $(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$man" |
 	    grep -o 'Fl [^ ]*' | cut -c4- | tr -d '\\'); do
 		case $o in -|--) continue ;; esac
 		grep -q -- "-$o\\b" "$TEST_TMP/help" || missing="$missing -$o"
 	done
 	is "$missing" "" "$t --help lists every option of its man page's SYNOPSIS"
+}
+for t in $TOOLS; do
+	usage_ok "$t" --help
+	usage_ok "$t" -h
+	version_ok "$t"
+	bad_option "$t" --no-such-option
+	man_ok "$t"
 done
 bad_option pp-fanout serve --no-such-option
 bad_option pp-tunnel connect --no-such-option
+
+# pixelpass: its unknown option is answered with the whole usage.
+usage_ok pixelpass --help
+usage_ok pixelpass -h
+version_ok pixelpass
+man_ok pixelpass
+for c in "${SUBCOMMANDS[@]}"; do
+	# shellcheck disable=SC2086 # the tool and its subcommand
+	usage_ok $c --help
+done
 
 for t in $BENCH; do
 	PATH=$top_builddir/bench:$PATH usage_ok "$t" --help

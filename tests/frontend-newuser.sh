@@ -5,18 +5,23 @@
 # display, a player that quits at once) is told why and exits 69 without
 # taking one of the host's viewer slots; --record never overwrites and
 # leaves nothing behind; an X display that cannot be opened stops the host
-# before its ticket is out; the headless host says when it stops.
+# before its ticket is out; the headless host says when it stops. The
+# host of the test pattern has no PipeWire and still shares its tone;
+# a viewer without XDG_RUNTIME_DIR leaves nothing loose in TMPDIR.
 #
 # The host has a cap of 1 viewer: any viewer that took its slot would make
 # the last, real viewer find it full.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
+. "$top_srcdir/tests/encode-lib.sh"
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge mpv vlc Xvfb xwininfo ffprobe setpriv
-plan 59
+plan 66
 
 private_xdg
 start_xvfb 320x240
 STATE=$XDG_STATE_HOME/pixelpass
+# No audio server: the test pattern's tone is pp-encode's own.
+unset PIPEWIRE_RUNTIME_DIR PIPEWIRE_REMOTE PULSE_SERVER
 
 # --- an empty ticket, a viewer's option: never a host --------------------------
 pixelpass --player none "" < /dev/null > "$TEST_TMP/empty.out" 2> "$TEST_TMP/empty.err"
@@ -33,7 +38,7 @@ is "$?" 64 "host --record: exit 64"
 
 # --- the host: one viewer at most, in a terminal (for its Ctrl-C) -----------------
 fe_tmux_start
-fe_run host "pixelpass host --source test --no-audio --rendezvous none --bitrate 500 --fps 10 --max-viewers 1 > $TEST_TMP/host.ticket 2> $TEST_TMP/host.log"
+fe_run host "pixelpass host --source test --rendezvous none --bitrate 500 --fps 10 --max-viewers 1 > $TEST_TMP/host.ticket 2> $TEST_TMP/host.log"
 wait_for 20 grep -qs '^pp1' "$TEST_TMP/host.ticket" || bail "the host printed no ticket: $(cat "$TEST_TMP/host.log")"
 T=$(head -n 1 "$TEST_TMP/host.ticket")
 like "$(cat "$TEST_TMP/host.log")" 'give the ticket to up to 1 viewer$' "one viewer, not \"1 viewers\""
@@ -80,7 +85,8 @@ view_fails no-player 69 '^pixelpass: no player can play here \(mpv is not instal
 # interface for a stdin that is not a terminal, and quits at once.
 chmod 0755 "$TEST_TMP"
 mkdir -m 0777 "$TEST_TMP/nobody"
-as_nobody() { env HOME="$TEST_TMP/nobody" XDG_RUNTIME_DIR= setpriv --reuid nobody --regid nogroup --clear-groups "$@"; }
+NOBODY=(env HOME="$TEST_TMP/nobody" XDG_RUNTIME_DIR= TMPDIR="$TEST_TMP/nobody" setpriv --reuid nobody --regid nogroup --clear-groups)
+as_nobody() { "${NOBODY[@]}" "$@"; }
 as_nobody pp-bridge --check --player vlc < /dev/null > "$TEST_TMP/vlc.out" 2> "$TEST_TMP/vlc.err"
 VLC_RC=$?
 make_producer() { gst-launch-1.0 -q videotestsrc num-buffers=100 ! video/x-raw,width=160,height=120,framerate=10/1 ! x264enc ! mpegtsmux ! filesink location="$1"; }
@@ -101,15 +107,21 @@ else
 fi
 as_nobody env VLC_PLUGIN_PATH=/nonexistent pp-bridge --check --player vlc < /dev/null > /dev/null 2> "$TEST_TMP/vlc2.err"
 like "$(cat "$TEST_TMP/vlc2.err")" '^pp-bridge: VLC lacks the plugins that play this stream .*apt-get install vlc-plugin-base$' "VLC without its MPEG-TS demuxer: named, with its package"
+view_fails vlc-plugins 69 '^pixelpass: VLC lacks the plugins that play this stream .*apt-get install vlc-plugin-base; the host was not contacted$' \
+	"${NOBODY[@]}" env VLC_PLUGIN_PATH=/nonexistent pixelpass --player vlc "$T"
 
 # A player that quits at once: an error with its own words, not "the
 # player was closed"; and it is not remembered as the next default.
-timeout 30 pixelpass --player mpv --player-args=--frobnicate "$T" > "$TEST_TMP/quits.out" 2> "$TEST_TMP/quits.err"
+# Without XDG_RUNTIME_DIR, as in a session that has none.
+mkdir "$TEST_TMP/tmp"
+timeout 30 env -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/tmp" \
+	pixelpass --player mpv --player-args=--frobnicate "$T" > "$TEST_TMP/quits.out" 2> "$TEST_TMP/quits.err"
 is "$?" 69 "a player that quits at once: exit 69"
 like "$(tail -n 1 "$TEST_TMP/quits.err")" '^pixelpass: mpv quit at once: Error parsing option frobnicate \(option not found\) \(its output: ' "...with the player's own words"
 unlike "$(cat "$TEST_TMP/quits.err")" 'the player was closed' "...not \"the player was closed\""
 like "$(cat "$TEST_TMP/quits.out")" '^http://127\.0\.0\.1:[0-9]+/[0-9a-f]{32}/$' "...(it had its URL)"
 ok "...and is not remembered as the player to use next" test ! -e "$STATE/player"
+is "$(ls -A "$TEST_TMP/tmp")" "pp-bridge-$(id -u)" "...leaving nothing in TMPDIR but pp-bridge's directory of players' logs"
 
 # The host passes its tunnel's lines on every half second: wait for them.
 wait_for 5 grep -q 'arrived' "$TEST_TMP/host.log"
@@ -133,9 +145,14 @@ pixelpass --record "$TEST_TMP/rec.ts" "$T" > /dev/null 2> "$TEST_TMP/rec.err" &
 REC=$!
 track_pid $REC
 ok "the real viewer still gets in: no slot was kept" wait_for 20 grep -q 'recording to' "$TEST_TMP/rec.err"
-wait_for 10 test -s "$TEST_TMP/rec.ts"
+wait_for 15 sh -c 'test "$(stat -c %s "$1")" -gt 200000' sh "$TEST_TMP/rec.ts"
 fe_stop $REC
-is "$(codecs "$TEST_TMP/rec.ts")" "h264 " "...and records the stream"
+is "$(codecs "$TEST_TMP/rec.ts")" "aac h264 " "...and records the stream"
+read -r freq _ < <(tone "$TEST_TMP/rec.ts")
+ok "...with the test pattern's tone (${freq:-none} Hz), though the host has no PipeWire" near "${freq:-0}" 440 5
+# The host passes its producer's lines on every half second.
+ok "the host's encoder said it makes the tone" wait_for 5 grep -q '^pp-encode: source test .*audio test tone 440 Hz' "$TEST_TMP/host.log"
+unlike "$(cat "$TEST_TMP/host.log")" 'Host is down|without sound' "...and nobody says the host is down or shares without sound"
 
 # --- pixelpass TICKET: pp-view by default; Control-C stops it ------------------
 # colours: how many distinct colours the screen shows (the bare Xvfb: 1).
