@@ -73,9 +73,12 @@ is "$?" 64 "--passphrase with an RTMP URL: exit 64"
 
 # --- the host publishes to nginx-rtmp and to the SRT relay ---------------------
 # The relay: what arrives on SRTIN (its passphrase correcthorse1) goes out
-# to a caller of SRTOUT (correcthorse2).
-srt-live-transmit -q "srt://127.0.0.1:$SRTIN?mode=listener&passphrase=correcthorse1" \
-    "srt://127.0.0.1:$SRTOUT?mode=listener&passphrase=correcthorse2" > relay.log 2>&1 &
+# to a caller of SRTOUT (correcthorse2). SRT's latency of 1 s on each
+# hop: with its default 120 ms, a loaded machine (the sanitizer build
+# beside another suite) had SRT drop a late packet, and a frame no
+# longer decoded.
+srt-live-transmit -q "srt://127.0.0.1:$SRTIN?mode=listener&passphrase=correcthorse1&latency=1000" \
+    "srt://127.0.0.1:$SRTOUT?mode=listener&passphrase=correcthorse2&latency=1000" > relay.log 2>&1 &
 track_pid $!
 pp-encode --source test --max-size 320x180 2> encode.err |
     tee >(pp-publish --passphrase correcthorse1 "srt://127.0.0.1:$SRTIN" 2> srtpub.err) |
