@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/portal-lab.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge tmux xclip Xvfb mpv pw-play pw-dump sox
-plan 35
+plan 36
 
 lab_audio_start
 start_xvfb 320x240
@@ -83,6 +83,8 @@ fe_run click "pixelpass --rendezvous none"
 fe_see 10 click 'Choose 1 or 2' || bail "no menu"
 fe_keys click h Enter
 ok "the menu offers a test pattern beside the screen" fe_see 10 click '3\) a test pattern \(to try pixelpass\)'
+fe_keys click 4 Enter
+ok "a number out of range is answered, not taken" fe_see 5 click 'Please type a number from 1 to 3 \(q quits\)\.'
 fe_keys click 2 Enter
 ok "one window: it waits for the click" fe_see 10 click 'click the window to share'
 fe_keys click C-c
