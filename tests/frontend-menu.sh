@@ -4,12 +4,13 @@
 # its ticket on the clipboard (xclip, under Xvfb) and a status line; a
 # viewer in a second window that pastes the ticket, picks mpv (no video
 # output) and gets frames with H.264 and AAC; Control-C in the host leaves
-# no process and no socket behind.
+# no process and no socket behind. An empty ticket on a terminal ends
+# with 65, no menu; words and numbers the menu does not take are answered.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/portal-lab.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge tmux xclip Xvfb mpv pw-play pw-dump sox
-plan 36
+plan 40
 
 lab_audio_start
 start_xvfb 320x240
@@ -64,6 +65,13 @@ fe_keys host C-c
 ok "Control-C stops the host" wait_for 20 fe_dead host
 is "$(fe_leftovers)" "" "no process, socket or file of it is left"
 unlike "$(routes)" pixelpass_capture "no capture sink is left"
+
+# --- an empty ticket on a terminal: no menu, no host -------------------------------
+fe_run empty 'pixelpass ""'
+ok 'pixelpass "" on a terminal ends at once' wait_for 10 fe_dead empty
+is "$(fe_exit empty)" 65 "...exit 65"
+like "$(fe_screen empty)" 'pixelpass: the ticket is empty: paste the whole ticket' "...saying the ticket is empty"
+unlike "$(fe_screen empty)" 'Choose 1 or 2' "...and without the menu"
 
 # --- words the menu does not take; no screen ---------------------------------------
 fe_run odd "env -u DISPLAY -u WAYLAND_DISPLAY pixelpass --rendezvous none"
