@@ -3,14 +3,16 @@
 # page's SYNOPSIS) on stdout and exits 0, --version prints "TOOL VERSION",
 # an unknown option is one line on stderr and exit 64; and each tool has a
 # man page whose SYNOPSIS options its usage lists. pixelpass too, and
-# --help after a subcommand (pp-tunnel check --help is not a ticket).
+# --help after a subcommand (pp-tunnel check --help is not a ticket). No
+# man page's example needs XDG_RUNTIME_DIR set.
 . "$top_srcdir/tests/libtest.sh"
+. "$top_srcdir/tests/man-lib.sh"
 TOOLS="pp-capture pp-encode pp-fanout pp-tunnel pp-bridge pp-repair pp-view pp-config pp-publish pp-fetch"
 BENCH="pp-latency pp-bench"
 need $TOOLS pixelpass
 SUBCOMMANDS=("pp-fanout serve" "pp-fanout attach" "pp-tunnel listen" "pp-tunnel connect"
     "pp-tunnel check" "pp-config get" "pp-config set" "pixelpass host")
-plan $((10 * 10 + 2 * 4 + 2 * 2 + 2 * 2 + 2 + 2 + 2 * ${#SUBCOMMANDS[@]}))
+plan $((10 * 10 + 2 * 4 + 2 * 2 + 2 * 2 + 2 + 2 + 2 * ${#SUBCOMMANDS[@]} + 1))
 
 # usage_ok TOOL ARGS...: TOOL ARGS prints the usage on stdout, nothing on
 # stderr, and exits 0.
@@ -80,3 +82,15 @@ for t in $BENCH; do
 	PATH=$top_builddir/bench:$PATH usage_ok "$t" --help
 	PATH=$top_builddir/bench:$PATH version_ok "$t"
 done
+
+# An example that names $XDG_RUNTIME_DIR gives it a default: a session
+# without it would make "$XDG_RUNTIME_DIR/x.sock" a file in /.
+bare=
+for man in "$top_srcdir"/man/*.1; do
+	page=${man##*/}
+	while IFS= read -r -d '' cmd; do
+		# shellcheck disable=SC2016 # the text of the example
+		case $cmd in *'$XDG_RUNTIME_DIR'* | *'${XDG_RUNTIME_DIR}'*) bare="$bare ${page%.1}"; break ;; esac
+	done < <(man_examples "${page%.1}")
+done
+is "$bare" "" "every man page's example that names XDG_RUNTIME_DIR works without it (\${XDG_RUNTIME_DIR:-/tmp})"

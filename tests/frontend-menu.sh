@@ -4,12 +4,13 @@
 # its ticket on the clipboard (xclip, under Xvfb) and a status line; a
 # viewer in a second window that pastes the ticket, picks mpv (no video
 # output) and gets frames with H.264 and AAC; Control-C in the host leaves
-# no process and no socket behind.
+# no process and no socket behind. An empty ticket on a terminal ends
+# with 65, no menu; words and numbers the menu does not take are answered.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/portal-lab.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge tmux xclip Xvfb mpv pw-play pw-dump sox
-plan 35
+plan 40
 
 lab_audio_start
 start_xvfb 320x240
@@ -65,6 +66,13 @@ ok "Control-C stops the host" wait_for 20 fe_dead host
 is "$(fe_leftovers)" "" "no process, socket or file of it is left"
 unlike "$(routes)" pixelpass_capture "no capture sink is left"
 
+# --- an empty ticket on a terminal: no menu, no host -------------------------------
+fe_run empty 'pixelpass ""'
+ok 'pixelpass "" on a terminal ends at once' wait_for 10 fe_dead empty
+is "$(fe_exit empty)" 65 "...exit 65"
+like "$(fe_screen empty)" 'pixelpass: the ticket is empty: paste the whole ticket' "...saying the ticket is empty"
+unlike "$(fe_screen empty)" 'Choose 1 or 2' "...and without the menu"
+
 # --- words the menu does not take; no screen ---------------------------------------
 fe_run odd "env -u DISPLAY -u WAYLAND_DISPLAY pixelpass --rendezvous none"
 fe_see 10 odd 'Choose 1 or 2' || bail "no menu"
@@ -83,6 +91,8 @@ fe_run click "pixelpass --rendezvous none"
 fe_see 10 click 'Choose 1 or 2' || bail "no menu"
 fe_keys click h Enter
 ok "the menu offers a test pattern beside the screen" fe_see 10 click '3\) a test pattern \(to try pixelpass\)'
+fe_keys click 4 Enter
+ok "a number out of range is answered, not taken" fe_see 5 click 'Please type a number from 1 to 3 \(q quits\)\.'
 fe_keys click 2 Enter
 ok "one window: it waits for the click" fe_see 10 click 'click the window to share'
 fe_keys click C-c

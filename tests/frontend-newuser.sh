@@ -145,6 +145,7 @@ pixelpass --record "$TEST_TMP/rec.ts" "$T" > /dev/null 2> "$TEST_TMP/rec.err" &
 REC=$!
 track_pid $REC
 ok "the real viewer still gets in: no slot was kept" wait_for 20 grep -q 'recording to' "$TEST_TMP/rec.err"
+# shellcheck disable=SC2016 # for sh -c
 wait_for 15 sh -c 'test "$(stat -c %s "$1")" -gt 200000' sh "$TEST_TMP/rec.ts"
 fe_stop $REC
 is "$(codecs "$TEST_TMP/rec.ts")" "aac h264 " "...and records the stream"

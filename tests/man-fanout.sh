@@ -4,7 +4,8 @@
 # attached consumer records the test pattern (H.264 and AAC, 1280x720),
 # the producer lingers its 5 s after the last consumer left; ffprobe of
 # a served standard input finds the H.264 video and the AAC audio; a
-# recording served to a viewer of pp-tunnel arrives from its start.
+# recording served to a viewer of pp-tunnel arrives from its start. The
+# second example runs again without XDG_RUNTIME_DIR, in a /tmp of its own.
 # Substituted with sed, the minimum: pp-tunnel listen gets --rendezvous
 # none (the direct path only, on this machine). Each is stopped with
 # SIGINT after a few seconds, as Control-C would. About 20 s.
@@ -12,7 +13,7 @@
 . "$top_srcdir/tests/man-lib.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 need pp-fanout pp-encode pp-tunnel ffprobe
-plan 10
+plan 12
 
 private_xdg
 export PULSE_SERVER="unix:$TEST_TMP/no-such-socket"
@@ -37,6 +38,28 @@ ${ex[4]}
 ${ex[5]}"
 like "$(cat 2.err)" 'Stream #0:0.*Video: h264' "${ex[5]}: ffprobe finds the H.264 video"
 like "$(cat 2.err)" 'Stream #0:1.*Audio: aac' "...and the AAC audio"
+
+# The same without XDG_RUNTIME_DIR, as a session that has none runs it:
+# in a /tmp of its own (a mount namespace), which it leaves as it was. The
+# test's own directory, when it is under /tmp, stays where it is in that
+# /tmp (HOME and the GStreamer registry are there).
+F=$TEST_TMP/slash-tmp
+mkdir "$F"
+keep=
+case $TEST_TMP in /tmp/*) keep=${TEST_TMP#/tmp/}; mkdir -p "$F/$keep" ;; esac
+# shellcheck disable=SC2016 # for the namespace's shell
+ns='[ -z "$1" ] || mount --bind "$2" "$0/$1" || exit
+mount --rbind "$0" /tmp && unset XDG_RUNTIME_DIR && eval "$3"'
+if unshare -m --propagation private true 2> /dev/null; then
+	man_run 2u 10 "exec unshare -m --propagation private bash -o pipefail -c $(printf '%q ' "$ns" "$F" "$keep" "$TEST_TMP" "${ex[3]}
+${ex[4]}
+${ex[5]}")"
+	like "$(cat 2u.err)" 'Stream #0:0.*Video: h264' "...and without XDG_RUNTIME_DIR, in /tmp"
+	is "$(ls -A "$F") $( [ -z "$keep" ] || ls -A "$F/$keep")" "${keep%%/*} " "...which it leaves as it found it"
+else
+	skip "...and without XDG_RUNTIME_DIR, in /tmp" "no mount namespace here (unshare -m)"
+	skip "...which it leaves as it found it" "no mount namespace here (unshare -m)"
+fi
 
 # A recording to several viewers: talk.ts of the first example, served
 # to a viewer of the ticket.
