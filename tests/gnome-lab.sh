@@ -157,7 +157,9 @@ gnome_lab_start() {
 	wait_for 10 test -S "$XDG_RUNTIME_DIR/system_bus" || bail "the lab's system bus did not start"
 	lab_spawn gnome-shell gnome-shell --headless --wayland --no-x11 \
 	    --wayland-display="$WAYLAND_DISPLAY" --virtual-monitor 1280x720 --unsafe-mode
-	wait_for 30 sh -c 'dbus-send --session --print-reply --dest=org.gnome.Shell \
+	# Each try bounded too: a shell that hangs in its start would hold
+	# dbus-send for its default 25 s, and the 300 tries for two hours.
+	wait_for 30 sh -c 'dbus-send --session --print-reply --reply-timeout=1000 --dest=org.gnome.Shell \
 	    /org/gnome/Shell org.gnome.Shell.Eval string:1 2>/dev/null | grep -q "boolean true"' ||
 	    bail "gnome-shell does not answer: $(tail -n 3 "$TEST_TMP/gnome-shell.log" | tr '\n' ' ')"
 	[ "$(gnome_eval "$(_gnome_lab_js "$colour")")" = '"ready"' ] ||
