@@ -788,7 +788,7 @@ explain_fetch() {
 player_can() {
 	local a=(--check --player "$1")
 	if [ "$1" = auto ] && is_hls; then
-		a+=(${opt_player_args:+--player-args "$opt_player_args"})
+		[ -n "$opt_player_args" ] && a+=(--player-args "$opt_player_args")
 		pp-bridge "${a[@]}" < /dev/null 2> "$W/check.err" && return 0
 		pp-view --check < /dev/null 2>> "$W/check.err" && echo pp-view
 		return

@@ -184,13 +184,16 @@ like "$(cat view.err)" "pixelpass: playing in pp-view" "...and says it plays in 
 fe_stop $pid
 is "$fe_rc" 0 "...SIGTERM: exit 0"
 
+# player_log ERR: the player's log, from pixelpass's "playing in" line.
+player_log() { sed -n 's/.*its output in \(.*\)); .*/\1/p' "$1"; }
+
 # mpv chooses its tracks from the first PMT: the picture, not the sound
 # alone.
 pixelpass --player mpv "$RURL" > /dev/null 2> rtmp-mpv.err &
 pid=$!
 track_pid $pid
 wait_for 30 grep -q 'playing in' rtmp-mpv.err
-mpv_log=$(sed -n 's/.*its output in \(.*\)); .*/\1/p' rtmp-mpv.err)
+mpv_log=$(player_log rtmp-mpv.err)
 ok "pixelpass --player mpv RTMP-URL: mpv shows the picture (its video output opened at 320x180)" \
     wait_for 30 grep -q '^VO: .* 320x180 ' "$mpv_log"
 fe_stop $pid
@@ -203,7 +206,7 @@ pid=$!
 track_pid $pid
 wait_for 30 grep -q 'playing in' hls-view.err
 like "$(cat hls-view.err)" "pixelpass: playing in mpv " "pixelpass HLS-URL: mpv, not pp-view, by default"
-mpv_log=$(sed -n 's/.*its output in \(.*\)); .*/\1/p' hls-view.err)
+mpv_log=$(player_log hls-view.err)
 ok "...and mpv shows the picture (its video output opened at 320x180)" \
     wait_for 30 grep -q '^VO: .* 320x180 ' "$mpv_log"
 fe_stop $pid
