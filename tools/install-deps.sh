@@ -47,8 +47,8 @@ frontend="tmux xclip util-linux curl bash-completion"
 
 # Fuzzing and leak checks: clang with libFuzzer (./configure CC=clang
 # --enable-fuzzing), valgrind for tests/memcheck.sh. gcc's ASan and UBSan
-# runtimes come with build-essential. gdb for tests/sandbox.sh, which has
-# a confined tool try to open a file.
+# runtimes come with build-essential. gdb for the backtraces
+# tests/portal-lab.sh prints of a portal that hangs.
 fuzz="clang libclang-rt-14-dev valgrind gdb"
 
 # The Debian package (tools/check-deb.sh): debhelper builds it, lintian
