@@ -159,6 +159,14 @@ wait_gone() {
 	! kill -0 -- "$1" 2>/dev/null
 }
 
+# reap PID [SECS]: waits up to SECS (5) for the child PID to end, kills it
+# if it has not, and returns its status as `wait` does (137 if killed):
+# a child that hangs fails its check instead of holding the test.
+reap() {
+	wait_gone "$1" "${2:-5}" || kill -KILL "$1" 2> /dev/null
+	wait "$1"
+}
+
 # A private D-Bus session and XDG directories, for tests that start
 # desktop services; nothing of the caller's session is touched.
 private_xdg() {

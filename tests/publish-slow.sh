@@ -84,5 +84,5 @@ served() { [ "$(served_codecs "$URL")" = "aac h264 " ]; }
 ok "the server reads again: it serves H.264 and AAC from pp-publish again" wait_for 30 served
 ok "...pp-publish still running" kill -0 "$PUB"
 kill "$VIEWER"
-wait "$VIEWER"
+reap "$VIEWER"
 ok "...and the viewer's stream decodes from its start" starts_clean viewer.ts

@@ -137,13 +137,13 @@ wait_for 20 test "$(grep -c '^connected ' late.ev)" -ge 2
 is "$(grep -c '^connected ' late.ev)" 2 "nginx back: connected again"
 is "$(served_codecs "$RURL")" "aac h264 " "...and it serves H.264 and AAC again"
 kill "$P2P"
-wait "$P2P"
+reap "$P2P"
 ok "...and that viewer's stream decodes, the outage included" decodes p2p.ts
 
 # --- SIGTERM ---------------------------------------------------------------------
 kill -TERM "$LATE"
 ok "SIGTERM: pp-publish ends within 5 s" wait_gone "$LATE" 5
-wait "$LATE"
+reap "$LATE"
 is "$?" 0 "...with exit status 0"
 
 # --- SRT, with a passphrase ----------------------------------------------------------
