@@ -114,7 +114,7 @@ ice_parse_turn(const char *url, IceTurn *t, GError **error)
 	if (g_str_has_prefix(p, "//"))
 		p += 2;
 	rest = g_strdup(p);
-	t->transport = tls ? ICE_TURN_TLS : ICE_TURN_UDP;
+	t->transport = tls ? ICE_TURN_TLS : ICE_TURN_UDP_TCP;
 	if ((q = strchr(rest, '?')) != NULL) {
 		*q++ = '\0';
 		if (strcmp(q, "transport=udp") == 0 && !tls)
@@ -172,7 +172,8 @@ ice_turn_clear(IceTurn *t)
 const char *
 ice_turn_transport_name(IceTurnTransport t)
 {
-	return t == ICE_TURN_UDP ? "UDP" : t == ICE_TURN_TCP ? "TCP" : "TLS";
+	return t == ICE_TURN_UDP ? "UDP" : t == ICE_TURN_TCP ? "TCP" :
+	    t == ICE_TURN_TLS ? "TLS" : "UDP or TCP";
 }
 
 static void
@@ -289,11 +290,19 @@ ice_link_set_turn(IceLink *l, const IceTurn *turn)
 		nice_agent_set_relay_info(l->agent, l->stream, 1,
 		    tlsrelay_addr(l->relay), tlsrelay_port(l->relay), turn->user,
 		    turn->pass, NICE_RELAY_TYPE_TURN_TCP);
-	} else
-		nice_agent_set_relay_info(l->agent, l->stream, 1, turn->host,
-		    turn->port, turn->user, turn->pass,
-		    turn->transport == ICE_TURN_UDP ? NICE_RELAY_TYPE_TURN_UDP :
-		    NICE_RELAY_TYPE_TURN_TCP);
+	} else {
+		/* Both for a URL without ?transport=: a network that drops UDP
+		 * still gets a relayed candidate over TCP, and where UDP works
+		 * its relayed candidate has the higher priority. */
+		if (turn->transport != ICE_TURN_TCP)
+			nice_agent_set_relay_info(l->agent, l->stream, 1,
+			    turn->host, turn->port, turn->user, turn->pass,
+			    NICE_RELAY_TYPE_TURN_UDP);
+		if (turn->transport != ICE_TURN_UDP)
+			nice_agent_set_relay_info(l->agent, l->stream, 1,
+			    turn->host, turn->port, turn->user, turn->pass,
+			    NICE_RELAY_TYPE_TURN_TCP);
+	}
 	l->has_turn = TRUE;
 	l->turn_transport = turn->transport;
 }
@@ -392,6 +401,12 @@ ice_link_path(IceLink *l, int *relay_transport, char **desc)
 		kind = ICE_PATH_RELAYED;
 		if (lc->type == NICE_CANDIDATE_TYPE_RELAYED && l->has_turn)
 			*relay_transport = l->turn_transport;
+		/* Which of the two: libnice gives a relayed candidate the
+		 * type preference (the priority's top byte) 30 when its
+		 * allocation is over UDP and 20 when over TCP. */
+		if (*relay_transport == ICE_TURN_UDP_TCP)
+			*relay_transport = lc->priority >> 24 == 30 ?
+			    ICE_TURN_UDP : ICE_TURN_TCP;
 	} else if (lc->type != NICE_CANDIDATE_TYPE_HOST ||
 	    rc->type != NICE_CANDIDATE_TYPE_HOST || natted(l, lc))
 		kind = ICE_PATH_PUNCHED;

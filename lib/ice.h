@@ -15,6 +15,7 @@ typedef enum {
 	ICE_TURN_UDP,
 	ICE_TURN_TCP,
 	ICE_TURN_TLS,
+	ICE_TURN_UDP_TCP,	/* no ?transport=: both, UDP preferred */
 } IceTurnTransport;
 
 typedef struct {
@@ -34,12 +35,13 @@ typedef struct {
 
 /* "HOST[:PORT]", "stun:HOST[:PORT]" or "stun://HOST[:PORT]" (3478). */
 gboolean ice_parse_stun(const char *url, IceStun *s, GError **error);
-/* "turn://USER:PASS@HOST[:PORT][?transport=udp|tcp]" (3478, udp) or
- * "turns://USER:PASS@HOST[:PORT]" (TLS, 5349); "turn:" also. */
+/* "turn://USER:PASS@HOST[:PORT][?transport=udp|tcp]" (3478; UDP and TCP
+ * without ?transport=) or "turns://USER:PASS@HOST[:PORT]" (TLS, 5349);
+ * "turn:" also. */
 gboolean ice_parse_turn(const char *url, IceTurn *t, GError **error);
 void ice_stun_clear(IceStun *s);
 void ice_turn_clear(IceTurn *t);
-/* "UDP", "TCP" or "TLS". */
+/* "UDP", "TCP", "TLS" or "UDP or TCP". */
 const char *ice_turn_transport_name(IceTurnTransport t);
 
 typedef struct IceLink IceLink;

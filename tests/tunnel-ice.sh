@@ -13,7 +13,7 @@
 need_root
 need pp-tunnel ticket-test ip iptables mosquitto mosquitto_sub mosquitto_pub turnserver \
 	certtool sha256sum timeout python3
-plan 37
+plan 43
 
 lab_nat || bail "the lab's internet did not start"
 lab_nat_node h port-restricted && lab_nat_node v port-restricted &&
@@ -50,6 +50,31 @@ is "$?" 0 "UDP blocked, TURN over TLS: the viewer exits 0"
 is "$(sha "$TEST_TMP/tls.out")" "$want" "UDP blocked, TURN over TLS: 1 MB identical"
 like "$(cat "$TEST_TMP/tls.err")" 'connected through the rendezvous .*path relayed through TURN over TLS' \
 	"UDP blocked: relayed through TURN over TLS"
+kill -TERM "$hpid"
+
+# --- a TURN URL without ?transport=: UDP, and TCP when UDP is dropped ----
+# The host's server, handed to the viewers: one whose UDP is dropped is
+# relayed over TCP, one behind a symmetric NAT over UDP.
+tunnel_listen_ns "$LAB_NS_hs" any --rendezvous "$LAB_MQTT_URL" "${net[@]}" \
+	--turn "$turn" -- cat "$TEST_TMP/f"
+hpid=$tunnel_pid
+like "$(cat "$tunnel_log")" 'TURN over UDP or TCP' "no ?transport=: the host says UDP or TCP"
+t0=$(date +%s%N)
+inns vt timeout 60 pp-tunnel connect "$tunnel_ticket" "${net[@]}" --timeout 20 \
+	--status-fd 3 < /dev/null > "$TEST_TMP/any.out" 2> "$TEST_TMP/any.err" 3> "$TEST_TMP/any.events" &
+vpid=$!
+track_pid "$vpid"
+# A figure for the reader, not a check: from the command to its event.
+wait_for 30 grep -q '^connected ' "$TEST_TMP/any.events" &&
+	diag "connected over TCP $(( ($(date +%s%N) - t0) / 1000000 )) ms after the command (±100 ms)"
+reap "$vpid" 30
+is "$?" 0 "the host's server, the viewer's UDP blocked: exit 0"
+is "$(sha "$TEST_TMP/any.out")" "$want" "...1 MB identical"
+like "$(cat "$TEST_TMP/any.err")" 'path relayed through TURN over TCP' "...relayed through the host's TURN server over TCP"
+inns vs timeout 60 pp-tunnel connect "$tunnel_ticket" "${net[@]}" --timeout 20 \
+	< /dev/null > "$TEST_TMP/anyu.out" 2> "$TEST_TMP/anyu.err"
+is "$?" 0 "the host's server, a symmetric NAT's viewer: exit 0"
+like "$(cat "$TEST_TMP/anyu.err")" 'path relayed through TURN over UDP' "...relayed over UDP, which it prefers"
 kill -TERM "$hpid"
 
 # --- no path and no TURN: 69 with the advice ----------------------------
