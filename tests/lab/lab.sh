@@ -10,7 +10,8 @@
 # by the next one. Addresses exist only inside these namespaces: 10.x
 # inside, and the documentation ranges outside: 192.0.2.1 (the lab's
 # services), 198.51.100.0/24 (NAT routers' public side), 203.0.113.0/24
-# (public hosts). IPv6 is off on lab links; loopback keeps ::1.
+# (public hosts), and for IPv6 2001:db8::/32. IPv6 is off on lab links
+# (loopback keeps ::1) until lab_ipv6 turns it on for a node.
 #
 # A label L (letters, digits, _) names a namespace; the functions export
 # LAB_NS_L (its name) and LAB_IP_L (its address).
@@ -24,6 +25,8 @@
 #   lab_nat_node L KIND [RTT LOSS [RATE]]   a node behind a NAT of KIND
 #   lab_nat_host KIND ..., lab_nat_viewer KIND ...   nodes host, viewer
 #   lab_block_udp L                the internet drops L's UDP
+#   lab_ipv6 L                     L dual-stack: a global IPv6 address
+#                                  behind its router's stateful firewall
 #   lab_mqtt_stop, lab_mqtt_start  stop and restart the broker
 #   lab_turn_allocate L udp|tcp|tls [USER PASS]   a TURN relay, printed
 #   lab_udp_reflect/ask/send/recv  UDP probes of NAT mappings
@@ -38,7 +41,7 @@
 LAB_WIRE_BIN=${LAB_WIRE_BIN:-${top_builddir:-.}/tests/lab/pp-lab-wire}
 # A lab is private to the script that sources this file: forget one that
 # a parent script exported.
-unset $(compgen -v LAB_NS_) $(compgen -v LAB_IP_) $(compgen -v LAB_PUBLIC_IP_) \
+unset $(compgen -v LAB_NS_) $(compgen -v LAB_IP_) $(compgen -v LAB_IP6_) $(compgen -v LAB_PUBLIC_IP_) \
 	$(compgen -v LAB_KIND_) $(compgen -v LAB_ROUTER_NS_) \
 	LAB_CA_FILE LAB_MQTT_URL LAB_MQTTS_URL LAB_STUN LAB_TURN_USER LAB_TURN_PASS \
 	LAB_TURN_REALM LAB_TURN_UDP LAB_TURN_TCP LAB_TURNS LAB_MQTT_PID LAB_TURN_PID
@@ -461,6 +464,34 @@ lab_block_udp() {
 	"${ipt[@]}" -A FORWARD -i "$link" -p udp -j DROP &&
 	"${ipt[@]}" -A FORWARD -o "$link" -p udp -j DROP &&
 	"${ipt[@]}" -A INPUT -i "$link" -p udp -j DROP
+}
+
+# lab_ipv6 LABEL: the NAT node LABEL gets IPv6 besides its IPv4, as many
+# networks behind a carrier's NAT have: a global address 2001:db8:N::2,
+# not translated, behind its router's stateful firewall (what the node
+# sent to lets replies in; nothing else from the internet gets in). The
+# internet routes 2001:db8:N::/64 to that router. Exports LAB_IP6_LABEL.
+lab_ipv6() {
+	local label=$1 link=${_lab_link[$1]:-} r v=LAB_ROUTER_NS_$1 n ns
+	[ -n "$link" ] && [ -n "${!v:-}" ] || { _lab_die "no NAT node labelled '$1'"; return 1; }
+	r=${!v} ns=$_lab_prefix-$label n=${link#u}
+	ip netns exec "$LAB_NS_inet" sysctl -q -w net.ipv6.conf.all.forwarding=1 \
+		"net.ipv6.conf.$link.disable_ipv6=0" >/dev/null &&
+	ip netns exec "$r" sysctl -q -w net.ipv6.conf.all.forwarding=1 \
+		net.ipv6.conf.up0.disable_ipv6=0 net.ipv6.conf.in0.disable_ipv6=0 >/dev/null &&
+	ip netns exec "$ns" sysctl -q -w net.ipv6.conf.eth0.disable_ipv6=0 >/dev/null &&
+	ip -n "$LAB_NS_inet" addr add "2001:db8:ffff:$n::1/64" dev "$link" nodad &&
+	ip -n "$r" addr add "2001:db8:ffff:$n::2/64" dev up0 nodad &&
+	ip -n "$r" addr add "2001:db8:$n::1/64" dev in0 nodad &&
+	ip -n "$ns" addr add "2001:db8:$n::2/64" dev eth0 nodad &&
+	ip -n "$LAB_NS_inet" route add "2001:db8:$n::/64" via "2001:db8:ffff:$n::2" &&
+	ip -n "$r" route add default via "2001:db8:ffff:$n::1" &&
+	ip -n "$ns" route add default via "2001:db8:$n::1" || return 1
+	local ipt=(ip netns exec "$r" ip6tables -w 5)
+	"${ipt[@]}" -A FORWARD -i up0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT &&
+	"${ipt[@]}" -A FORWARD -i up0 -p ipv6-icmp -j ACCEPT &&
+	"${ipt[@]}" -A FORWARD -i up0 -j DROP || return 1
+	export "LAB_IP6_$label=2001:db8:$n::2"
 }
 
 # UDP probes (tests/lab/udp.py) for checking what a NAT does.
