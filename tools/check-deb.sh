@@ -3,7 +3,7 @@
 # tree stays as clean as it was for the VPATH builds that follow in CI;
 # fails on lintian's errors; installs the package with apt-get; and then,
 # from the installed files alone: pixelpass --version, every man page, the
-# bash completions, and one headless host -> viewer session whose
+# bash and zsh completions, and one headless host -> viewer session whose
 # recording must hold H.264. The package is removed again at the end.
 # Run as root on Debian with the build dependencies installed
 # (tools/install-deps.sh).
@@ -63,6 +63,9 @@ pages=$(ls man/*.1 | wc -l)
 bash -c '. /usr/share/bash-completion/bash_completion &&
 	__load_completion pp-tunnel && complete -p pp-tunnel' | grep -q _pp_tunnel ||
 	fail "bash-completion does not load the completion of pp-tunnel"
+# zsh finds its completion on its default fpath.
+[ "$(zsh -f -c 'autoload -Uz compinit && compinit -u -D && print -r -- $_comps[pp-tunnel]')" = _pixelpass ] ||
+	fail "zsh's compinit does not find the completion of pp-tunnel"
 
 # mpv's live script is installed where pp-bridge looks for it.
 live=/usr/share/pixelpass/pixelpass-live.lua

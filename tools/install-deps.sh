@@ -42,8 +42,8 @@ servers="nginx-light libnginx-mod-rtmp libnginx-mod-stream srt-tools openssl
 
 # pixelpass, the frontend: its menu is tested in tmux, the clipboard
 # with xclip (under Xvfb); curl for the upstream test; bash-completion
-# for tests/completion.sh.
-frontend="tmux xclip util-linux curl bash-completion"
+# for tests/completion.sh, zsh for tests/completion-zsh.sh.
+frontend="tmux xclip util-linux curl bash-completion zsh"
 
 # Fuzzing and leak checks: clang with libFuzzer (./configure CC=clang
 # --enable-fuzzing), valgrind for tests/memcheck.sh. gcc's ASan and UBSan
