@@ -809,8 +809,11 @@ player_can() {
 # is_hls: the stream is a media server's HLS, which comes a fragment at a
 # time: pp-view, made for a stream that comes as it is encoded, drops
 # most pictures of a burst; mpv and VLC buffer it and play it smoothly.
+# HLS is a playlist (.m3u8); any other http(s) URL serves the transport
+# stream as it comes (pp-bridge's, for one), which pp-view plays best.
 is_hls() {
-	case $fetch_url in http://* | https://*) return 0 ;; esac
+	case $fetch_url in http://* | https://*) ;; *) return 1 ;; esac
+	case ${fetch_url%%[?#]*} in *.m3u8 | *.M3U8) return 0 ;; esac
 	return 1
 }
 

@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/publish-lib.sh"
 need pixelpass pp-fetch pp-publish pp-encode pp-view nginx srt-live-transmit ffprobe ffmpeg python3 Xvfb curl
 need_nginx_modules
-plan 44
+plan 46
 
 private_xdg
 cd "$TEST_TMP" || bail "no temp dir"
@@ -216,4 +216,16 @@ track_pid $pid
 wait_for 30 grep -q 'playing in' hls-ppview.err
 like "$(cat hls-ppview.err)" "pixelpass: pp-view shows HLS choppily .*--player mpv plays it smoothly" \
     "--player pp-view on HLS: it plays, with a word on why mpv is better here"
+fe_stop $pid
+# A transport stream over plain HTTP (pp-bridge's URL) is no HLS.
+timeout 40 pp-encode --source test --max-size 320x240 --fps 15 --bitrate 800 2> /dev/null |
+	pp-bridge --player none > bridge.url 2> bridge.err &
+track_pid $!
+wait_for 10 test -s bridge.url
+pixelpass --player pp-view "$(cat bridge.url)" > /dev/null 2> ts-ppview.err &
+pid=$!
+track_pid $pid
+wait_for 30 grep -q 'playing in' ts-ppview.err
+like "$(cat ts-ppview.err)" "pixelpass: playing in pp-view" "pixelpass --player pp-view HTTP-URL of a TS: it plays"
+unlike "$(cat ts-ppview.err)" "HLS" "...with no word of HLS"
 fe_stop $pid
