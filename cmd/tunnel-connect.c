@@ -339,8 +339,10 @@ no_path(Connect *c, const char *why)
 		    c->url, c->t->timeout_s);
 	else if (c->t->turn.url == NULL && !c->relay_offered)
 		connect_end(c, EX_UNAVAILABLE, "no-path",
-		    "no path to the host %s (%s; direct: %s); no TURN server was given: both sides' NATs seem to need a relay; give one with --turn turn://USER:PASS@HOST:PORT on either side (a self-hosted coturn will do: see pp-tunnel(1))",
-		    why, sum, c->tried->str);
+		    "no path to the host %s (%s; direct: %s); no TURN server was given: %s; give one with --turn turn://USER:PASS@HOST:PORT on either side, or the turn key of config.toml (a self-hosted coturn will do: see pp-tunnel(1))",
+		    why, sum, c->tried->str,
+		    c->ice != NULL ? ice_link_no_relay_cause(c->ice) :
+		    "both sides' NATs seem to need a relay");
 	else if (c->ice != NULL && ice_link_relay_error(c->ice) != NULL)
 		connect_end(c, EX_UNAVAILABLE, "no-path",
 		    "no path to the host %s (%s; direct: %s); no relay: %s",

@@ -22,7 +22,8 @@ struct IceLink {
 	gboolean has_turn;
 	TlsRelay *relay;	/* turns:// */
 	guint n_local[4];	/* by NiceCandidateType */
-	guint n_remote;
+	guint n_remote, n_remote_by_type[4];
+	gboolean has_stun;
 	GSList *local_cands;	/* srflx ones: is a host candidate NATed? */
 	gulong sig[4];
 };
@@ -251,7 +252,8 @@ ice_link_new(gboolean controlling, const IceStun *stun, const IceTurn *turn,
 	    NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
 	g_object_set(l->agent, "controlling-mode", controlling, "ice-tcp", FALSE,
 	    "ice-udp", TRUE, "upnp", FALSE, NULL);
-	if (stun != NULL && stun->host != NULL)
+	l->has_stun = stun != NULL && stun->host != NULL;
+	if (l->has_stun)
 		g_object_set(l->agent, "stun-server", stun->host,
 		    "stun-server-port", stun->port, NULL);
 	l->stream = nice_agent_add_stream(l->agent, 1);
@@ -345,6 +347,8 @@ ice_link_add_remote(IceLink *l, const char *sdp)
 	c->component_id = 1;
 	log_debug("ICE remote candidate %s", sdp);
 	l->n_remote++;
+	if (c->type < G_N_ELEMENTS(l->n_remote_by_type))
+		l->n_remote_by_type[c->type]++;
 	nice_agent_set_remote_candidates(l->agent, l->stream, 1, &one);
 	nice_candidate_free(c);
 	return TRUE;
@@ -459,6 +463,20 @@ ice_link_summary(IceLink *l)
 	    l->n_local[NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE],
 	    l->n_local[NICE_CANDIDATE_TYPE_RELAYED], l->n_remote,
 	    (n - l->n_local[NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE]) * l->n_remote);
+}
+
+const char *
+ice_link_no_relay_cause(IceLink *l)
+{
+	/* A STUN server that gave this side no address: nothing came back
+	 * over UDP. */
+	if (l->has_stun && l->n_local[NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE] == 0)
+		return "this side got no answer from its STUN server: its network seems to drop UDP, which a TURN server reached over TCP gets through";
+	if (l->n_remote > 0 &&
+	    l->n_remote_by_type[NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE] == 0 &&
+	    l->n_remote_by_type[NICE_CANDIDATE_TYPE_RELAYED] == 0)
+		return "the peer has no address outside its network (its network may drop UDP, or it has no STUN server)";
+	return "both sides' NATs seem to need a relay";
 }
 
 void

@@ -102,4 +102,9 @@ char *ice_link_summary(IceLink *l);
  * TLS connection failed), or NULL. */
 const char *ice_link_relay_error(IceLink *l);
 
+/* Why no pair worked without a relay, as far as the candidates tell:
+ * this side's UDP unanswered by its STUN server, the peer's without an
+ * outside address, or else both NATs (for "no path" errors). */
+const char *ice_link_no_relay_cause(IceLink *l);
+
 void ice_link_free(IceLink *l);

@@ -13,7 +13,7 @@
 need_root
 need pp-tunnel ticket-test ip iptables mosquitto mosquitto_sub mosquitto_pub turnserver \
 	certtool sha256sum timeout python3
-plan 43
+plan 45
 
 lab_nat || bail "the lab's internet did not start"
 lab_nat_node h port-restricted && lab_nat_node v port-restricted &&
@@ -91,6 +91,12 @@ like "$msg" '[0-9]+ local candidates \([0-9]+ host, [0-9]+ server-reflexive, 0 r
 like "$msg" 'no TURN server was given: both sides. NATs seem to need a relay; give one with --turn turn://USER:PASS@HOST:PORT' \
 	"and how to give a relay"
 is "$(wc -c < "$TEST_TMP/norelay.out")" 0 "not one byte"
+# A viewer whose network drops UDP: its own, and the advice fits it.
+inns vt timeout 60 pp-tunnel connect "$tunnel_ticket" "${net[@]}" --timeout 8 \
+	< /dev/null > /dev/null 2> "$TEST_TMP/noudp.err"
+is "$?" 69 "the viewer's UDP dropped and no TURN: exit 69"
+like "$(tail -n 1 "$TEST_TMP/noudp.err")" 'no TURN server was given: this side got no answer from its STUN server: its network seems to drop UDP, which a TURN server reached over TCP gets through; give one with --turn .* or the turn key of config.toml' \
+	"...saying this side's network drops UDP, and how to give a relay"
 kill -TERM "$hpid"
 
 # --- an unreachable broker: 69 naming it --------------------------------
