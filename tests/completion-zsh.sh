@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/completion-lib.sh"
 need $TOOLS pixelpass zsh tmux
-plan $((11 + 11))
+plan $((10 + 1 + 11))
 
 export ZDOTDIR=$TEST_TMP/zdot
 mkdir -p "$ZDOTDIR" "$TEST_TMP/d"
@@ -88,6 +88,14 @@ for t in $TOOLS; do
 	is "$n${bad:+ $bad}" "$("$t" --help | grep -c "^\(usage: \|  *\)$t")" \
 	    "$t: zsh lists every option of each synopsis of its --help"
 done
+
+# pixelpass: its --help lists the options by mode rather than by synopsis.
+all=$(pixelpass --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
+host=$(pixelpass --help | sed -n '/^Host:/,/^View:/p;/^Both:/p' | grep -v '^View:' |
+    grep -o -- '--[a-z][a-z-]*' | sort -u)
+# shellcheck disable=SC2086
+is "$(missing 'pixelpass -' $all)/$(missing 'pixelpass host -' $host)" "/" \
+    "pixelpass: zsh lists every option of its --help, and the host's after host"
 
 first() { completes "$1" | head -n 1; }
 # list LINE [TABS]: what zsh lists, sorted: the first word of a line that
