@@ -35,12 +35,12 @@ try:
 except socket.timeout:
     print("nothing")
 '
-sender() { # sends "in" to ADDR from port 40000, every 0.2 s for 2 s
-	ip netns exec "$LAB_NS_v" timeout 3 python3 -c '
+sender() { # sends "in" to ADDR from port 40000, every 0.2 s for 4 s
+	ip netns exec "$LAB_NS_v" timeout 5 python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.bind(("::", 40000))
-for i in range(10):
+for i in range(20):
     s.sendto(b"in", (sys.argv[1], 40000)); time.sleep(0.2)' "$1" &
 	sender_pid=$!
 }
