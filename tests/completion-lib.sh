@@ -26,3 +26,36 @@ help_entries() {
 		print sub_ "|" before "|" after
 	}'
 }
+
+# every_option_offered WHO MISSING: one check per tool that every option
+# of each synopsis of its --help is offered after the tool (and its
+# subcommand, if the synopsis has one) and "-", then one for pixelpass,
+# whose --help lists its options by mode. MISSING "WORDS" OPTION... prints
+# the OPTIONs that completing WORDS followed by "-" does not offer; WHO
+# names the completion in the checks' words.
+every_option_offered() {
+	local t bad n m sub before after all host
+	for t in $TOOLS; do
+		bad=
+		n=0
+		while IFS='|' read -r sub before after; do
+			n=$((n + 1))
+			# shellcheck disable=SC2086 # the option lists are meant to split
+			m=$("$2" "$t" $before)
+			[ -n "$m" ] && bad="$bad [$t -: $m]"
+			if [ -n "$sub" ]; then
+				# shellcheck disable=SC2086
+				m=$("$2" "$t $sub" $after)
+				[ -n "$m" ] && bad="$bad [$t $sub -: $m]"
+			fi
+		done < <(help_entries "$t")
+		is "$n${bad:+ $bad}" "$("$t" --help | grep -c "^\(usage: \|  *\)$t")" \
+		    "$t: $1 offers every option of each synopsis of its --help"
+	done
+	all=$(pixelpass --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	host=$(pixelpass --help | sed -n '/^Host:/,/^View:/p;/^Both:/p' | grep -v '^View:' |
+	    grep -o -- '--[a-z][a-z-]*' | sort -u)
+	# shellcheck disable=SC2086
+	is "$("$2" pixelpass $all)/$("$2" "pixelpass host" $host)" "/" \
+	    "pixelpass: $1 offers every option of its --help, and the host's after host"
+}

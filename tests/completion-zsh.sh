@@ -60,10 +60,11 @@ completes() {
 	zt send-keys C-c
 }
 
-# missing LINE OPTION...: the OPTIONs that zsh does not list for LINE.
+# missing WORDS OPTION...: the OPTIONs that zsh does not list for WORDS
+# and "-".
 missing() {
 	local got o out=
-	got=" $(completes "$1" 2 | tail -n +2 | tr -s ' \t\n' '   ') "
+	got=" $(completes "$1 -" 2 | tail -n +2 | tr -s ' \t\n' '   ') "
 	shift
 	for o in "$@"; do
 		case $got in *" $o "*) ;; *) out="$out $o" ;; esac
@@ -71,31 +72,7 @@ missing() {
 	printf '%s' "${out# }"
 }
 
-for t in $TOOLS; do
-	bad=
-	n=0
-	while IFS='|' read -r sub before after; do
-		n=$((n + 1))
-		# shellcheck disable=SC2086 # the option lists are meant to split
-		m=$(missing "$t -" $before)
-		[ -n "$m" ] && bad="$bad [$t -: $m]"
-		if [ -n "$sub" ]; then
-			# shellcheck disable=SC2086
-			m=$(missing "$t $sub -" $after)
-			[ -n "$m" ] && bad="$bad [$t $sub -: $m]"
-		fi
-	done < <(help_entries "$t")
-	is "$n${bad:+ $bad}" "$("$t" --help | grep -c "^\(usage: \|  *\)$t")" \
-	    "$t: zsh lists every option of each synopsis of its --help"
-done
-
-# pixelpass: its --help lists the options by mode rather than by synopsis.
-all=$(pixelpass --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
-host=$(pixelpass --help | sed -n '/^Host:/,/^View:/p;/^Both:/p' | grep -v '^View:' |
-    grep -o -- '--[a-z][a-z-]*' | sort -u)
-# shellcheck disable=SC2086
-is "$(missing 'pixelpass -' $all)/$(missing 'pixelpass host -' $host)" "/" \
-    "pixelpass: zsh lists every option of its --help, and the host's after host"
+every_option_offered "zsh's completion" missing
 
 first() { completes "$1" | head -n 1; }
 # list LINE [TABS]: what zsh lists, sorted: the first word of a line that

@@ -49,31 +49,7 @@ missing_options() {
 	printf '%s' "${out# }"
 }
 
-# Every option of every synopsis of each tool's --help.
-for t in $TOOLS; do
-	bad=
-	n=0
-	while IFS='|' read -r sub before after; do
-		n=$((n + 1))
-		# shellcheck disable=SC2086 # the option lists are meant to split
-		m=$(missing_options "$t" $before)
-		[ -n "$m" ] && bad="$bad [$t -: $m]"
-		if [ -n "$sub" ]; then
-			# shellcheck disable=SC2086
-			m=$(missing_options "$t $sub" $after)
-			[ -n "$m" ] && bad="$bad [$t $sub -: $m]"
-		fi
-	done < <(help_entries "$t")
-	is "$n${bad:+ $bad}" "$("$t" --help | grep -c "^\(usage: \|  *\)$t")" \
-	    "$t: its completion offers every option of each synopsis of its --help"
-done
-# pixelpass: its --help lists the options by mode rather than by synopsis.
-all=$(pixelpass --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
-host=$(pixelpass --help | sed -n '/^Host:/,/^View:/p;/^Both:/p' | grep -v '^View:' |
-    grep -o -- '--[a-z][a-z-]*' | sort -u)
-# shellcheck disable=SC2086
-is "$(missing_options pixelpass $all)/$(missing_options "pixelpass host" $host)" "/" \
-    "pixelpass: its completion offers every option of its --help, and the host's after host"
+every_option_offered "its completion" missing_options
 
 # The assertions above would pass with a completion that offers nothing at
 # all for no tool; these fail then.
