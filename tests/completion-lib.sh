@@ -27,6 +27,16 @@ help_entries() {
 	}'
 }
 
+# absent OFFERED OPTION...: the OPTIONs that are not words of OFFERED.
+absent() {
+	local got=" $(tr -s ' \t\n' '   ' <<< "$1") " o out=
+	shift
+	for o in "$@"; do
+		case $got in *" $o "*) ;; *) out="$out $o" ;; esac
+	done
+	printf '%s' "${out# }"
+}
+
 # every_option_offered WHO MISSING: one check per tool that every option
 # of each synopsis of its --help is offered after the tool (and its
 # subcommand, if the synopsis has one) and "-", then one for pixelpass,

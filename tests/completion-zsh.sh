@@ -63,13 +63,9 @@ completes() {
 # missing WORDS OPTION...: the OPTIONs that zsh does not list for WORDS
 # and "-".
 missing() {
-	local got o out=
-	got=" $(completes "$1 -" 2 | tail -n +2 | tr -s ' \t\n' '   ') "
+	local words=$1
 	shift
-	for o in "$@"; do
-		case $got in *" $o "*) ;; *) out="$out $o" ;; esac
-	done
-	printf '%s' "${out# }"
+	absent "$(completes "$words -" 2 | tail -n +2)" "$@"
 }
 
 every_option_offered "zsh's completion" missing

@@ -39,14 +39,10 @@ offered() { complete_words "$@" | tr '\n' ' ' | sed 's/ $//'; }
 # missing_options "WORDS" OPTION...: the OPTIONs that completing WORDS
 # followed by "-" does not offer.
 missing_options() {
-	local got o out=
-	# shellcheck disable=SC2086 # WORDS is meant to split
-	got=" $(offered $1 -) "
+	local words=$1
 	shift
-	for o in "$@"; do
-		case $got in *" $o "*) ;; *) out="$out $o" ;; esac
-	done
-	printf '%s' "${out# }"
+	# shellcheck disable=SC2086 # WORDS is meant to split
+	absent "$(offered $words -)" "$@"
 }
 
 every_option_offered "its completion" missing_options
