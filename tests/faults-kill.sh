@@ -179,7 +179,15 @@ at_exit _faults_logs
 # The stream's end reaches the player: mpv exits at the end of the file.
 mpv_eof() { exited "$MPV" && grep -q 'Exiting\.\.\. (End of file)' "$MPVLOG"; }
 # mpv_quit: it ended by itself, whatever the reason (SIGTERM: Quit).
-mpv_quit() { exited "$MPV" && grep -Eq 'Exiting\.\.\. \((End of file|Quit)\)' "$MPVLOG"; }
+# Waited for: none_marked sees a process go as soon as its memory is
+# gone, before the kernel has finished its exit; when it fails, what mpv
+# said last.
+mpv_quit() {
+	wait_for 10 _mpv_quit && return 0
+	diag "mpv (pid $MPV, state $(awk '{print $3}' "/proc/$MPV/stat" 2> /dev/null || echo gone)) said last: $(tail -n 3 "$MPVLOG" | tr '\r\n' '  ')"
+	return 1
+}
+_mpv_quit() { exited "$MPV" && grep -Eq 'Exiting\.\.\. \((End of file|Quit)\)' "$MPVLOG"; }
 # bigger FILE BYTES: FILE holds more than BYTES.
 bigger() { [ "$(stat -c %s "$1" 2> /dev/null || echo 0)" -gt "$2" ]; }
 
@@ -453,7 +461,7 @@ chain_pids
 kill -KILL "$FE"
 reap "$FE" 30
 ok "$NAME: its pp-tunnel connect, pp-bridge and mpv stop" wait_for 20 none_marked "$R/fe"
-ok "$NAME: mpv played to the end of the stream" mpv_eof
+ok "$NAME: mpv played to the end of the stream" wait_for 10 mpv_eof
 ok "$NAME: the host says the viewer left" wait_for 30 grep -q 'viewer .* left after' "$R/tunnel.log"
 producer_idle
 host_stops
