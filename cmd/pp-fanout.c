@@ -143,12 +143,24 @@ on_layer(FanqConsumer *c, unsigned n, const char *reason, gpointer data)
 	    "reason", reason, NULL);
 }
 
+static void kick(void);
+
+/* A consumer moving to another layer: the producer's next keyframe
+ * lets it move now (issue 19: at 3 Mbit/s, a 6 Mbit/s consumer waiting
+ * up to a keyframe interval for it fell 700 ms behind and was skipped). */
+static void
+on_keyframe_wanted(gpointer data)
+{
+	kick();
+}
+
 static Fanq *
 queue_new(void)
 {
 	Fanq *q = fanq_new(&S.limits);
 
 	fanq_set_layer_func(q, on_layer, NULL);
+	fanq_set_keyframe_func(q, on_keyframe_wanted, NULL);
 	return q;
 }
 
@@ -181,7 +193,7 @@ on_kick_timer(gpointer data)
 }
 
 /* A newcomer would rather start at a fresh keyframe than wait a GOP for
- * one. Not before the producer has written anything: until then it may
+ * one, and so would a consumer moving to another layer. Not before the producer has written anything: until then it may
  * not have set up its SIGUSR1 handler (the default action kills), and
  * its first picture is a keyframe anyway. At most one signal per
  * KICK_INTERVAL; a join within it gets the one at its end. */

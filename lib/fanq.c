@@ -65,6 +65,8 @@ struct Fanq {
 	gboolean last_start_key;	/* the last video PES was a keyframe */
 	FanqLayerFunc layer_func;
 	gpointer layer_data;
+	FanqKeyframeFunc keyframe_func;
+	gpointer keyframe_data;
 	uint64_t keyframes, resync_bytes;
 	uint64_t bytes_in;		/* everything pushed, garbage too */
 	uint8_t pend[TS_PACKET_SIZE];	/* a packet cut by a read */
@@ -1104,6 +1106,13 @@ fanq_set_layer_func(Fanq *q, FanqLayerFunc func, gpointer data)
 	q->layer_data = data;
 }
 
+void
+fanq_set_keyframe_func(Fanq *q, FanqKeyframeFunc func, gpointer data)
+{
+	q->keyframe_func = func;
+	q->keyframe_data = data;
+}
+
 unsigned
 fanq_layers(const Fanq *q)
 {
@@ -1126,6 +1135,8 @@ fanq_consumer_set_layer(FanqConsumer *c, unsigned layer, const char *reason)
 	c->move_seq = 0;
 	chunk_unref(c->move_to);
 	c->move_to = NULL;
+	if (c->chunk != NULL && c->q->keyframe_func != NULL)
+		c->q->keyframe_func(c->q->keyframe_data);
 }
 
 unsigned

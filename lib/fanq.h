@@ -84,6 +84,12 @@ gboolean fanq_consumer_started(const FanqConsumer *c);
  * did not ask moves down when it falls behind and up when it keeps pace
  * (adapt() in fanq.c, pp-fanout(1)). */
 void fanq_set_layer_func(Fanq *q, FanqLayerFunc func, gpointer data);
+/* Called when a consumer is to move to another layer: it waits for that
+ * layer's next keyframe, which a producer that makes one on request
+ * (pp-encode on SIGUSR1) can send at once rather than a keyframe
+ * interval later, while the consumer falls further behind. */
+typedef void (*FanqKeyframeFunc)(gpointer data);
+void fanq_set_keyframe_func(Fanq *q, FanqKeyframeFunc func, gpointer data);
 unsigned fanq_layers(const Fanq *q);	/* 1 for a stream without */
 /* Asks for a move (REASON: a static string, said with it); to the
  * layer the consumer is on, it cancels one not yet made. */
