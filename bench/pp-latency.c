@@ -9,10 +9,13 @@
  *		a quarter of the screen with fresh noise 30 times a second, so
  *		that the encoder needs all of its bit rate
  *	pp-latency read [-n frames] [-s skip] [-t threads] [-r WxH] [-b block]
+ *	    [-W width]
  *		decodes MPEG-TS on stdin (tsdemux ! h264parse ! avdec_h264
  *		max-threads=threads ! appsink), or with -r reads raw 8-bit
  *		grey frames of W by H pixels (what another decoder made), and
- *		reads the clock back from each frame as soon as it is decoded
+ *		reads the clock back from each frame as soon as it is decoded;
+ *		-W names the clock's screen width, so that a picture narrower
+ *		than it (a stream's smaller layer) is read as a scaled copy
  *	pp-latency grab [-n frames] [-s skip] [-f fps] [-b block] display
  *		finds the strip on an X screen (where a player shows the
  *		decoded stream), then grabs only the strip (ximagesrc at fps,
@@ -45,7 +48,8 @@
  * warnings); first_ms is the wall clock (ms since the epoch) when the
  * first picture was decoded. With PP_LATENCY_LOG=file, each good frame's
  * latency is appended to file, one per line, with the wall clock (ms since
- * the epoch) when it was counted: "LATENCY_MS WALL_MS".
+ * the epoch) when it was counted and the decoded picture's width (0 for
+ * grab and listen): "LATENCY_MS WALL_MS WIDTH".
  *
  * grab counts a picture when the time in the strip differs from the last
  * grab's (the player drew a new one), at the time the grab reached us: a
@@ -87,6 +91,7 @@
 static const char *display_name;	/* -d: X display, or audio device */
 static int noise;			/* -N: a noisy quarter screen */
 static long long block = 16;		/* -b: block side, pixels */
+static long long screen_w;		/* -W: the clock's screen width */
 static long long max_frames;		/* -n: stop after this many */
 static long long skip_frames;		/* -s: not counted */
 static long long threads = 1;		/* -t: decoder threads, 0 = auto */
@@ -99,6 +104,7 @@ static struct {
 	long long seen, bad, undecodable;
 	double	 first_ms;
 	int	 good_yet;
+	int	 width;		/* of the picture being counted */
 	FILE	*log;
 } st;
 
@@ -123,6 +129,7 @@ now_ms(void)
 static const char usage_text[] =
     "usage: pp-latency clock [-N] [-d display] [-b block]\n"
     "       pp-latency read [-n frames] [-s skip] [-t threads] [-r WxH] [-b block]\n"
+    "                       [-W width]\n"
     "       pp-latency grab [-n frames] [-s skip] [-f fps] [-b block] display\n"
     "       pp-latency beep [-d device]\n"
     "       pp-latency listen [-n ticks] [-s skip] reference device\n"
@@ -213,12 +220,13 @@ run_clock(void)
 	}
 }
 
-/* The mean of the central half of block (bx, by) of a grey plane. */
+/* The mean of the central half of block (bx, by), of side b, of a grey
+ * plane. */
 static int
-block_mean(const uint8_t *y, int stride, int bx, int by)
+block_mean(const uint8_t *y, int stride, int b, int bx, int by)
 {
-	int x0 = bx * block + block / 4, y0 = by * block + block / 4;
-	int n = block / 2, sum = 0;
+	int x0 = bx * b + b / 4, y0 = by * b + b / 4;
+	int n = b / 2, sum = 0;
 
 	for (int j = 0; j < n; j++)
 		for (int i = 0; i < n; i++)
@@ -231,12 +239,14 @@ static int64_t
 strip_read(const uint8_t *y, int stride, int w, int h)
 {
 	uint64_t t = 0;
+	/* A smaller layer's picture: the strip scaled with it. */
+	int side = screen_w > w ? (int)(block * w / screen_w) : (int)block;
 
-	if (w < BITS * block || h < 2 * block)
+	if (side < 4 || w < BITS * side || h < 2 * side)
 		return -1;
 	for (int i = 0; i < BITS; i++) {
-		int a = block_mean(y, stride, i, 0);
-		int b = block_mean(y, stride, i, 1);
+		int a = block_mean(y, stride, side, i, 0);
+		int b = block_mean(y, stride, side, i, 1);
 
 		if (a > 160 && b < 96)
 			t = t << 1 | 1;
@@ -283,12 +293,13 @@ count_ms(double ms)
 	}
 	st.lat[st.n++] = ms;
 	if (st.log != NULL)
-		fprintf(st.log, "%.2f %.1f\n", ms, now_ms());
+		fprintf(st.log, "%.2f %.1f %d\n", ms, now_ms(), st.width);
 }
 
 static void
 frame_seen(const uint8_t *y, int stride, int w, int h)
 {
+	st.width = w;
 	frame_time(strip_read(y, stride, w, h));
 }
 
@@ -717,10 +728,13 @@ main(int argc, char *argv[])
 	argc--;
 	argv++;
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "Nb:d:f:n:r:s:t:h")) != -1) {
+	while ((ch = getopt(argc, argv, "NW:b:d:f:n:r:s:t:h")) != -1) {
 		switch (ch) {
 		case 'N':
 			noise = 1;
+			break;
+		case 'W':
+			screen_w = opt_number("-W", optarg, 16, 16384);
 			break;
 		case 'b':
 			block = opt_number("-b", optarg, 4, 64);
@@ -749,7 +763,7 @@ main(int argc, char *argv[])
 		case 'h':
 			opt_usage(usage_text, 0);
 		default:
-			opt_bad(argv, "Nb:d:f:n:r:s:t:h", NULL);
+			opt_bad(argv, "NW:b:d:f:n:r:s:t:h", NULL);
 		}
 	}
 	if ((logf = getenv("PP_LATENCY_LOG")) != NULL && *logf != '\0' &&
