@@ -23,6 +23,7 @@ EX_USAGE=64 EX_DATAERR=65 EX_UNAVAILABLE=69 EX_SOFTWARE=70 EX_CANTCREAT=73 EX_TE
 opt_max_viewers=	# --max-viewers: overrides the cap from the bandwidth
 opt_bitrate=6000	# --bitrate kbit/s of video (pp-encode's default)
 opt_fps=30		# --fps
+opt_layers=		# --layers 1|2 (default: layers_default)
 opt_source=		# --source portal|x11|test (default: from the session)
 opt_window=0		# --window: one window rather than a monitor
 opt_app=		# --app NAME: only this application's sound
@@ -55,7 +56,7 @@ die() {
 usage() {
 	cat >&2 <<'EOF'
 usage: pixelpass [options]
-       pixelpass host [--max-viewers N] [--bitrate KBPS] [--fps N]
+       pixelpass host [--max-viewers N] [--bitrate KBPS] [--fps N] [--layers 1|2]
                  [--source portal|x11|test] [--window] [--app NAME] [--mic]
                  [--no-audio] [--measure] [--reconfigure] [--publish URL ...]
                  [--rendezvous URL|none] [--stun HOST[:PORT]|none] [--turn URL|none]
@@ -589,13 +590,14 @@ host_poll() {
 }
 
 # publish_start: one pp-publish per --publish URL, fed by pp-fanout like
-# a viewer, so that the one encode is shared.
+# a viewer, so that the one encode is shared; always the top layer, as a
+# media server's own viewers would not want the picture to change size.
 pub_pids=() pub_events=()
 publish_start() {
 	local i
 	for i in "${!opt_publish[@]}"; do
 		spawn --events "$W/publish$i.events" "$W/publish$i.log" \
-		    sh -c 'pp-fanout attach --socket "$1" | exec pp-publish --status-fd 8 "$2"' \
+		    sh -c 'pp-fanout attach --socket "$1" --layer 0 | exec pp-publish --status-fd 8 "$2"' \
 		    sh "$sock" "${opt_publish[$i]}" < /dev/null > /dev/null
 		pub_pids[i]=$!
 		pub_events[i]=0
@@ -639,6 +641,21 @@ status_line() {
 	printf '\r\033[K%s' "${s:0:$((${cols:-80} - 1))}" >&2
 }
 
+# layers_default: 2, a half-size layer for viewers on a link slower than
+# the stream, where the CPU has room for it; else 1. With x264 it costs
+# about a quarter of the first layer's encode (doc/PERFORMANCE.md: 0.06
+# of a core at 1280x720, 0.09 at 1920x1080, at 30 fps): two cores or more
+# at up to 30 fps, four or more above.
+layers_default() {
+	local n
+	n=$(nproc 2> /dev/null) || n=1
+	if [ "$n" -ge 4 ] || { [ "$n" -ge 2 ] && [ "$opt_fps" -le 30 ]; }; then
+		echo 2
+	else
+		echo 1
+	fi
+}
+
 host() {
 	local line rc err key cap_args=() tun_args=()
 	config_read
@@ -662,7 +679,8 @@ host() {
 	spawn --events "$W/fanout.events" "$W/fanout.log" \
 	    pp-fanout serve --socket "$sock" --status-fd 8 -- \
 	    pp-capture "${cap_args[@]}" -- \
-	    pp-encode --bitrate "$opt_bitrate" --fps "$opt_fps" < /dev/null > /dev/null
+	    pp-encode --bitrate "$opt_bitrate" --fps "$opt_fps" \
+	    --layers "${opt_layers:-$(layers_default)}" < /dev/null > /dev/null
 	fanout_pid=$!
 	for _ in $(seq 100); do
 		[ -S "$sock" ] && break
@@ -1160,6 +1178,13 @@ while [ $# -gt 0 ]; do
 	--max-viewers) need_arg "$@"; opt_max_viewers=$(number "$1" "$2" 1 100000) || exit; shift ;;
 	--bitrate) need_arg "$@"; opt_bitrate=$(number "$1" "$2" 100 200000) || exit; shift ;;
 	--fps) need_arg "$@"; opt_fps=$(number "$1" "$2" 1 240) || exit; shift ;;
+	--layers)
+		need_arg "$@"
+		case $2 in
+		1 | 2) opt_layers=$2 ;;
+		*) die $EX_USAGE "--layers $2: choose 1 or 2" ;;
+		esac
+		shift ;;
 	--source)
 		need_arg "$@"
 		case $2 in
@@ -1200,8 +1225,9 @@ usage: pixelpass                    the menu: Host or View
        pixelpass [options] URL      watch what a host published (rtmp, srt, http)
        pixelpass --repair           give back the sound a killed host kept
        pixelpass --reconfigure      measure the upstream again
-Host: --max-viewers N --bitrate KBPS --fps N --source portal|x11|test
-      --window --app NAME --mic --no-audio --measure --publish URL
+Host: --max-viewers N --bitrate KBPS --fps N --layers 1|2
+      --source portal|x11|test --window --app NAME --mic --no-audio
+      --measure --publish URL
 View: --player pp-view|mpv|vlc|none --player-args ARGS --record FILE
 Both: --rendezvous URL|none --stun HOST[:PORT]|none --turn URL|none
 See pixelpass(1).

@@ -229,9 +229,10 @@ _pixelpass() {
 	case $prev in
 	--source) _pp_list "portal x11 test"; return ;;
 	--player) _pp_list "pp-view mpv vlc none"; return ;;
+	--layers) _pp_list "1 2"; return ;;
 	esac
 	_pp_value "$prev" "--record" && return
-	host="--max-viewers --bitrate --fps --source --window --app --mic
+	host="--max-viewers --bitrate --fps --layers --source --window --app --mic
 	    --no-audio --measure --reconfigure --publish"
 	both="--rendezvous --stun --turn"
 	if [[ $cur == -* ]]; then

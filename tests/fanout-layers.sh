@@ -6,8 +6,8 @@
 # it is that size, and ffmpeg decodes it with no error.
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
-need pp-fanout pp-encode ffmpeg ffprobe python3
-plan 17
+need pp-fanout pp-encode ffmpeg ffprobe python3 vlc setpriv
+plan 20
 
 S=$TEST_TMP/fan.sock
 EV=$TEST_TMP/fan.events
@@ -95,6 +95,24 @@ ok "...at a keyframe of the second layer, said" \
 gaps=$(ffprobe -v error -select_streams v -show_entries frame=pts -of csv=p=0 "$TEST_TMP/moved.ts" |
 	awk 'NR > 1 && $1 != "" { d = $1 - p; if (d < 2000 || d > 4000) bad++ } $1 != "" { p = $1 } END { print bad + 0 }')
 is "$gaps" 0 "...with a picture every 1/30 s across it"
+
+# VLC plays that stream to its end across the move: its video output
+# takes the second size, and its decoder says no error. VLC refuses
+# root: as nobody, with a home of its own.
+U=$TEST_TMP/vlcuser
+mkdir -p "$U/home" "$U/run"
+chmod 0711 "$TEST_TMP"
+chmod 0644 "$TEST_TMP/moved.ts"
+chown -R nobody "$U"
+chmod 0700 "$U/run"
+timeout 60 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	env HOME="$U/home" XDG_RUNTIME_DIR="$U/run" \
+	vlc -I dummy --vout dummy --aout dummy -vv --play-and-exit "$TEST_TMP/moved.ts" \
+	< /dev/null > "$TEST_TMP/vlc.log" 2>&1
+is "$?" 0 "VLC plays the moved stream to its end"
+sizes=$(sed -n 's/.*main video output debug: original format .* vsz \([0-9]*x[0-9]*\),.*/\1/p' "$TEST_TMP/vlc.log" | uniq | tr '\n' ' ')
+is "$sizes" "640x360 320x180 " "...showing the top layer's size, then the second's"
+is "$(grep -E 'decoder error|packetizer error|corrupt' "$TEST_TMP/vlc.log")" "" "...with no decoder error"
 
 like "$(pp-fanout serve --socket "$S" --layer 1 2>&1)" "--layer is for attach" \
 	"serve --layer: a usage error"

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/portal-lab.sh"
 . "$top_srcdir/tests/frontend-lib.sh"
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge ffmpeg ffprobe curl setsid
-plan 31
+plan 33
 
 lab_audio_start		# PipeWire: the host's sound is the speakers' monitor
 
@@ -29,6 +29,14 @@ track_pid $V1
 ok "viewer 1 connects" wait_for 15 grep -qs 'connected to' "$TEST_TMP/v1.err"
 like "$(cat "$TEST_TMP/v1.err")" '^pixelpass: connected to [^ ]+ \(path direct, IPv(4|6), RTT [0-9.]+ ms\)' \
 	"...and says how"
+# The second layer by default where there are two cores or more (at 15
+# fps), as pixelpass(1) says; its encoder starts with the first viewer.
+if [ "$(nproc)" -ge 2 ]; then
+	ok "two layers by default on $(nproc) cores: the encoder makes a 250 kbit/s second layer" \
+		wait_for 10 grep -q '^pp-encode: second layer: half the width and height, 250 kbit/s' "$TEST_TMP/host.log"
+else
+	ok "one layer by default on one core" eval "! grep -q '^pp-encode: second layer' '$TEST_TMP/host.log'"
+fi
 pixelpass --player none "$fe_ticket" > "$TEST_TMP/v2.out" 2> "$TEST_TMP/v2.err" &
 V2=$!
 track_pid $V2
@@ -68,6 +76,8 @@ like "$(cat "$TEST_TMP/h2.log")" 'viewer cap: 3 \(--max-viewers\)' "--max-viewer
 fe_stop $H2
 
 # Clear words for what the tools report.
+is "$(pixelpass host --layers 3 2>&1 < /dev/null; echo "exit $?")" \
+	"$(printf 'pixelpass: --layers 3: choose 1 or 2\nexit 64')" "--layers 3: exit 64, in one line"
 T=$(head -n 1 "$TEST_TMP/h2.ticket")
 C=a
 [ "${T:20:1}" = a ] && C=b
