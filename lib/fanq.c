@@ -31,6 +31,12 @@ typedef struct Chunk {
 	gboolean entry;			/* a lane's entry for a key group */
 	uint8_t *psi;			/* keyframe: the PAT and PMT before it */
 	size_t psi_len;
+	/* The continuity counters of its first and last packets on the
+	 * video PID (-1: none), and whether the first carries a payload
+	 * (the counter goes up) or only a PCR (it stays): what a consumer
+	 * moving here from another layer needs to carry its counter on. */
+	int8_t first_vcc, last_vcc;
+	gboolean first_vpay;
 	size_t len, cap;
 	uint8_t data[];
 } Chunk;
@@ -105,6 +111,13 @@ struct FanqConsumer {
 	gboolean asked;			/* it wrote "layer N" */
 	unsigned skips;
 	uint64_t bytes;
+	/* Added to the continuity counter of every packet on the video PID
+	 * since a move between layers, whose streams each count their own:
+	 * to a demuxer the stream goes on with no packet lost. */
+	uint8_t cc_delta;
+	int8_t last_vcc;		/* the last one sent, -1: not known */
+	GByteArray *fixed;		/* fixed_of's bytes with cc_delta added */
+	Chunk *fixed_of;		/* a reference */
 	int64_t caught_up;		/* stream clock when last drained */
 	guint in_watch, out_watch, idle;
 	gboolean dead;
@@ -146,7 +159,10 @@ chunk_new(Fanq *q, size_t cap)
 	ch->clock = q->ts.clock;
 	ch->in_seq = ch->in_end = ch->group_in = q->in_packets;
 	ch->keyframe = FALSE;
+	ch->entry = FALSE;
 	ch->psi = NULL;
+	ch->first_vcc = ch->last_vcc = -1;
+	ch->first_vpay = FALSE;
 	ch->psi_len = 0;
 	ch->len = 0;
 	ch->cap = cap;
@@ -183,7 +199,9 @@ consumer_free(FanqConsumer *c)
 {
 	chunk_unref(c->chunk);
 	chunk_unref(c->move_to);
+	chunk_unref(c->fixed_of);
 	g_byte_array_unref(c->pre);
+	g_byte_array_unref(c->fixed);
 	g_free(c->name);
 	g_free(c);
 }
@@ -288,6 +306,31 @@ trailer_iov(FanqConsumer *c, struct iovec *iov)
 	return 1;
 }
 
+/* CH's bytes as the consumer gets them: shared by all, or after a move
+ * between layers a copy of its own with the video PID's continuity
+ * counters carried on (cc_delta). */
+static const uint8_t *
+consumer_bytes(FanqConsumer *c, Chunk *ch)
+{
+	int pid = c->q->ts.video_pid;
+
+	if (c->cc_delta == 0)
+		return ch->data;
+	if (c->fixed_of != ch) {
+		chunk_unref(c->fixed_of);
+		c->fixed_of = chunk_ref(ch);
+		g_byte_array_set_size(c->fixed, 0);
+		g_byte_array_append(c->fixed, ch->data, ch->len);
+		for (size_t i = 0; i + TS_PACKET_SIZE <= ch->len; i += TS_PACKET_SIZE) {
+			uint8_t *p = c->fixed->data + i;
+
+			if ((((p[1] & 0x1f) << 8) | p[2]) == pid)
+				p[3] = (p[3] & 0xf0) | ((p[3] + c->cc_delta) & 0x0f);
+		}
+	}
+	return c->fixed->data;
+}
+
 /* Bytes the consumer has not been sent yet, in stream order. */
 static int
 pending_iov(FanqConsumer *c, struct iovec *iov)
@@ -316,12 +359,14 @@ pending_iov(FanqConsumer *c, struct iovec *iov)
 		    ch->in_seq >= c->move_to->group_in)
 			return n;
 		if (off < ch->len) {
-			iov[n].iov_base = ch->data + off;
+			iov[n].iov_base = (void *)(consumer_bytes(c, ch) + off);
 			iov[n].iov_len = ch->len - off;
 			n++;
 		}
 		if (ch->next == NULL && n < MAX_IOV)
 			n += trailer_iov(c, iov + n);
+		if (c->cc_delta != 0 && off < ch->len)
+			break;		/* one copy at a time */
 	}
 	if (c->chunk == NULL && n < MAX_IOV)
 		n += trailer_iov(c, iov + n);
@@ -350,6 +395,8 @@ advance(FanqConsumer *c, size_t n)
 		if (c->off == c->chunk->len && c->chunk->next != NULL) {
 			Chunk *next = chunk_ref(c->chunk->next);
 
+			if (c->chunk->last_vcc >= 0)
+				c->last_vcc = (c->chunk->last_vcc + c->cc_delta) & 0x0f;
 			c->sent_in = c->chunk->in_end;
 			chunk_unref(c->chunk);
 			c->chunk = next;
@@ -479,6 +526,8 @@ start(FanqConsumer *c, unsigned lane, Chunk *key)
 		g_byte_array_append(c->pre, key->psi, key->psi_len);
 	c->chunk = chunk_ref(key);
 	c->off = 0;
+	c->cc_delta = 0;
+	c->last_vcc = -1;
 	c->lane = lane;
 	c->pace_since = q->ts.clock;
 	c->sent_in = key->in_seq;
@@ -503,6 +552,7 @@ move_if_due(FanqConsumer *c)
 {
 	Chunk *k = c->move_to, *ch = c->chunk;
 	uint64_t done, next;
+	int last;
 
 	if (k == NULL || ch == NULL)
 		return;
@@ -523,6 +573,11 @@ move_if_due(FanqConsumer *c)
 	}
 	if (next < k->group_in)
 		return;
+	/* The video PID's counter goes on from the last packet sent. */
+	last = c->off == ch->len && ch->last_vcc >= 0 ?
+	    (ch->last_vcc + c->cc_delta) & 0x0f : c->last_vcc;
+	if (last >= 0 && k->first_vcc >= 0)
+		c->cc_delta = (last + (k->first_vpay ? 1 : 0) - k->first_vcc) & 0x0f;
 	chunk_unref(c->chunk);
 	c->chunk = k;			/* move_to's reference */
 	c->move_to = NULL;
@@ -565,6 +620,7 @@ skip_to_keyframe(FanqConsumer *c, int64_t lag)
 	chunk_unref(c->chunk);
 	c->chunk = chunk_ref(q->lane[c->lane].last_key);
 	c->off = 0;
+	c->last_vcc = -1;	/* a cut: the jump of the counters is true */
 	c->sent_in = c->chunk->in_seq;
 	c->skips++;
 	log_info("%s is %" G_GINT64_FORMAT " ms behind: skipped to the latest keyframe (%u skips)",
@@ -638,6 +694,7 @@ skip_to_move(FanqConsumer *c, int64_t lag)
 	c->chunk = c->move_to;
 	c->move_to = NULL;
 	c->off = 0;
+	c->last_vcc = -1;	/* a cut, as above */
 	c->sent_in = c->chunk->group_in;
 	c->lane = c->want;
 	c->want = -1;
@@ -803,6 +860,15 @@ lane_take(Fanq *q, Lane *ln, const uint8_t *p, gboolean key, size_t room)
 				ch->psi_len += TS_PACKET_SIZE;
 			}
 		}
+	}
+	if (q->ts.video_pid >= 0 && (((p[1] & 0x1f) << 8) | p[2]) == q->ts.video_pid) {
+		Chunk *ch = ln->building;
+
+		if (ch->first_vcc < 0) {
+			ch->first_vcc = p[3] & 0x0f;
+			ch->first_vpay = (p[3] & 0x10) != 0;
+		}
+		ch->last_vcc = p[3] & 0x0f;
 	}
 	memcpy(ln->building->data + ln->building->len, p, TS_PACKET_SIZE);
 	ln->building->len += TS_PACKET_SIZE;
@@ -1019,6 +1085,8 @@ fanq_add(Fanq *q, int fd, const char *name, const void *prefix,
 	c->fd = fd;
 	c->name = g_strdup(name);
 	c->pre = g_byte_array_new();
+	c->fixed = g_byte_array_new();
+	c->last_vcc = -1;
 	if (prefix != NULL)
 		g_byte_array_append(c->pre, prefix, prefix_len);
 	c->join_in = q->in_packets;

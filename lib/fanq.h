@@ -80,7 +80,8 @@ gboolean fanq_consumer_started(const FanqConsumer *c);
  * one. It starts on the top layer (0), or on the one it asks for by
  * writing "layer N\n" within 200 ms of joining (pp-fanout attach
  * --layer). A consumer moves to another layer at a keyframe of that
- * layer, where nothing of either stream is lost or sent twice. One that
+ * layer, where nothing of either stream is lost or sent twice, the video
+PID's continuity counter carried on from the layer it left. One that
  * did not ask moves down when it falls behind and up when it keeps pace
  * (adapt() in fanq.c, pp-fanout(1)). */
 void fanq_set_layer_func(Fanq *q, FanqLayerFunc func, gpointer data);

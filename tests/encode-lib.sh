@@ -106,6 +106,13 @@ decode_errors() {
 	ffmpeg -nostdin -v error -i "$1" -f null - 2>&1
 }
 
+# cc_jumps FILE: the packets whose continuity counter jumps, as ffmpeg's
+# demuxer reports them (nothing when no packet was lost or cut out).
+cc_jumps() {
+	ffmpeg -nostdin -v debug -i "$1" -f null - 2>&1 |
+	    grep -o 'Continuity check failed for pid [0-9]* expected [0-9]* got [0-9]*'
+}
+
 # video_frames FILE: how many video frames decode.
 video_frames() {
 	ffprobe -v error -count_frames -select_streams v:0 \

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/libtest.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 need pp-fanout pp-encode ffmpeg ffprobe python3 vlc setpriv
-plan 20
+plan 22
 
 S=$TEST_TMP/fan.sock
 EV=$TEST_TMP/fan.events
@@ -95,6 +95,7 @@ ok "...at a keyframe of the second layer, said" \
 gaps=$(ffprobe -v error -select_streams v -show_entries frame=pts -of csv=p=0 "$TEST_TMP/moved.ts" |
 	awk 'NR > 1 && $1 != "" { d = $1 - p; if (d < 2000 || d > 4000) bad++ } $1 != "" { p = $1 } END { print bad + 0 }')
 is "$gaps" 0 "...with a picture every 1/30 s across it"
+is "$(cc_jumps "$TEST_TMP/moved.ts")" "" "...and the continuity counters carried on across it"
 
 # VLC plays that stream to its end across the move: its video output
 # takes the second size, and its decoder says no error. VLC refuses
@@ -113,6 +114,7 @@ is "$?" 0 "VLC plays the moved stream to its end"
 sizes=$(sed -n 's/.*main video output debug: original format .* vsz \([0-9]*x[0-9]*\),.*/\1/p' "$TEST_TMP/vlc.log" | uniq | tr '\n' ' ')
 is "$sizes" "640x360 320x180 " "...showing the top layer's size, then the second's"
 is "$(grep -E 'decoder error|packetizer error|corrupt' "$TEST_TMP/vlc.log")" "" "...with no decoder error"
+is "$(grep 'discontinuity' "$TEST_TMP/vlc.log")" "" "...and no discontinuity seen by its demuxer"
 
 like "$(pp-fanout serve --socket "$S" --layer 1 2>&1)" "--layer is for attach" \
 	"serve --layer: a usage error"
