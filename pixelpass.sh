@@ -906,8 +906,39 @@ player_quit_early() {
 
 # view: the stream of a ticket (pp-tunnel connect) or of a media server's
 # URL (pp-fetch), in the player, or recorded.
+# start_source: the viewer's pp-tunnel connect (or pp-fetch) into the
+# pipe or the recording; sets tunnel_pid.
+start_source() {
+	if [ -n "$opt_record" ]; then
+		PP_TICKET=$tk spawn --events "$W/connect.events" "$W/connect.log" \
+		    "${src[@]}" < /dev/null >> "$opt_record"
+	else
+		PP_TICKET=$tk spawn --events "$W/connect.events" "$W/connect.log" \
+		    "${src[@]}" < /dev/null > "$W/stream" 3<&-
+	fi
+	tunnel_pid=$!
+}
+
+# connected_text EVENT: how a viewer is connected, from its connected event.
+connected_text() {
+	if [ -n "$fetch_url" ]; then
+		printf 'receiving %s' "$(ev_value "$1" url)"
+	elif [ "$(ev_value "$1" path)" = direct ]; then
+		printf 'connected to %s (path direct, %s)' "$(ev_value "$1" addr)" "$(path_text "$1")"
+	else
+		printf 'connected through the rendezvous to %s (%s)' "$(ev_value "$1" addr)" "$(path_text "$1")"
+	fi
+}
+
+# A viewer whose connection was lost (no packet for pp-tunnel's idle
+# timeout: its network went away, or the host's) connects again with the
+# same ticket, into the same pipe, so that the player stays open; for up
+# to this long.
+RECONNECT_S=120
+
 view() {
 	local rc line url bridge_pid= tunnel_pid con bargs=() played=0 started plog= plog_lines=0 new
+	local lost_at= tries
 	local src=(pp-tunnel connect "${opt_net[@]}" --status-fd 8) tk=$ticket
 	local explain=explain_connect ended="the host stopped sharing" until="the host stops"
 	if [ -n "$fetch_url" ]; then
@@ -919,16 +950,13 @@ view() {
 	choose_player
 	if [ -n "$opt_record" ]; then
 		open_record
-		PP_TICKET=$tk spawn --events "$W/connect.events" "$W/connect.log" \
-		    "${src[@]}" < /dev/null > "$opt_record"
 	else
 		# pp-bridge starts the player at once: it starts only once the
-		# tunnel is up. Until then we hold the pipe open.
+		# tunnel is up. We hold the pipe open until the stream ends, so
+		# that the player reads on when the tunnel connects again.
 		mkfifo "$W/stream" && exec 3<> "$W/stream"
-		PP_TICKET=$tk spawn --events "$W/connect.events" "$W/connect.log" \
-		    "${src[@]}" < /dev/null > "$W/stream" 3<&-
 	fi
-	tunnel_pid=$!
+	start_source
 	con=
 	while alive "$tunnel_pid"; do
 		con=$(grep -m 1 '^connected ' "$W/connect.events")
@@ -941,13 +969,7 @@ view() {
 		con=$(grep -m 1 '^connected ' "$W/connect.events")
 		[ -n "$con" ] || $explain "$rc"
 	fi
-	if [ -n "$fetch_url" ]; then
-		say "receiving $(ev_value "$con" url)"
-	elif [ "$(ev_value "$con" path)" = direct ]; then
-		say "connected to $(ev_value "$con" addr) (path direct, $(path_text "$con"))"
-	else
-		say "connected through the rendezvous to $(ev_value "$con" addr) ($(path_text "$con"))"
-	fi
+	say "$(connected_text "$con")"
 	stop_rc=0
 	record_made=0	# it holds the stream now: kept whatever happens
 
@@ -959,7 +981,6 @@ view() {
 		    mapfile -t vargs < <(xargs printf '%s\n' <<< "$opt_player_args")
 		spawn "$W/player.log" pp-view "${vargs[@]}" < "$W/stream" 3<&-
 		player=$! plog=$W/player.log started=$SECONDS
-		exec 3<&-
 		say "playing in pp-view (pid $player); q in its window or Ctrl-C stops"
 		is_hls && say "pp-view shows HLS choppily (it drops the pictures of a fragment that come too late); --player mpv plays it smoothly"
 	elif [ -z "$opt_record" ]; then
@@ -968,7 +989,6 @@ view() {
 		spawn --events "$W/bridge.events" "$W/bridge.log" \
 		    pp-bridge --status-fd 8 "${bargs[@]}" < "$W/stream" > "$W/url" 3<&-
 		bridge_pid=$!
-		exec 3<&-
 		while alive "$bridge_pid" && ! [ -s "$W/url" ]; do
 			pause 0.1
 		done
@@ -1009,11 +1029,35 @@ view() {
 			[ "$rc" -eq 0 ] ||
 			    die $EX_SOFTWARE "the local player bridge stopped: $(why_stopped "$W/bridge.log" pp-bridge "$rc")"
 		fi
+		if [ -n "$lost_at" ] && con=$(grep -m 1 '^connected ' "$W/connect.events"); then
+			say "$(connected_text "$con") again, $((SECONDS - lost_at)) s after the connection was lost"
+			lost_at=
+		fi
 		if ! alive "$tunnel_pid"; then
 			wait "$tunnel_pid" 2> /dev/null
 			rc=$?
+			if [ -z "$lost_at" ] && [ "$rc" -eq $EX_UNAVAILABLE ] && [ -z "$fetch_url" ] &&
+			    grep -q '^ended .*reason=idle' "$W/connect.events"; then
+				lost_at=$SECONDS tries=0
+				say "$(tool_line "$W/connect.log" pp-tunnel); connecting again with the same ticket (for up to $RECONNECT_S s; Ctrl-C stops)"
+			fi
+			if [ -n "$lost_at" ]; then
+				# Unreachable or full (its slot not yet freed)
+				# is worth another try; a refused ticket is not.
+				case $rc in
+				"$EX_UNAVAILABLE" | "$EX_TEMPFAIL") ;;
+				*) $explain "$rc" connected ;;
+				esac
+				[ $((SECONDS - lost_at)) -lt $RECONNECT_S ] ||
+				    die $EX_UNAVAILABLE "lost the host, and could not reach it again within $RECONNECT_S s: $(tool_line "$W/connect.log" pp-tunnel)"
+				tries=$((tries + 1))
+				[ "$tries" -eq 1 ] || pause 1
+				start_source
+				continue
+			fi
 			[ "$rc" -eq 0 ] || $explain "$rc" connected
 			say "$ended"
+			exec 3<&-
 			# The player gets the rest of the stream, then its end.
 			while [ -n "$player" ] && alive "$player" &&
 			    { [ "$opt_player" = pp-view ] || alive "$bridge_pid"; }; do

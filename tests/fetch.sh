@@ -26,9 +26,9 @@ RURL=rtmp://127.0.0.1:$RTMP/live/$KEY
 SHOWN="rtmp://127\.0\.0\.1:$RTMP/live/\*\*\*"
 
 # fetch_for SECS OUT ERR ARGS...: pp-fetch ARGS > OUT for SECS of stream,
-# counted from its connected event (starting, HLS above all, may take
-# seconds on a loaded machine), then SIGTERM; its status. Its events in
-# OUT.ev.
+# counted from its connected event and its first 50 kB (starting, HLS
+# above all, may take seconds on a loaded machine), then SIGTERM; its
+# status. Its events in OUT.ev.
 fetch_for() {
 	local secs=$1 out=$2 errf=$3 pid
 	shift 3
@@ -36,6 +36,7 @@ fetch_for() {
 	pid=$!
 	track_pid $pid
 	wait_for 30 eval 'grep -q "^connected " "$out.ev" || ! kill -0 $pid 2> /dev/null'
+	wait_for 20 eval '[ "$(stat -c %s "$out")" -gt 50000 ] || ! kill -0 $pid 2> /dev/null'
 	sleep "$secs"
 	kill -TERM $pid 2> /dev/null
 	wait_gone $pid 10
