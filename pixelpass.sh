@@ -657,7 +657,7 @@ layers_default() {
 }
 
 host() {
-	local line rc err key cap_args=() tun_args=()
+	local line rc err key idle cap_args=() tun_args=()
 	config_read
 	pick_source
 	preflight
@@ -676,8 +676,15 @@ host() {
 	# In our own 0700 directory: in a shared /tmp (no XDG_RUNTIME_DIR)
 	# another user could bind the name first and feed our viewers.
 	sock=$W/fanout.sock
+	# A viewer whose network is away for a while is the tunnel's to give
+	# up on (its idle timeout, 30 s): pp-fanout keeps skipping it forward
+	# until then rather than drop it after its own 10 s, which the viewer
+	# would take, once back, for the end of the stream.
+	idle=${PP_TUNNEL_IDLE_TIMEOUT:-30}
+	[[ $idle =~ ^[0-9]{1,4}$ ]] || idle=30	# pp-tunnel says what is wrong
 	spawn --events "$W/fanout.events" "$W/fanout.log" \
-	    pp-fanout serve --socket "$sock" --status-fd 8 -- \
+	    pp-fanout serve --socket "$sock" --status-fd 8 \
+	    --drop-after $((10#$idle + 15 > 3600 ? 3600 : 10#$idle + 15)) -- \
 	    pp-capture "${cap_args[@]}" -- \
 	    pp-encode --bitrate "$opt_bitrate" --fps "$opt_fps" \
 	    --layers "${opt_layers:-$(layers_default)}" < /dev/null > /dev/null
@@ -904,8 +911,6 @@ player_quit_early() {
 	die $EX_UNAVAILABLE "$opt_player quit at once${last:+: $last}${1:+ (its output: $1)}"
 }
 
-# view: the stream of a ticket (pp-tunnel connect) or of a media server's
-# URL (pp-fetch), in the player, or recorded.
 # start_source: the viewer's pp-tunnel connect (or pp-fetch) into the
 # pipe or the recording; sets tunnel_pid.
 start_source() {
@@ -936,6 +941,8 @@ connected_text() {
 # to this long.
 RECONNECT_S=120
 
+# view: the stream of a ticket (pp-tunnel connect) or of a media server's
+# URL (pp-fetch), in the player, or recorded.
 view() {
 	local rc line url bridge_pid= tunnel_pid con bargs=() played=0 started plog= plog_lines=0 new
 	local lost_at= tries

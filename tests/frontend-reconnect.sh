@@ -12,7 +12,7 @@
 . "$top_srcdir/tests/encode-lib.sh"
 need_root
 need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge mpv ffmpeg ffprobe ip nsenter
-plan 14
+plan 19
 
 lab_wire h v 10 0 || bail "cannot build the lab's wire"
 wire() { kill "-$1" "${_lab_wire[h v]}"; }
@@ -35,6 +35,26 @@ host_start() {
 # outage SECONDS: the wire stops carrying anything for that long.
 outage() { wire STOP; sleep "$1"; wire CONT; }
 size() { stat -c %s "$1" 2> /dev/null || echo 0; }
+
+# --- an outage shorter than the idle timeout: the same connection -------
+# 14 s with a 25-s timeout: longer than pp-fanout's own 10 s, after which
+# it would drop a consumer that is still behind.
+PP_TUNNEL_IDLE_TIMEOUT=25 host_start short
+PP_TUNNEL_IDLE_TIMEOUT=25 "${V[@]}" pixelpass --record "$TEST_TMP/short.ts" "$TICKET" \
+	< /dev/null > /dev/null 2> "$TEST_TMP/short.err" &
+REC=$!
+track_pid "$REC"
+wait_for 20 eval '[ "$(size "$TEST_TMP/short.ts")" -gt 20000 ]' || bail "nothing recorded: $(cat "$TEST_TMP/short.err")"
+outage 14
+cut=$(size "$TEST_TMP/short.ts")
+ok "14 s without a packet, then the recording goes on" \
+	wait_for 20 eval '[ "$(size "$TEST_TMP/short.ts")" -gt $((cut + 150000)) ]'
+is "$(sed 1,2d "$TEST_TMP/short.err")" "" "...on the same connection, nothing to say"
+like "$(cat "$TEST_TMP/short.log")" "consumer 1 is [0-9]+ ms behind: skipped" "...the host having skipped it forward"
+unlike "$(cat "$TEST_TMP/short.log")" "consumer 1 left" "...not dropped it"
+fe_stop "$HOST"
+reap "$REC" 20
+is "$?:$(tail -n 1 "$TEST_TMP/short.err")" "0:pixelpass: the host stopped sharing" "...and it ends when the host stops"
 
 # --- a recording across a 6-s outage -------------------------------------
 host_start host
