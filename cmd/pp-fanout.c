@@ -193,10 +193,11 @@ on_kick_timer(gpointer data)
 }
 
 /* A newcomer would rather start at a fresh keyframe than wait a GOP for
- * one, and so would a consumer moving to another layer. Not before the producer has written anything: until then it may
- * not have set up its SIGUSR1 handler (the default action kills), and
- * its first picture is a keyframe anyway. At most one signal per
- * KICK_INTERVAL; a join within it gets the one at its end. */
+ * one, and so would a consumer moving to another layer. Not before the
+ * producer has written anything: until then it may not have set up its
+ * SIGUSR1 handler (the default action kills), and its first picture is a
+ * keyframe anyway. At most one signal per KICK_INTERVAL; a join within
+ * it gets the one at its end. */
 static void
 kick(void)
 {
