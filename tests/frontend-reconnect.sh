@@ -3,7 +3,8 @@
 # timeout (3 s here, PP_TUNNEL_IDLE_TIMEOUT) connects again by itself
 # with the same ticket, and its player stays open: pixelpass says the
 # connection was lost and that it is connected again, the recording goes
-# on in the same file, and mpv, started once, plays on. Host and viewer
+# on in the same file, and the player, started once, plays on (mpv, and
+# pp-view on an Xvfb). Host and viewer
 # are two network namespaces joined by the lab's wire, whose process is
 # stopped for the outage.
 . "$top_srcdir/tests/libtest.sh"
@@ -11,8 +12,8 @@
 . "$top_srcdir/tests/frontend-lib.sh"
 . "$top_srcdir/tests/encode-lib.sh"
 need_root
-need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge mpv ffmpeg ffprobe ip nsenter
-plan 19
+need pixelpass pp-tunnel pp-fanout pp-capture pp-encode pp-bridge pp-view mpv Xvfb ffmpeg ffprobe ip nsenter
+plan 22
 
 lab_wire h v 10 0 || bail "cannot build the lab's wire"
 wire() { kill "-$1" "${_lab_wire[h v]}"; }
@@ -110,4 +111,24 @@ reap "$VIEW" 20
 is "$?:$(tail -n 1 "$TEST_TMP/mpv.err")" "0:pixelpass: the host stopped sharing" \
 	"the host stops: the viewer ends with it, status 0"
 ok "...and mpv with it" wait_for 20 eval '! kill -0 "$MPV" 2> /dev/null'
+
+# --- pp-view, the default player, across a 6-s outage ----------------------
+new_xvfb 1280x720
+host_start host3
+DISPLAY=$XVFB_DISPLAY "${V[@]}" pixelpass --player pp-view --player-args --stats \
+	"$TICKET" < /dev/null > /dev/null 2> "$TEST_TMP/view.err" &
+VIEW=$!
+track_pid "$VIEW"
+# shown: the pictures pp-view has shown, as its latest --stats line says.
+shown() { sed -n 's/^pp-view: stats: received [0-9]*, shown \([0-9]*\),.*/\1/p' "$TEST_TMP/view.err" | tail -n 1; }
+wait_for 20 eval '[ "$(shown)" -gt 20 ]' 2> /dev/null || bail "pp-view shows nothing: $(tail -n 3 "$TEST_TMP/view.err")"
+outage 6
+ok "connected again" wait_for 30 grep -q 'again, [0-9]* s after the connection was lost$' "$TEST_TMP/view.err"
+at=$(shown)
+ok "...and pp-view shows the new connection's pictures (more than $at + 20)" \
+	wait_for 15 eval '[ "$(shown)" -gt $((at + 20)) ]'
+fe_stop "$HOST"
+reap "$VIEW" 20
+is "$?:$(tail -n 1 "$TEST_TMP/view.err")" "0:pixelpass: the host stopped sharing" \
+	"the host stops: the viewer ends with it, status 0"
 is "$(fe_leftovers)" "" "no process, socket or file of pixelpass is left"
