@@ -96,14 +96,8 @@ wait $BR
 is "$?" 0 "the bridge exits 0 after stdin ended"
 
 # --- VLC, launched by the bridge, as a user (VLC refuses root) --------------
-# Everything the unprivileged user needs is under a directory of its own.
-U=$TEST_TMP/vlcuser
-mkdir -p "$U/run" "$U/home"
-chmod 0711 "$TEST_TMP"
-chown -R nobody "$U"
-chmod 0700 "$U/run"
-SECONDS_LEFT=6 "$P" 2> /dev/null | env HOME="$U/home" XDG_RUNTIME_DIR="$U/run" \
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+nobody_prefix
+SECONDS_LEFT=6 "$P" 2> /dev/null | "${AS_NOBODY[@]}" \
 	pp-bridge --player vlc --player-args "-I dummy --vout dummy --aout dummy -vv --play-and-exit --run-time=3" \
 	> "$TEST_TMP/out3" 2> "$TEST_TMP/log3" &
 BR=$!

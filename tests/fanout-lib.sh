@@ -38,11 +38,6 @@ record_ts() {
 		audioconvert ! avenc_aac ! aacparse ! m.
 }
 
-# size FILE: its size in bytes (0 when missing).
-size() { stat -c %s "$1" 2>/dev/null || echo 0; }
-
-# grows FILE BYTES: true once FILE holds at least BYTES.
-grows() { [ "$(size "$1")" -ge "$2" ]; }
 
 # psi_first FILE: the first packet is a PAT, the second the PMT it names.
 psi_first() {

@@ -35,7 +35,6 @@ host_start() {
 }
 # outage SECONDS: the wire stops carrying anything for that long.
 outage() { wire STOP; sleep "$1"; wire CONT; }
-size() { stat -c %s "$1" 2> /dev/null || echo 0; }
 
 # --- an outage shorter than the idle timeout: the same connection -------
 # 14 s with a 25-s timeout: longer than pp-fanout's own 10 s, after which
@@ -45,11 +44,11 @@ PP_TUNNEL_IDLE_TIMEOUT=25 "${V[@]}" pixelpass --record "$TEST_TMP/short.ts" "$TI
 	< /dev/null > /dev/null 2> "$TEST_TMP/short.err" &
 REC=$!
 track_pid "$REC"
-wait_for 20 eval '[ "$(size "$TEST_TMP/short.ts")" -gt 20000 ]' || bail "nothing recorded: $(cat "$TEST_TMP/short.err")"
+wait_for 20 grows "$TEST_TMP/short.ts" 20001 || bail "nothing recorded: $(cat "$TEST_TMP/short.err")"
 outage 14
 cut=$(size "$TEST_TMP/short.ts")
 ok "14 s without a packet, then the recording goes on" \
-	wait_for 20 eval '[ "$(size "$TEST_TMP/short.ts")" -gt $((cut + 150000)) ]'
+	wait_for 20 grows "$TEST_TMP/short.ts" $((cut + 150001))
 is "$(sed 1,2d "$TEST_TMP/short.err")" "" "...on the same connection, nothing to say"
 like "$(cat "$TEST_TMP/short.log")" "consumer 1 is [0-9]+ ms behind: skipped" "...the host having skipped it forward"
 unlike "$(cat "$TEST_TMP/short.log")" "consumer 1 left" "...not dropped it"
@@ -63,7 +62,7 @@ host_start host
 REC=$!
 track_pid "$REC"
 wait_for 20 grep -q 'connected to' "$TEST_TMP/rec.err" || bail "the viewer did not connect: $(cat "$TEST_TMP/rec.err")"
-wait_for 20 eval '[ "$(size "$TEST_TMP/rec.ts")" -gt 20000 ]' || bail "nothing recorded"
+wait_for 20 grows "$TEST_TMP/rec.ts" 20001 || bail "nothing recorded"
 outage 6
 ok "the viewer says the connection was lost and that it connects again" \
 	wait_for 10 grep -q '^pixelpass: lost the connection to 10\.99\.0\.1:[0-9]*: no packet for 3 s; connecting again with the same ticket (for up to 120 s; Ctrl-C stops)$' "$TEST_TMP/rec.err"
@@ -71,7 +70,7 @@ cut=$(size "$TEST_TMP/rec.ts")
 ok "...then that it is connected again, and after how long" \
 	wait_for 30 grep -Eq '^pixelpass: connected to 10\.99\.0\.1:[0-9]+ \(path direct, IPv4, RTT [0-9.]+ ms\) again, [0-9]+ s after the connection was lost$' "$TEST_TMP/rec.err"
 ok "...and the recording goes on in the same file" \
-	wait_for 20 eval '[ "$(size "$TEST_TMP/rec.ts")" -gt $((cut + 150000)) ]'
+	wait_for 20 grows "$TEST_TMP/rec.ts" $((cut + 150001))
 ok "the host saw the viewer vanish and join again" \
 	wait_for 10 eval "grep -q 'vanished' '$TEST_TMP/host.log'"
 fe_stop "$HOST"

@@ -167,6 +167,26 @@ reap() {
 	wait "$1"
 }
 
+# size FILE: its size in bytes (0 when missing).
+size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# grows FILE BYTES: true once FILE holds at least BYTES.
+grows() { [ "$(size "$1")" -ge "$2" ]; }
+
+# nobody_prefix: sets AS_NOBODY, a command prefix that runs what follows as
+# the user nobody (VLC refuses root), with a home and a runtime directory
+# of its own under $TEST_TMP. A prefix, not a function, so that the
+# command keeps the pid that $! gives (it execs all the way).
+nobody_prefix() {
+	local u=$TEST_TMP/nobody-user
+	mkdir -p "$u/home" "$u/run"
+	chmod 0711 "$TEST_TMP"
+	chown -R nobody "$u"
+	chmod 0700 "$u/run"
+	AS_NOBODY=(env HOME="$u/home" XDG_RUNTIME_DIR="$u/run"
+	    setpriv --reuid=nobody --regid=nogroup --clear-groups)
+}
+
 # A private D-Bus session and XDG directories, for tests that start
 # desktop services; nothing of the caller's session is touched.
 private_xdg() {
