@@ -1,6 +1,7 @@
-# Shared by bench/latency, bench/join and bench/fanout-tunnel, after
-# tests/libtest.sh: a clock on an Xvfb screen, the ICE probe, CPU
-# accounting, and writing a section of doc/PERFORMANCE.md.
+# Shared by bench/latency, bench/join, bench/fanout-tunnel and
+# bench/layers, after tests/libtest.sh: a clock on an Xvfb screen, a
+# host's tunnels on loopback and through the lab's wire, the ICE probe,
+# CPU accounting, and writing a section of doc/PERFORMANCE.md.
 
 say() { printf '# %s\n' "$*" >&2; }
 
@@ -28,6 +29,26 @@ clock_screen_stop() {
 	[ -n "${_bench_clock:-}" ] && kill "$_bench_clock" 2>/dev/null && wait "$_bench_clock" 2>/dev/null
 	[ -n "${_bench_xvfb:-}" ] && kill "$_bench_xvfb" 2>/dev/null && wait "$_bench_xvfb" 2>/dev/null
 	_bench_clock= _bench_xvfb=
+}
+
+# tunnels_up SOCKET DIR: two pp-tunnel listen in front of the pp-fanout
+# serving on SOCKET: one on loopback, and the same host through the lab's
+# wire (in the namespace h, the socket reached through the file system);
+# their tickets and logs in DIR (lo.*, wire.*). Sets lo_ticket,
+# wire_ticket, lo_pid and wire_pid.
+tunnels_up() {
+	pp-tunnel listen --rendezvous none -- pp-fanout attach --socket "$1" \
+		> "$2/lo.ticket" 2> "$2/lo.log" &
+	lo_pid=$!
+	track_pid "$lo_pid"
+	ip netns exec "$LAB_NS_h" pp-tunnel listen --rendezvous none -- \
+		pp-fanout attach --socket "$1" > "$2/wire.ticket" 2> "$2/wire.log" &
+	wire_pid=$!
+	track_pid "$wire_pid"
+	wait_for 10 grep -qs '^pp1' "$2/lo.ticket" || bail "pp-tunnel listen printed no ticket: $(cat "$2/lo.log")"
+	wait_for 10 grep -qs '^pp1' "$2/wire.ticket" || bail "pp-tunnel listen (wire) printed no ticket: $(cat "$2/wire.log")"
+	lo_ticket=$(head -n 1 "$2/lo.ticket")
+	wire_ticket=$(head -n 1 "$2/wire.ticket")
 }
 
 # ice_available: whether this pp-tunnel has the rendezvous (ICE) path:
