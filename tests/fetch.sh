@@ -106,7 +106,11 @@ ok "...and its picture has the test pattern's yellow, cyan and magenta ($c)" bar
 # --- HLS ------------------------------------------------------------------------
 wait_for 20 test -s "hls/$KEY.m3u8" || bail "nginx wrote no HLS playlist"
 fetch_for 4 hls.ts hls.err "http://127.0.0.1:$HTTP/hls/$KEY.m3u8"
-is "$(codecs hls.ts)" "aac h264 " "nginx's HLS read back: H.264 and AAC"
+c=$(codecs hls.ts)
+is "$c" "aac h264 " "nginx's HLS read back: H.264 and AAC"
+# It failed now and then under load, with nothing read: what pp-fetch saw.
+[ "$c" = "aac h264 " ] ||
+	diag "pp-fetch said: $(cat hls.err); its events: $(cat hls.ts.ev); the playlist: $(tr '\n' ' ' < "hls/$KEY.m3u8")"
 is "$(decode_errors hls.ts)" "" "...every frame decodes"
 
 # --- SRT ------------------------------------------------------------------------
