@@ -9,7 +9,7 @@
 struct Acceptor {
 	int fd;
 	guint watch, timer;
-	gboolean said_fds;
+	gboolean said_fds;		/* this shortage of descriptors, said */
 	AcceptorFunc func;
 	gpointer data;
 };
@@ -35,7 +35,6 @@ on_readable(int fd, GIOCondition cond, gpointer data)
 	for (;;) {
 		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (c >= 0) {
-			a->said_fds = FALSE;
 			a->func(c, a->data);
 			continue;
 		}
@@ -52,6 +51,8 @@ on_readable(int fd, GIOCondition cond, gpointer data)
 		}
 		if (errno != EAGAIN)
 			log_info("accept: %s", g_strerror(errno));
+		else
+			a->said_fds = FALSE;	/* all taken: a shortage is over */
 		return G_SOURCE_CONTINUE;
 	}
 }
